@@ -1,0 +1,53 @@
+"""Agents: the ``Strategy`` protocol, the agent runtime and the built-in strategies."""
+
+from accord.agents.hardliner import Hardliner
+from accord.agents.offer_index import OfferIndex
+from accord.agents.random_strategy import RandomStrategy
+from accord.agents.runtime import Agent
+from accord.agents.strategy import (
+    AgentContext,
+    OfferEvent,
+    Proposer,
+    Responder,
+    Response,
+    Strategy,
+    TurnState,
+)
+from accord.agents.time_dependent import Boulware, Conceder, Linear, TimeDependent
+from accord.agents.tit_for_tat import TitForTat
+from accord.plugins import Registry
+
+__all__ = [
+    "STRATEGIES",
+    "Agent",
+    "AgentContext",
+    "Boulware",
+    "Conceder",
+    "Hardliner",
+    "Linear",
+    "OfferEvent",
+    "OfferIndex",
+    "Proposer",
+    "RandomStrategy",
+    "Responder",
+    "Response",
+    "Strategy",
+    "TimeDependent",
+    "TitForTat",
+    "TurnState",
+]
+
+STRATEGIES: Registry[object] = Registry(
+    "strategy",
+    "accord.strategies",
+    {
+        "time-dependent": TimeDependent,
+        "boulware": Boulware,
+        "linear": Linear,
+        "conceder": Conceder,
+        "hardliner": Hardliner,
+        "random": RandomStrategy,
+        "tit-for-tat": TitForTat,
+    },
+)
+"""Every strategy accord can find by name."""

@@ -1,0 +1,90 @@
+"""Where strategy code runs: inline on the event loop, or on a dedicated worker thread.
+
+A strategy is third-party code. On a worker thread (the default) a strategy that blocks or
+loops forever cannot freeze the event loop: the host's turn timeout still fires, the
+negotiation ends with the party named, and the stuck daemon thread is abandoned when the
+process exits. ``inline`` skips the thread hop for trusted strategies in large simulations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+__all__ = ["ExecutorKind", "InlineExecutor", "StrategyExecutor", "ThreadExecutor", "make_executor"]
+
+ExecutorKind = Literal["thread", "inline"]
+
+
+class StrategyExecutor(Protocol):
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class InlineExecutor:
+    """Calls the strategy directly on the event loop."""
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        result = fn(*args)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    def close(self) -> None:
+        pass
+
+
+_STOP = object()
+
+
+class ThreadExecutor:
+    """Calls the strategy on one daemon worker thread per agent, one call at a time.
+
+    ``async def`` strategy methods run on the event loop instead (they cannot block it
+    without awaiting, and the turn timeout cancels them)."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not _STOP:
+            loop, future, fn, args = job
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # noqa: BLE001  # handed to the awaiting coroutine
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if inspect.iscoroutinefunction(fn):
+            return await fn(*args)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._jobs.put((loop, future, fn, args))
+        return await future
+
+    def close(self) -> None:
+        self._jobs.put(_STOP)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+def make_executor(kind: ExecutorKind, name: str) -> StrategyExecutor:
+    if kind == "inline":
+        return InlineExecutor()
+    return ThreadExecutor(name)

@@ -1,0 +1,240 @@
+"""The agent runtime: connects one party's strategy to the bus.
+
+It subscribes, sends ``join``, and then answers the host: ``start`` builds the
+:class:`~accord.agents.strategy.AgentContext` and calls ``on_start``; each ``request`` calls
+the strategy method named by its kind and sends the answer; each ``inform`` is recorded (offers
+go into ``ctx.offers``) and passed to ``on_event``; ``result`` calls ``on_end`` and stops.
+
+Whatever the strategy does wrong (raises, returns something that is not an action, answers a
+request kind it does not implement) becomes a ``failure`` envelope naming the reason, so the
+host can end the negotiation at once with this party named.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import structlog
+from pydantic import JsonValue, ValidationError
+
+from accord.agents.executor import ExecutorKind, StrategyExecutor, make_executor
+from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
+from accord.broker import Bus
+from accord.model import BoundProfile, OutcomeSpace
+from accord.wire import HOST, Envelope, Performative, Request, now_ns
+
+__all__ = ["Agent"]
+
+log = structlog.get_logger("accord.agent")
+
+
+class _BadAnswer(Exception):  # noqa: N818  # internal signal, never escapes the runtime
+    """The strategy returned something the runtime cannot send."""
+
+
+class Agent:
+    """One party: a strategy, its private profile, and its connection to the negotiation."""
+
+    def __init__(
+        self,
+        *,
+        party_id: str,
+        strategy: object,
+        profile: BoundProfile,
+        space: OutcomeSpace,
+        bus: Bus,
+        negotiation_id: str,
+        rng: np.random.Generator,
+        executor: ExecutorKind = "thread",
+    ) -> None:
+        self.party_id = party_id
+        self.strategy = strategy
+        self.profile = profile
+        self.space = space
+        self.bus = bus
+        self.negotiation_id = negotiation_id
+        self.rng = rng
+        self.executor_kind = executor
+        self.ctx: AgentContext | None = None
+        self.result: dict[str, JsonValue] | None = None
+        self.log = log.bind(negotiation_id=negotiation_id, agent_id=party_id)
+        self._seq = 0
+
+    async def run(self) -> None:
+        """Take part in the negotiation until the host sends ``result``."""
+        executor = make_executor(self.executor_kind, f"strategy-{self.party_id}")
+        try:
+            async with self.bus.subscribe(self.negotiation_id, self.party_id) as inbox:
+                await self._send(Performative.JOIN, {})
+                async for envelope in inbox:
+                    if envelope.sender != HOST:
+                        self.log.warning("non_host_message_dropped", sender=envelope.sender)
+                        continue
+                    if await self._handle(envelope, executor):
+                        return
+        finally:
+            executor.close()
+
+    async def _handle(self, envelope: Envelope, executor: StrategyExecutor) -> bool:
+        match envelope.performative:
+            case Performative.START:
+                self.ctx = self._context(envelope.body)
+                await self._hook(executor, "on_start", self.ctx)
+            case Performative.REQUEST:
+                await self._answer(envelope, executor)
+            case Performative.INFORM:
+                self._record(envelope)
+                await self._hook(executor, "on_event", self.ctx, envelope.body)
+            case Performative.RESULT:
+                self.result = envelope.body
+                await self._hook(executor, "on_end", self.ctx, envelope.body)
+                return True
+            case _:
+                self.log.warning("unexpected_message", performative=envelope.performative.value)
+        return False
+
+    def _context(self, body: Mapping[str, JsonValue]) -> AgentContext:
+        parties = body.get("parties")
+        rounds = body.get("rounds")
+        seconds = body.get("seconds")
+        return AgentContext(
+            party_id=self.party_id,
+            parties=tuple(str(p) for p in parties) if isinstance(parties, list) else (),
+            mechanism=str(body.get("mechanism", "")),
+            space=self.space,
+            profile=self.profile,
+            rng=self.rng,
+            rounds=rounds if isinstance(rounds, int) else None,
+            seconds=float(seconds) if isinstance(seconds, int | float) else None,
+        )
+
+    def _record(self, envelope: Envelope) -> None:
+        body = envelope.body
+        if self.ctx is None or body.get("event") != "offer":
+            return
+        outcome, party = body.get("outcome"), body.get("party")
+        if isinstance(outcome, dict) and isinstance(party, str):
+            decoded = {k: v for k, v in outcome.items() if isinstance(v, str | int | float)}
+            try:
+                utility = self.profile.of(decoded)
+            except Exception:  # noqa: BLE001  # a bad broadcast must not stop the agent
+                self.log.warning("unreadable_offer_event", message_id=envelope.message_id)
+                return
+            self.ctx.offers.append(OfferEvent(envelope.round, party, decoded, utility))
+
+    async def _hook(self, executor: StrategyExecutor, name: str, *args: Any) -> None:
+        hook = getattr(self.strategy, name, None)
+        if hook is None or self.ctx is None:
+            return
+        try:
+            await executor.call(hook, *args)
+        except Exception:  # noqa: BLE001  # a hook failing must not crash the agent
+            self.log.exception("strategy_hook_failed", hook=name)
+
+    async def _answer(self, envelope: Envelope, executor: StrategyExecutor) -> None:
+        reply_to = envelope.message_id
+        try:
+            request = Request.model_validate(envelope.body)
+        except ValidationError as exc:
+            self.log.warning("malformed_request", message_id=reply_to, error=str(exc))
+            await self._send(
+                Performative.FAILURE,
+                {"reason": "malformed_request", "detail": str(exc)[:2000]},
+                in_reply_to=reply_to,
+            )
+            return
+        state = TurnState(
+            round=envelope.round,
+            relative_time=request.relative_time,
+            kind=request.kind,
+            offer=request.offer,
+            proposer=request.proposer,
+            options=request.options,
+        )
+        try:
+            performative, body = await self._decide(state, executor)
+        except _BadAnswer as exc:
+            performative, body = Performative.FAILURE, {"reason": "invalid_action", "detail": str(exc)}
+        except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
+            self.log.warning("strategy_raised", kind=request.kind, error=repr(exc))
+            detail = "".join(traceback.format_exception_only(exc)).strip()
+            performative, body = Performative.FAILURE, {"reason": "exception", "detail": detail[:2000]}
+        await self._send(performative, body, in_reply_to=reply_to, round_=envelope.round)
+
+    async def _decide(
+        self, state: TurnState, executor: StrategyExecutor
+    ) -> tuple[Performative, dict[str, JsonValue]]:
+        if state.kind == "propose":
+            return await self._propose(state, executor)
+        if state.kind == "respond":
+            if state.offer is None:
+                raise _BadAnswer("a respond request came without an offer")
+            respond = self._method("respond")
+            answer = await executor.call(respond, state, state.offer)
+            if answer == Response.ACCEPT:
+                return Performative.ACCEPT, {}
+            if answer == Response.END:
+                return Performative.END, {}
+            if answer == Response.REJECT:
+                return await self._propose(state, executor)
+            raise _BadAnswer(f"respond() must return a Response, got {answer!r}")
+        raise _BadAnswer(f"this runtime cannot answer requests of kind {state.kind!r}")
+
+    async def _propose(
+        self, state: TurnState, executor: StrategyExecutor
+    ) -> tuple[Performative, dict[str, JsonValue]]:
+        outcome = await executor.call(self._method("propose"), state)
+        if outcome is None:
+            return Performative.END, {}
+        return Performative.OFFER, {"outcome": _plain(outcome)}
+
+    def _method(self, name: str) -> Any:
+        method = getattr(self.strategy, name, None)
+        if not callable(method):
+            raise _BadAnswer(f"strategy {type(self.strategy).__name__} has no {name}() method")
+        return method
+
+    async def _send(
+        self,
+        performative: Performative,
+        body: dict[str, JsonValue],
+        *,
+        in_reply_to: str | None = None,
+        round_: int = 0,
+    ) -> None:
+        seq = self._seq
+        self._seq += 1
+        await self.bus.publish(
+            Envelope(
+                negotiation_id=self.negotiation_id,
+                message_id=f"{self.party_id}:{seq}",
+                sender=self.party_id,
+                to=HOST,
+                seq=seq,
+                performative=performative,
+                round=round_,
+                in_reply_to=in_reply_to,
+                body=body,
+                sent_ns=now_ns(),
+            )
+        )
+
+
+def _plain(outcome: object) -> dict[str, JsonValue]:
+    """The JSON form of a strategy's outcome; numpy scalars become Python numbers."""
+    if not isinstance(outcome, Mapping):
+        raise _BadAnswer(f"propose() must return a mapping of issue to value, got {outcome!r}")
+    plain: dict[str, JsonValue] = {}
+    for key, value in outcome.items():
+        if isinstance(value, np.generic):
+            value = value.item()  # noqa: PLW2901  # normalising in place is the point
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _BadAnswer(f"issue {key!r} has the non-finite value {value!r}")
+        if not isinstance(key, str) or not isinstance(value, str | int | float):
+            raise _BadAnswer(f"outcome entry {key!r}: {value!r} is not issue name -> value")
+        plain[key] = value
+    return plain

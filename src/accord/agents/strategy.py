@@ -1,0 +1,116 @@
+"""The ``Strategy`` protocol: what a strategy author writes.
+
+A strategy is a small class that answers requests; it never touches the bus. The agent runtime
+calls its methods in this order (every hook but the request methods is optional):
+
+1. ``on_start(ctx)`` once, when the host sends ``start``;
+2. for every request, the method named by the request kind: ``propose(state)`` or
+   ``respond(state, offer)`` (for ``respond``, a ``REJECT`` is followed by ``propose`` to get
+   the counter-offer); ``on_event(ctx, event)`` for every event the host broadcasts, in order,
+   interleaved with the requests as they arrive;
+3. ``on_end(ctx, result)`` once, when the host sends ``result``.
+
+Methods may be plain or ``async``. An exception, an answer that is not an outcome, or a
+method that runs past the turn timeout ends the negotiation with this party named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from accord.model import BoundProfile, Outcome, OutcomeSpace, Value
+
+__all__ = [
+    "AgentContext",
+    "OfferEvent",
+    "Proposer",
+    "Responder",
+    "Response",
+    "Strategy",
+    "TurnState",
+]
+
+
+class Response(StrEnum):
+    """A strategy's answer to an offer."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    END = "end"
+
+
+@dataclass(frozen=True, slots=True)
+class OfferEvent:
+    """An offer some party made, as every party saw it, with its utility to this party."""
+
+    round: int
+    party: str
+    outcome: dict[str, Value]
+    utility: float
+
+
+@dataclass(slots=True)
+class AgentContext:
+    """Everything a strategy may know about its negotiation. Read-only by convention."""
+
+    party_id: str
+    parties: tuple[str, ...]
+    mechanism: str
+    space: OutcomeSpace
+    profile: BoundProfile
+    rng: np.random.Generator
+    rounds: int | None
+    seconds: float | None
+    offers: list[OfferEvent] = field(default_factory=list)
+    """Every offer made so far, by anybody, in order."""
+
+    @property
+    def opponents(self) -> tuple[str, ...]:
+        return tuple(p for p in self.parties if p != self.party_id)
+
+    @property
+    def reservation(self) -> float:
+        return self.profile.reservation
+
+    def utility(self, outcome: Outcome) -> float:
+        """This party's (undiscounted) utility of ``outcome``."""
+        return self.profile.of(outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnState:
+    """What the strategy is asked, and when."""
+
+    round: int
+    relative_time: float
+    """Elapsed fraction of the deadline, 0 at the start and 1 at the end."""
+    kind: str
+    offer: dict[str, Value] | None
+    proposer: str | None
+    options: Mapping[str, Any]
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """Every strategy has ``on_start``; which request methods it has says what it can answer."""
+
+    def on_start(self, ctx: AgentContext) -> None: ...
+
+
+@runtime_checkable
+class Proposer(Protocol):
+    def propose(self, state: TurnState) -> Outcome | None:
+        """An outcome to offer, or ``None`` to end the negotiation."""
+        ...
+
+
+@runtime_checkable
+class Responder(Protocol):
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        """Accept, reject (a ``propose`` call follows) or end."""
+        ...

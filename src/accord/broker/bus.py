@@ -1,0 +1,47 @@
+"""The ``Bus`` protocol: how envelopes move between the participants of a negotiation.
+
+Addressing is by envelope: ``to=None`` reaches every participant of the negotiation except the
+sender; ``to=ID`` reaches that participant. Observers (the transcript writer, later the
+recorder) see every envelope of a negotiation, in the order the bus delivers them.
+
+A participant must hold its subscription before anyone sends to it; the join handshake
+(party subscribes, then sends ``join``) guarantees that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from accord.wire import Envelope
+
+__all__ = ["Bus", "Inbox"]
+
+
+class Inbox(Protocol):
+    """Envelopes delivered to one subscription, in delivery order."""
+
+    async def get(self) -> Envelope:
+        """The next envelope; waits until one arrives."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[Envelope]: ...
+
+
+class Bus(Protocol):
+    """A transport for envelopes. Implementations: :class:`~accord.broker.MemoryBus`."""
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Send ``envelope`` to its recipient(s) and every observer."""
+        ...
+
+    def subscribe(
+        self, negotiation_id: str, participant: str
+    ) -> AbstractAsyncContextManager[Inbox]:
+        """Receive what is sent to ``participant`` and every broadcast of the negotiation."""
+        ...
+
+    def observe(self, negotiation_id: str) -> AbstractAsyncContextManager[Inbox]:
+        """Receive every envelope of the negotiation."""
+        ...

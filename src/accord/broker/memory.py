@@ -1,0 +1,85 @@
+"""An in-process bus: the fast transport for simulations and most tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from accord.errors import BusError
+from accord.wire import Envelope
+
+__all__ = ["MemoryBus", "QueueInbox"]
+
+
+class QueueInbox:
+    """An :class:`~accord.broker.bus.Inbox` backed by an unbounded ``asyncio.Queue``."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
+
+    def put(self, envelope: Envelope) -> None:
+        self._queue.put_nowait(envelope)
+
+    async def get(self) -> Envelope:
+        return await self._queue.get()
+
+    async def __aiter__(self) -> AsyncIterator[Envelope]:
+        while True:
+            yield await self._queue.get()
+
+
+class MemoryBus:
+    """Delivers envelopes between coroutines of one event loop, in publish order.
+
+    With ``roundtrip=True`` every envelope is serialised to JSON and parsed back on publish,
+    exactly as a network transport would, which catches bodies that would not survive one.
+    """
+
+    def __init__(self, *, roundtrip: bool = False) -> None:
+        self.roundtrip = roundtrip
+        self._inboxes: dict[str, dict[str, QueueInbox]] = defaultdict(dict)
+        self._observers: dict[str, list[QueueInbox]] = defaultdict(list)
+
+    async def publish(self, envelope: Envelope) -> None:
+        if self.roundtrip:
+            envelope = Envelope.model_validate_json(envelope.model_dump_json())
+        neg = envelope.negotiation_id
+        for observer in self._observers.get(neg, ()):
+            observer.put(envelope)
+        inboxes = self._inboxes.get(neg)
+        if not inboxes:
+            return
+        if envelope.to is None:
+            for participant, inbox in inboxes.items():
+                if participant != envelope.sender:
+                    inbox.put(envelope)
+        elif (inbox := inboxes.get(envelope.to)) is not None:
+            inbox.put(envelope)
+
+    @asynccontextmanager
+    async def subscribe(self, negotiation_id: str, participant: str) -> AsyncIterator[QueueInbox]:
+        inboxes = self._inboxes[negotiation_id]
+        if participant in inboxes:
+            raise BusError(
+                f"participant {participant!r} is already subscribed to {negotiation_id!r}"
+            )
+        inbox = inboxes[participant] = QueueInbox()
+        try:
+            yield inbox
+        finally:
+            del inboxes[participant]
+            if not inboxes:
+                del self._inboxes[negotiation_id]
+
+    @asynccontextmanager
+    async def observe(self, negotiation_id: str) -> AsyncIterator[QueueInbox]:
+        inbox = QueueInbox()
+        self._observers[negotiation_id].append(inbox)
+        try:
+            yield inbox
+        finally:
+            self._observers[negotiation_id].remove(inbox)
+            if not self._observers[negotiation_id]:
+                del self._observers[negotiation_id]

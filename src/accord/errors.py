@@ -1,0 +1,116 @@
+"""The one error hierarchy of accord.
+
+Every error raised on purpose by accord derives from :class:`AccordError`. Subclasses say who
+is at fault: the input a user gave (:class:`InputError` and below), a party in a negotiation
+(:class:`PartyFault` and below), or accord itself (anything else, reported as an internal
+failure by the CLI).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccordError",
+    "BusError",
+    "DeadlineReached",
+    "HandshakeTimeout",
+    "InputError",
+    "OutcomeError",
+    "OutcomeSpaceTooLarge",
+    "PartyFailed",
+    "PartyFault",
+    "PluginError",
+    "ProtocolViolation",
+    "ScenarioError",
+    "TurnTimeout",
+]
+
+
+class AccordError(Exception):
+    """Root of every error accord raises on purpose."""
+
+
+class InputError(AccordError):
+    """The user's input is wrong: a file, an argument, a parameter. The CLI exits with 2."""
+
+
+class ScenarioError(InputError):
+    """A scenario file is invalid; names the file, the field path and, where known, the line."""
+
+    def __init__(
+        self, message: str, *, source: str | None = None, field: str = "", line: int | None = None
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.field = field
+        self.line = line
+        where = source or "<scenario>"
+        if line is not None:
+            where = f"{where}:{line}"
+        prefix = f"{where}: {field}: " if field else f"{where}: "
+        super().__init__(prefix + message)
+
+
+class PluginError(InputError):
+    """A strategy or mechanism cannot be found, imported or registered."""
+
+
+class OutcomeError(InputError):
+    """An outcome does not belong to its outcome space (unknown issue, value out of range)."""
+
+
+class OutcomeSpaceTooLarge(InputError):
+    """An outcome space was asked to enumerate more outcomes than its configured limit."""
+
+
+class BusError(AccordError):
+    """A transport cannot do what was asked (a participant subscribed twice, a lost broker)."""
+
+
+class HandshakeTimeout(AccordError):
+    """Not every party joined the negotiation in time; ``missing`` names who did not."""
+
+    def __init__(self, missing: list[str], timeout: float) -> None:
+        self.missing = missing
+        super().__init__(
+            f"parties {missing!r} did not join within {timeout:g} s; is their agent running?"
+        )
+
+
+class DeadlineReached(AccordError):  # noqa: N818  # an ending, not a failure
+    """The negotiation's deadline (rounds or seconds) has passed; raised to end it."""
+
+
+class PartyFault(AccordError):
+    """A party in a negotiation misbehaved; ``party`` names it, ``reason`` is a stable code."""
+
+    reason = "party_fault"
+
+    def __init__(self, party: str, detail: str, *, message_id: str | None = None) -> None:
+        self.party = party
+        self.detail = detail
+        self.message_id = message_id
+        super().__init__(f"party {party!r}: {detail}")
+
+
+class ProtocolViolation(PartyFault):
+    """A party broke the mechanism's rules (out of turn, invalid offer, malformed action)."""
+
+    reason = "protocol_violation"
+
+    def __init__(
+        self, party: str, kind: str, detail: str, *, message_id: str | None = None
+    ) -> None:
+        self.kind = kind
+        super().__init__(party, f"{kind}: {detail}", message_id=message_id)
+
+
+class TurnTimeout(PartyFault):
+    """A party did not answer a request within the per-turn timeout."""
+
+    reason = "turn_timeout"
+
+
+class PartyFailed(PartyFault):
+    """A party's strategy raised or could not produce an action; its runtime said so."""
+
+    reason = "strategy_error"

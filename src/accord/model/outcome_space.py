@@ -1,0 +1,130 @@
+"""The outcome space of a negotiation: the cartesian product of its issues.
+
+Outcomes travel as ``{issue: value}`` mappings (on the wire, in files) and are computed on as
+rows of a float64 matrix with one column per issue (see :mod:`accord.model.issues` for the
+column encoding). Whole spaces enumerate as integer index matrices, never as Python lists, and
+refuse with :class:`~accord.errors.OutcomeSpaceTooLarge` beyond a limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from accord.errors import OutcomeError, OutcomeSpaceTooLarge
+from accord.model.issues import CategoricalIssue, ContinuousIssue, IntegerIssue, Value
+
+__all__ = ["DEFAULT_MAX_OUTCOMES", "Outcome", "OutcomeSpace"]
+
+DEFAULT_MAX_OUTCOMES = 10_000_000
+"""Default limit on the number of outcomes :meth:`OutcomeSpace.enumerate` will list."""
+
+Outcome = Mapping[str, Value]
+"""An outcome as the parties see it: a value for every issue."""
+
+AnyIssue = CategoricalIssue | IntegerIssue | ContinuousIssue
+
+
+class OutcomeSpace:
+    """An ordered tuple of issues; immutable. Enumeration and value tables are cached."""
+
+    def __init__(
+        self, issues: Sequence[AnyIssue], *, max_outcomes: int = DEFAULT_MAX_OUTCOMES
+    ) -> None:
+        if not issues:
+            raise OutcomeError("an outcome space needs at least one issue, got none")
+        names = [i.name for i in issues]
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise OutcomeError(f"issue names must be unique, found duplicates {dupes!r}")
+        self.issues: tuple[AnyIssue, ...] = tuple(issues)
+        self.names: tuple[str, ...] = tuple(names)
+        self.max_outcomes = max_outcomes
+        self._position = {n: k for k, n in enumerate(names)}
+
+    def __repr__(self) -> str:
+        return f"OutcomeSpace({list(self.names)!r}, size={self.cardinality})"
+
+    @property
+    def cardinality(self) -> int:
+        """How many outcomes the space enumerates to (continuous issues count grid points)."""
+        return math.prod(issue.cardinality for issue in self.issues)
+
+    @property
+    def is_discrete(self) -> bool:
+        return not any(isinstance(i, ContinuousIssue) for i in self.issues)
+
+    def issue(self, name: str) -> AnyIssue:
+        try:
+            return self.issues[self._position[name]]
+        except KeyError:
+            raise OutcomeError(f"unknown issue {name!r}; the issues are {list(self.names)!r}") from None
+
+    # -- single outcomes -------------------------------------------------------------------
+
+    def encode(self, outcome: Mapping[str, object]) -> npt.NDArray[np.float64]:
+        """Validate ``outcome`` and return its numeric row; raises :class:`OutcomeError`."""
+        if not isinstance(outcome, Mapping):
+            raise OutcomeError(f"an outcome must be a mapping of issue to value, got {outcome!r}")
+        missing = [n for n in self.names if n not in outcome]
+        extra = [k for k in outcome if k not in self._position]
+        if missing or extra:
+            raise OutcomeError(
+                f"an outcome must give exactly the issues {list(self.names)!r}; "
+                f"missing {missing!r}, unknown {extra!r}"
+            )
+        return np.array([i.code(outcome[i.name]) for i in self.issues], dtype=np.float64)
+
+    def decode(self, row: npt.NDArray[np.float64] | Sequence[float]) -> dict[str, Value]:
+        """The ``{issue: value}`` form of a numeric row."""
+        return {i.name: i.decode(float(v)) for i, v in zip(self.issues, row, strict=True)}
+
+    def outcome_at(self, index: int) -> dict[str, Value]:
+        """The outcome at position ``index`` of :meth:`enumerate`."""
+        return self.decode(self.values[index])
+
+    def __contains__(self, outcome: object) -> bool:
+        try:
+            self.encode(outcome)  # type: ignore[arg-type]  # any object may be asked about
+        except OutcomeError:
+            return False
+        return True
+
+    # -- whole space -----------------------------------------------------------------------
+
+    def check_size(self, limit: int | None = None) -> int:
+        """Return the cardinality, or raise if it exceeds ``limit`` (default ``max_outcomes``)."""
+        limit = self.max_outcomes if limit is None else limit
+        size = self.cardinality
+        if size > limit:
+            raise OutcomeSpaceTooLarge(
+                f"the outcome space {list(self.names)!r} has {size:,} outcomes, more than the "
+                f"limit of {limit:,}; raise max_outcomes or coarsen the issues"
+            )
+        return size
+
+    def enumerate(self, limit: int | None = None) -> npt.NDArray[np.int32]:
+        """All outcomes as an ``(n, issues)`` int32 matrix of per-issue indices (row-major,
+        last issue varying fastest). Raises :class:`OutcomeSpaceTooLarge` beyond ``limit``."""
+        self.check_size(limit)
+        return self.indices
+
+    @cached_property
+    def indices(self) -> npt.NDArray[np.int32]:
+        self.check_size()
+        shape = tuple(i.cardinality for i in self.issues)
+        grids = np.indices(shape, dtype=np.int32)
+        return grids.reshape(len(shape), -1).T.copy()
+
+    @cached_property
+    def values(self) -> npt.NDArray[np.float64]:
+        """All outcomes as an ``(n, issues)`` float64 matrix in the numeric row encoding."""
+        idx = self.indices
+        out = np.empty(idx.shape, dtype=np.float64)
+        for k, issue in enumerate(self.issues):
+            out[:, k] = issue.values_of(idx[:, k])
+        return out

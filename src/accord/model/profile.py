@@ -1,0 +1,69 @@
+"""A party's preference profile: utility function, reservation value and discount factor.
+
+One serialisable pydantic object. ``reservation`` is the utility of no agreement; ``discount``
+``d`` in ``(0, 1]`` turns a utility ``u`` at relative time ``t`` in ``[0, 1]`` into ``u * d**t``
+(the GENIUS convention); the reservation value is discounted the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.model.outcome_space import OutcomeSpace
+from accord.model.utility import BoundUtility, Utility
+from accord.model.value_functions import Column
+
+__all__ = ["BoundProfile", "Profile"]
+
+
+class Profile(BaseModel):
+    """What one party wants; private to that party until it chooses to reveal it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    utility: Utility
+    reservation: float = Field(default=0.0, ge=0.0, le=1.0)
+    discount: float = Field(default=1.0, gt=0.0, le=1.0)
+
+    def bind(self, space: OutcomeSpace) -> BoundProfile:
+        """Check the profile against ``space``; raises ``ValueError`` naming the problem."""
+        return BoundProfile(self, self.utility.bind(space))
+
+
+class BoundProfile:
+    """A profile checked against one outcome space, with its whole-space utilities cached."""
+
+    def __init__(self, profile: Profile, utility: BoundUtility) -> None:
+        self.profile = profile
+        self.utility = utility
+        self.space = utility.space
+        self._all: Column | None = None
+
+    @property
+    def reservation(self) -> float:
+        return self.profile.reservation
+
+    def of(self, outcome: Mapping[str, object]) -> float:
+        """Undiscounted utility of one outcome."""
+        return self.utility.of(outcome)
+
+    def discounted(self, utility: float, t: float) -> float:
+        """``utility`` discounted to relative time ``t`` in ``[0, 1]``."""
+        return utility * self.profile.discount ** min(max(t, 0.0), 1.0)
+
+    @property
+    def all_utilities(self) -> Column:
+        """Undiscounted utilities of every outcome of the space, in enumeration order."""
+        if self._all is None:
+            self._all = self.utility(self.space.values)
+            self._all.setflags(write=False)
+        return self._all
+
+    def sorted_outcomes(self) -> tuple[np.ndarray, Column]:
+        """Enumeration indices sorted by increasing utility, and the sorted utilities."""
+        utilities = self.all_utilities
+        order = np.argsort(utilities, kind="stable")
+        return order, utilities[order]

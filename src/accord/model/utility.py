@@ -1,0 +1,164 @@
+"""Utility functions: a number in ``[0, 1]`` for every outcome, evaluated a batch at a time.
+
+* :class:`LinearAdditiveUtility`: ``sum_i weight_i * value_i(x_i)`` with weights summing to 1.
+* :class:`HyperRectangleUtility`: the constraint utilities of the ANAC 2014 domains: each
+  constraint is a box (a closed interval on some issues) with a utility; an outcome earns the
+  utility of every box it lies in; the sum is divided by ``scale`` (default: the sum of the
+  positive constraint utilities) and clipped to ``[0, 1]``.
+
+``bind(space)`` validates the function against an :class:`~accord.model.OutcomeSpace` and
+returns a :class:`BoundUtility` that evaluates ``(n, issues)`` float64 matrices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Annotated, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from accord.model.outcome_space import OutcomeSpace
+from accord.model.value_functions import Column, ValueFunction
+
+__all__ = [
+    "BindError",
+    "BoundUtility",
+    "Constraint",
+    "HyperRectangleUtility",
+    "LinearAdditiveUtility",
+    "Utility",
+]
+
+WEIGHT_TOLERANCE = 1e-6
+Matrix = npt.NDArray[np.float64]
+
+
+class BindError(ValueError):
+    """A utility function does not fit an outcome space; ``loc`` is the path of the field at
+    fault inside the utility function (for example ``("values", "duration")``)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        self.loc = loc
+        super().__init__(message)
+
+
+class BoundUtility:
+    """A utility function checked against one outcome space; call it on a value matrix."""
+
+    def __init__(self, space: OutcomeSpace, evaluate: Callable[[Matrix], Column]) -> None:
+        self.space = space
+        self._evaluate = evaluate
+
+    def __call__(self, values: Matrix) -> Column:
+        """Utilities of the rows of ``values`` (``(n, issues)`` float64), as a ``(n,)`` array."""
+        return self._evaluate(np.atleast_2d(values))
+
+    def of(self, outcome: Mapping[str, object]) -> float:
+        """Utility of one ``{issue: value}`` outcome (validated)."""
+        return float(self._evaluate(self.space.encode(outcome)[np.newaxis, :])[0])
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LinearAdditiveUtility(_Base):
+    """Weighted sum of per-issue value functions."""
+
+    type: Literal["linear-additive"] = "linear-additive"
+    weights: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]
+    values: dict[str, ValueFunction]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LinearAdditiveUtility:
+        total = math.fsum(self.weights.values())
+        if abs(total - 1.0) > WEIGHT_TOLERANCE:
+            raise ValueError(f"weights must sum to 1, got {total:.6g}")
+        if set(self.weights) != set(self.values):
+            raise ValueError(
+                "weights and values must name the same issues; only in weights: "
+                f"{sorted(set(self.weights) - set(self.values))!r}, only in values: "
+                f"{sorted(set(self.values) - set(self.weights))!r}"
+            )
+        return self
+
+    def bind(self, space: OutcomeSpace) -> BoundUtility:
+        unknown = sorted(set(self.weights) - set(space.names))
+        if unknown:
+            raise BindError(
+                ("weights", unknown[0]),
+                f"unknown issue {unknown[0]!r}; the issues are {list(space.names)!r}",
+            )
+        missing = [n for n in space.names if n not in self.weights]
+        if missing:
+            raise BindError(("weights",), f"no weight and value function for issues {missing!r}")
+        parts = []
+        for k, issue in enumerate(space.issues):
+            try:
+                fn = self.values[issue.name].bind(issue)
+            except ValueError as exc:
+                raise BindError(("values", issue.name), str(exc)) from exc
+            parts.append((k, self.weights[issue.name], fn))
+
+        def evaluate(values: Matrix) -> Column:
+            total = np.zeros(values.shape[0], dtype=np.float64)
+            for k, weight, fn in parts:
+                if weight:
+                    total += weight * fn(values[:, k])
+            return total
+
+        return BoundUtility(space, evaluate)
+
+
+class Constraint(_Base):
+    """A box over some issues (closed intervals) and the utility an outcome inside it earns."""
+
+    utility: float
+    bounds: dict[str, tuple[float, float]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Constraint:
+        for name, (lo, hi) in self.bounds.items():
+            if hi < lo:
+                raise ValueError(f"bounds of {name!r} must be [low, high], got [{lo!r}, {hi!r}]")
+        return self
+
+
+class HyperRectangleUtility(_Base):
+    """Sum of the utilities of the boxes an outcome lies in, scaled into ``[0, 1]``."""
+
+    type: Literal["hyper-rectangle"] = "hyper-rectangle"
+    constraints: tuple[Constraint, ...] = Field(min_length=1)
+    scale: float | None = Field(default=None, gt=0.0)
+
+    def bind(self, space: OutcomeSpace) -> BoundUtility:
+        columns: list[tuple[float, list[tuple[int, float, float]]]] = []
+        for n, constraint in enumerate(self.constraints):
+            box = []
+            for name, (lo, hi) in constraint.bounds.items():
+                if name not in space.names:
+                    raise BindError(
+                        ("constraints", n, "bounds", name),
+                        f"unknown issue {name!r}; the issues are {list(space.names)!r}",
+                    )
+                box.append((space.names.index(name), lo, hi))
+            columns.append((constraint.utility, box))
+        scale = self.scale or math.fsum(max(c.utility, 0.0) for c in self.constraints) or 1.0
+
+        def evaluate(values: Matrix) -> Column:
+            total = np.zeros(values.shape[0], dtype=np.float64)
+            for utility, box in columns:
+                inside = np.ones(values.shape[0], dtype=bool)
+                for k, lo, hi in box:
+                    inside &= (values[:, k] >= lo) & (values[:, k] <= hi)
+                total += np.where(inside, utility, 0.0)
+            return np.clip(total / scale, 0.0, 1.0)
+
+        return BoundUtility(space, evaluate)
+
+
+Utility = Annotated[LinearAdditiveUtility | HyperRectangleUtility, Field(discriminator="type")]
+"""Any utility function; the ``type`` field selects the kind."""

@@ -1,0 +1,129 @@
+"""Finding strategies and mechanisms by name: built-ins, entry points and import paths.
+
+Names resolve in one namespace per kind. Built-ins come first; installed distributions add
+more through the entry-point groups ``accord.strategies`` and ``accord.mechanisms``; a scenario
+may also name any class by import path (``package.module:Class``). A name defined twice is an
+error when it is used (never a silent overwrite); a plug-in that fails to import is reported
+with its name and cause, and every other name keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+import structlog
+
+from accord.errors import PluginError
+
+__all__ = ["PluginEntry", "Registry", "load_import_path"]
+
+log = structlog.get_logger("accord.plugins")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PluginEntry(Generic[T]):
+    """One named strategy or mechanism and where it came from."""
+
+    name: str
+    factory: Callable[..., T]
+    summary: str
+    source: str
+    """``builtin``, ``entry point (<distribution>)`` or ``import path``."""
+
+
+def load_import_path(path: str) -> Any:
+    """The object named by ``package.module:attribute``; raises :class:`PluginError`."""
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
+        raise PluginError(f"an import path looks like 'package.module:Class', got {path!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise PluginError(f"cannot import module {module_name!r} of {path!r}: {exc}") from exc
+    target: Any = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise PluginError(f"module {module_name!r} has no attribute {attribute!r}") from None
+    return target
+
+
+def _summary(obj: object) -> str:
+    summary = getattr(obj, "summary", None)
+    if isinstance(summary, str):
+        return summary
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class Registry(Generic[T]):
+    """Named factories of one kind (``strategy`` or ``mechanism``)."""
+
+    def __init__(self, kind: str, group: str, builtins: Mapping[str, Callable[..., T]]) -> None:
+        self.kind = kind
+        self.group = group
+        self._builtins = dict(builtins)
+        self._entries: dict[str, PluginEntry[T]] | None = None
+        self.problems: dict[str, str] = {}
+        """Names that cannot be used, with the reason (import failure or collision)."""
+
+    def _load(self) -> dict[str, PluginEntry[T]]:
+        if self._entries is not None:
+            return self._entries
+        entries = {
+            name: PluginEntry(name, factory, _summary(factory), "builtin")
+            for name, factory in self._builtins.items()
+        }
+        for ep in entry_points(group=self.group):
+            dist = ep.dist.name if ep.dist is not None else "unknown distribution"
+            source = f"entry point ({dist})"
+            if ep.name in entries or ep.name in self.problems:
+                other = entries.pop(ep.name).source if ep.name in entries else "another plug-in"
+                self.problems[ep.name] = (
+                    f"{self.kind} name {ep.name!r} is defined twice: by {other} and by {source}"
+                )
+                log.error("plugin_name_collision", kind=self.kind, name=ep.name, source=source)
+                continue
+            try:
+                factory = ep.load()
+            except Exception as exc:  # noqa: BLE001  # one broken plug-in must not hide the rest
+                self.problems[ep.name] = f"{source} failed to import: {exc!r}"
+                log.error("plugin_import_failed", kind=self.kind, name=ep.name, error=repr(exc))
+                continue
+            entries[ep.name] = PluginEntry(ep.name, factory, _summary(factory), source)
+        self._entries = entries
+        return entries
+
+    def entries(self) -> list[PluginEntry[T]]:
+        """Every usable entry, sorted by name."""
+        return sorted(self._load().values(), key=lambda e: e.name)
+
+    def get(self, name: str) -> PluginEntry[T]:
+        if ":" in name:
+            target = load_import_path(name)
+            if not callable(target):
+                raise PluginError(f"{self.kind} {name!r} is not a class or factory")
+            return PluginEntry(name, target, _summary(target), "import path")
+        entries = self._load()
+        if name in self.problems:
+            raise PluginError(self.problems[name])
+        if name not in entries:
+            known = ", ".join(sorted(entries))
+            raise PluginError(f"unknown {self.kind} {name!r}; known {self.kind}s: {known}")
+        return entries[name]
+
+    def create(self, name: str, params: Mapping[str, Any]) -> T:
+        """A new instance of ``name`` built with keyword ``params``."""
+        entry = self.get(name)
+        try:
+            return entry.factory(**params)
+        except (TypeError, ValueError) as exc:
+            raise PluginError(f"bad parameters {dict(params)!r} for {self.kind} {name!r}: {exc}") from exc

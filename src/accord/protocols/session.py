@@ -1,0 +1,359 @@
+"""The session: the mechanism host's only window onto a negotiation.
+
+A mechanism drives a negotiation as straight-line async code::
+
+    action = await session.ask(party, Request(kind="respond", offer=standing), allowed)
+    await session.inform({"event": "offer", "party": party, "outcome": outcome})
+
+``ask`` sends a ``request`` envelope, waits for the matching answer within the turn timeout
+(and the seconds deadline) and returns a typed :class:`~accord.protocols.actions.Action`, or
+raises the :class:`~accord.errors.PartyFault` that ends the negotiation: a
+:class:`~accord.errors.TurnTimeout`, a :class:`~accord.errors.PartyFailed`, or a
+:class:`~accord.errors.ProtocolViolation` (an answer out of turn, malformed, of a kind the
+request does not allow, or an offer outside the outcome space). Violations are also kept in
+:attr:`Session.violations` with the violator named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import structlog
+from pydantic import JsonValue, ValidationError
+
+from accord.broker import Bus, Inbox
+from accord.errors import (
+    DeadlineReached,
+    HandshakeTimeout,
+    OutcomeError,
+    PartyFailed,
+    PartyFault,
+    ProtocolViolation,
+    TurnTimeout,
+)
+from accord.model import OutcomeSpace
+from accord.protocols.actions import Accept, Action, EndNegotiation, Offer, Reject
+from accord.protocols.clock import Clock, SystemClock
+from accord.protocols.deadline import Deadline
+from accord.wire import (
+    ACTIONS,
+    HOST,
+    Envelope,
+    FailureBody,
+    OfferBody,
+    Performative,
+    Request,
+    now_ns,
+)
+
+__all__ = ["Session", "Violation"]
+
+log = structlog.get_logger("accord.session")
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A protocol violation, with the violator named."""
+
+    party: str
+    kind: str
+    detail: str
+    message_id: str | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    party: str
+    request_id: str
+    allowed: frozenset[Performative]
+    future: asyncio.Future[Envelope]
+
+
+class Session:
+    """The host side of one negotiation over a :class:`~accord.broker.Bus`.
+
+    Use as an async context manager; inside it, :meth:`gather_parties` runs the join
+    handshake, then the mechanism calls :meth:`ask`, :meth:`inform` and :meth:`next_round`.
+    """
+
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        negotiation_id: str,
+        parties: Sequence[str],
+        space: OutcomeSpace,
+        deadline: Deadline,
+        clock: Clock | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.bus = bus
+        self.seed = seed
+        self.negotiation_id = negotiation_id
+        self.parties: tuple[str, ...] = tuple(parties)
+        self.space = space
+        self.deadline = deadline
+        self.clock = clock or SystemClock()
+        self.round = 0
+        self.violations: list[Violation] = []
+        self.log = log.bind(negotiation_id=negotiation_id)
+        self._seq = 0
+        self._started_at: float | None = None
+        self._last_seq: dict[str, int] = {}
+        self._joined: set[str] = set()
+        self._all_joined = asyncio.Event()
+        self._pending: _Pending | None = None
+        self._fault: PartyFault | None = None
+        self._inbox: Inbox | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._reader: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._inbox = await self._stack.enter_async_context(
+            self.bus.subscribe(self.negotiation_id, HOST)
+        )
+        self._reader = asyncio.create_task(self._read(self._inbox), name="session-reader")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._stack.aclose()
+
+    async def gather_parties(self) -> None:
+        """Wait until every party has sent ``join``; raises :class:`HandshakeTimeout`."""
+        try:
+            async with asyncio.timeout(self.deadline.join_timeout):
+                await self._all_joined.wait()
+        except TimeoutError:
+            missing = [p for p in self.parties if p not in self._joined]
+            raise HandshakeTimeout(missing, self.deadline.join_timeout) from None
+
+    def start_clock(self) -> None:
+        """Start counting the seconds deadline (the host calls this when it sends ``start``)."""
+        self._started_at = self.clock.monotonic()
+
+    # -- time ------------------------------------------------------------------------------
+
+    @property
+    def elapsed(self) -> float:
+        if self._started_at is None:
+            return 0.0
+        return self.clock.monotonic() - self._started_at
+
+    @property
+    def relative_time(self) -> float:
+        """Elapsed fraction of the deadline, by rounds or seconds, whichever is further."""
+        fractions = [0.0]
+        if self.deadline.rounds is not None:
+            fractions.append(self.round / self.deadline.rounds)
+        if self.deadline.seconds is not None:
+            fractions.append(self.elapsed / self.deadline.seconds)
+        return min(max(fractions), 1.0)
+
+    def next_round(self) -> None:
+        """Move to the next round; raises :class:`DeadlineReached` when none is left."""
+        self.round += 1
+        self.check_deadline()
+
+    def check_deadline(self) -> None:
+        if self.deadline.rounds is not None and self.round >= self.deadline.rounds:
+            raise DeadlineReached(f"the deadline of {self.deadline.rounds} rounds was reached")
+        if self.deadline.seconds is not None and self.elapsed >= self.deadline.seconds:
+            raise DeadlineReached(f"the deadline of {self.deadline.seconds:g} s was reached")
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def envelope(
+        self,
+        performative: Performative,
+        body: Mapping[str, JsonValue],
+        *,
+        to: str | None = None,
+    ) -> Envelope:
+        """A new envelope from the host, with the next sequence number."""
+        seq = self._seq
+        self._seq += 1
+        return Envelope(
+            negotiation_id=self.negotiation_id,
+            message_id=f"{HOST}:{seq}",
+            sender=HOST,
+            to=to,
+            seq=seq,
+            performative=performative,
+            round=self.round,
+            body=dict(body),
+            sent_ns=now_ns(),
+        )
+
+    async def send(
+        self, performative: Performative, body: Mapping[str, JsonValue], *, to: str | None = None
+    ) -> Envelope:
+        envelope = self.envelope(performative, body, to=to)
+        await self.bus.publish(envelope)
+        return envelope
+
+    async def inform(self, body: Mapping[str, JsonValue]) -> None:
+        """Tell every party about an event (an ``inform`` envelope to all)."""
+        await self.send(Performative.INFORM, body)
+
+    async def ask(
+        self, party: str, request: Request, allowed: Collection[Performative]
+    ) -> Action:
+        """Ask ``party`` for an action of one of the ``allowed`` performatives."""
+        self._raise_fault()
+        self.check_deadline()
+        envelope = self.envelope(
+            Performative.REQUEST,
+            request.model_copy(update={"relative_time": self.relative_time}).model_dump(),
+            to=party,
+        )
+        future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+        self._pending = _Pending(party, envelope.message_id, frozenset(allowed), future)
+        try:
+            await self.bus.publish(envelope)
+            answer = await self._wait(party, future)
+        finally:
+            self._pending = None
+        return self._parse(answer)
+
+    # -- receiving -------------------------------------------------------------------------
+
+    async def _wait(self, party: str, future: asyncio.Future[Envelope]) -> Envelope:
+        timeout = self.deadline.turn_timeout
+        overall = None
+        if self.deadline.seconds is not None:
+            overall = self.deadline.seconds - self.elapsed
+        try:
+            async with asyncio.timeout(timeout if overall is None else min(timeout, overall)):
+                return await future
+        except TimeoutError:
+            if overall is not None and overall <= timeout:
+                raise DeadlineReached(
+                    f"the deadline of {self.deadline.seconds:g} s was reached while waiting "
+                    f"for {party!r}"
+                ) from None
+            raise TurnTimeout(party, f"did not answer within {timeout:g} s") from None
+
+    def _parse(self, answer: Envelope) -> Action:
+        party = answer.sender
+        try:
+            match answer.performative:
+                case Performative.OFFER:
+                    outcome = OfferBody.model_validate(answer.body).outcome
+                    self.space.encode(outcome)
+                    return Offer(outcome)
+                case Performative.ACCEPT:
+                    return Accept()
+                case Performative.REJECT:
+                    return Reject()
+                case Performative.END:
+                    return EndNegotiation()
+                case Performative.FAILURE:
+                    failure = FailureBody.model_validate(answer.body)
+                    raise PartyFailed(
+                        party, f"{failure.reason}: {failure.detail}", message_id=answer.message_id
+                    )
+                case _:  # pragma: no cover - filtered by _read
+                    raise AssertionError(answer.performative)
+        except ValidationError as exc:
+            raise self._violation(
+                party, "malformed_action", _first_error(exc), answer.message_id
+            ) from None
+        except OutcomeError as exc:
+            raise self._violation(party, "invalid_offer", str(exc), answer.message_id) from None
+
+    def _violation(
+        self, party: str, kind: str, detail: str, message_id: str | None
+    ) -> ProtocolViolation:
+        self.violations.append(Violation(party, kind, detail, message_id))
+        self.log.warning(
+            "protocol_violation", party=party, kind=kind, detail=detail, message_id=message_id
+        )
+        return ProtocolViolation(party, kind, detail, message_id=message_id)
+
+    def _raise_fault(self) -> None:
+        if self._fault is not None:
+            raise self._fault
+
+    def _fail(self, fault: PartyFault) -> None:
+        """Record a fault that ends the negotiation, waking up a pending :meth:`ask`."""
+        if self._fault is None:
+            self._fault = fault
+        pending = self._pending
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(fault)
+
+    async def _read(self, inbox: Inbox) -> None:
+        async for envelope in inbox:
+            self._receive(envelope)
+
+    def _receive(self, envelope: Envelope) -> None:
+        sender = envelope.sender
+        if sender not in self.parties or envelope.negotiation_id != self.negotiation_id:
+            self.log.warning(
+                "unknown_sender_dropped", sender=sender, message_id=envelope.message_id
+            )
+            return
+        last = self._last_seq.get(sender, -1)
+        if envelope.seq <= last:
+            self.log.info("duplicate_dropped", party=sender, message_id=envelope.message_id)
+            return
+        self._last_seq[sender] = envelope.seq
+        if envelope.performative is Performative.JOIN:
+            self._joined.add(sender)
+            if len(self._joined) == len(self.parties):
+                self._all_joined.set()
+            return
+        pending = self._pending
+        if (
+            pending is not None
+            and envelope.performative in ACTIONS
+            and envelope.sender == pending.party
+            and envelope.in_reply_to == pending.request_id
+            and not pending.future.done()
+        ):
+            if (
+                envelope.performative not in pending.allowed
+                and envelope.performative is not Performative.FAILURE
+            ):
+                self._fail(
+                    self._violation(
+                        sender,
+                        "unexpected_action",
+                        f"expected one of {sorted(pending.allowed)!r}, got "
+                        f"{envelope.performative.value!r}",
+                        envelope.message_id,
+                    )
+                )
+                return
+            pending.future.set_result(envelope)
+            return
+        self._fail(
+            self._violation(
+                sender,
+                "out_of_turn",
+                f"sent {envelope.performative.value!r} without being asked",
+                envelope.message_id,
+            )
+        )
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else str(err["msg"])

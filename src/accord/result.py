@@ -1,0 +1,91 @@
+"""What a negotiation produced: the result (``result.json``) and the transcript."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from accord.model import Value
+from accord.wire import Envelope
+
+__all__ = ["NegotiationResult", "PartyOutcome", "ViolationRecord", "write_outputs"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PartyOutcome(_Model):
+    """One party's standing at the end. Without agreement, a party gets its reservation
+    value, so ``utility`` is always what the party ended up with."""
+
+    id: str
+    organisation: str
+    strategy: str
+    utility: float
+    """Undiscounted utility of the agreement, or the reservation value without one."""
+    discounted_utility: float
+    """``utility`` discounted to the relative time at which the negotiation ended."""
+    reservation: float
+    gain: float
+    """``utility - reservation``: what the negotiation was worth to the party."""
+
+
+class ViolationRecord(_Model):
+    party: str
+    kind: str
+    detail: str
+    message_id: str | None = None
+
+
+class NegotiationResult(_Model):
+    """The summary of one negotiation, as written to ``result.json``."""
+
+    scenario: str
+    negotiation_id: str
+    seed: int
+    mechanism: str
+    agreement: bool
+    outcome: dict[str, Value] | None
+    reason: str
+    """Why it ended: ``agreement``, ``deadline``, ``ended_by_party``, ``protocol_violation``,
+    ``turn_timeout`` or ``strategy_error``."""
+    responsible: str | None
+    """The party that ended it, violated the protocol, timed out or failed; else ``None``."""
+    detail: str
+    rounds: int
+    relative_time: float
+    messages: int
+    wall_time_s: float
+    parties: list[PartyOutcome]
+    violations: list[ViolationRecord]
+
+
+def write_outputs(
+    out_dir: str | Path, result: NegotiationResult, transcript: Sequence[Envelope]
+) -> None:
+    """Write ``transcript.jsonl`` then ``result.json`` into ``out_dir``, each atomically
+    (written to a temporary file in the same directory, then renamed), so that a crash never
+    leaves a half-written file that looks like a result."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = "".join(envelope.model_dump_json() + "\n" for envelope in transcript)
+    _atomic_write(out / "transcript.jsonl", lines)
+    _atomic_write(out / "result.json", result.model_dump_json(indent=2) + "\n")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

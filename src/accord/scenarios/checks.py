@@ -1,0 +1,75 @@
+"""Checks of a scenario that span several fields, each problem with its field path.
+
+They run after the structure is valid: issue names are unique, party ids are unique, every
+profile fits the issues, every strategy and the mechanism can be found and built with their
+parameters, and every strategy can answer every request kind the mechanism sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.errors import OutcomeError, PluginError
+from accord.model import BindError, OutcomeSpace
+from accord.scenarios.schema import Scenario
+
+__all__ = ["Problem", "check_scenario"]
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    loc: Loc
+    message: str
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    """Every cross-field problem of ``scenario`` (empty when it can run)."""
+    from accord.agents import STRATEGIES  # noqa: PLC0415  # registries import the scenario model
+    from accord.protocols import MECHANISMS  # noqa: PLC0415
+
+    problems: list[Problem] = []
+    names = [issue.name for issue in scenario.issues]
+    for k, name in enumerate(names):
+        if name in names[:k]:
+            problems.append(Problem(("issues", k, "name"), f"duplicate issue name {name!r}"))
+    ids = [party.id for party in scenario.parties]
+    for k, party_id in enumerate(ids):
+        if party_id in ids[:k]:
+            problems.append(Problem(("parties", k, "id"), f"duplicate party id {party_id!r}"))
+    if problems:
+        return problems
+
+    space = OutcomeSpace(scenario.issues, max_outcomes=scenario.max_outcomes)
+    requests: frozenset[str] = frozenset()
+    try:
+        mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
+        requests = mechanism.requests
+    except PluginError as exc:
+        problems.append(Problem(("mechanism", "name"), str(exc)))
+
+    for k, party in enumerate(scenario.parties):
+        at: Loc = ("parties", k)
+        try:
+            party.profile.bind(space)
+        except BindError as exc:
+            problems.append(Problem((*at, "profile", "utility", *exc.loc), str(exc)))
+        except (ValueError, OutcomeError) as exc:
+            problems.append(Problem((*at, "profile"), str(exc)))
+        try:
+            strategy = STRATEGIES.create(party.strategy.name, party.strategy.params)
+        except PluginError as exc:
+            field = "params" if "bad parameters" in str(exc) else "name"
+            problems.append(Problem((*at, "strategy", field), str(exc)))
+            continue
+        missing = sorted(r for r in requests if not callable(getattr(strategy, r, None)))
+        if missing:
+            problems.append(
+                Problem(
+                    (*at, "strategy", "name"),
+                    f"strategy {party.strategy.name!r} of party {party.id!r} cannot answer the "
+                    f"{missing!r} requests that mechanism {scenario.mechanism.name!r} sends",
+                )
+            )
+    return problems

@@ -1,0 +1,159 @@
+"""Loading scenario files (YAML or JSON) with errors that name the file, field and line.
+
+The file is parsed once into data and once into a YAML node tree (JSON is YAML), so that a
+field path from pydantic or from :mod:`accord.scenarios.checks` can be mapped back to the line
+it came from. Duplicate keys, which YAML would silently collapse, are reported too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from accord.errors import ScenarioError
+from accord.scenarios.checks import check_scenario
+from accord.scenarios.schema import Scenario
+
+__all__ = ["load_scenario", "parse_scenario"]
+
+Loc = Sequence[str | int]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and check the scenario at ``path``; raises :class:`ScenarioError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such file", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read the file: {exc}", source=str(path)) from None
+    return parse_scenario(text, source=str(path))
+
+
+def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
+    """Validate and check scenario ``text`` (YAML or JSON)."""
+    node = _compose(text, source)
+    data = _load_data(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"a scenario must be a mapping of fields, got {type(data).__name__}", source=source
+        )
+    _reject_duplicate_keys(node, source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise ScenarioError(
+            _message(err["msg"], err.get("input"), err["type"]) + more,
+            source=source,
+            field=_field(node, loc),
+            line=_line(node, loc),
+        ) from None
+    problems = check_scenario(scenario)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise ScenarioError(
+            first.message + more,
+            source=source,
+            field=_field(node, first.loc),
+            line=_line(node, first.loc),
+        )
+    return scenario
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        if source.endswith(".json"):
+            return None  # JSON that YAML cannot read (tabs): data still loads, without lines
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"not valid YAML: {problem}", source=source, line=line) from None
+
+
+def _load_data(text: str, source: str) -> Any:
+    if source.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno) from None
+    return yaml.safe_load(text)
+
+
+def _message(msg: str, value: object, kind: str) -> str:
+    msg = msg.removeprefix("Value error, ")
+    if kind in {"missing", "extra_forbidden"} or isinstance(value, dict | list):
+        return msg if kind != "extra_forbidden" else "unknown field (not allowed here)"
+    return f"{msg}, got {value!r}"
+
+
+def _walk(node: yaml.Node | None, loc: Loc) -> tuple[list[str | int], yaml.Node | None]:
+    """Follow ``loc`` through the node tree; return the path to show and the deepest node
+    found. Pydantic puts the tag of a discriminated union into its paths (``linear-additive``
+    after ``utility``); a part that equals the mapping's ``type`` is such a tag and is left
+    out. A part the file does not have (a missing field) is kept in the path."""
+    path: list[str | int] = []
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            keys = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            tag = keys.get("type")
+            if str(part) in keys:
+                path.append(part)
+                node = keys[str(part)]
+            elif not (isinstance(tag, yaml.ScalarNode) and tag.value == part):
+                path.append(part)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(
+            node.value
+        ):
+            path.append(part)
+            node = node.value[part]
+        else:
+            path.append(part)
+    return path, node
+
+
+def _field(node: yaml.Node | None, loc: Loc) -> str:
+    """A dotted path like ``parties[1].profile.reservation``."""
+    path = _walk(node, loc)[0] if node is not None else list(loc)
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line(node: yaml.Node | None, loc: Loc) -> int | None:
+    if node is None:
+        return None
+    _, found = _walk(node, loc)
+    return found.start_mark.line + 1 if found is not None else None
+
+
+def _reject_duplicate_keys(node: yaml.Node | None, source: str) -> None:
+    stack: list[yaml.Node] = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise ScenarioError(
+                            f"duplicate key {key.value!r}",
+                            source=source,
+                            line=key.start_mark.line + 1,
+                        )
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)

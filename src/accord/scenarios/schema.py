@@ -1,0 +1,83 @@
+"""The scenario file format, as pydantic models. ``docs/scenarios.md`` documents it for users.
+
+Structure is checked here; what needs several fields at once (profiles against issues,
+strategy and mechanism names, duplicate ids) is checked by :mod:`accord.scenarios.checks`, so
+that every problem can be reported with its exact field path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile
+from accord.protocols.deadline import Deadline
+from accord.wire import HOST, Identifier
+
+__all__ = ["MechanismSpec", "PartySpec", "Scenario", "StrategySpec"]
+
+
+def _not_reserved(value: str) -> str:
+    if value == HOST:
+        raise ValueError(f"{HOST!r} is reserved for the mechanism host")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StrategySpec(_Model):
+    """Which strategy a party uses: a registered name or ``package.module:Class``."""
+
+    name: Annotated[str, Field(min_length=1)]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PartySpec(_Model):
+    """One organisation taking part, with its agent's strategy and private preferences."""
+
+    id: Annotated[Identifier, AfterValidator(_not_reserved)]
+    organisation: Annotated[str, Field(min_length=1)]
+    capabilities: list[str] = Field(default_factory=list)
+    """What the organisation brings to the partnership, in a few words each."""
+    description: str = ""
+    strategy: StrategySpec
+    profile: Profile
+
+
+class MechanismSpec(_Model):
+    """The negotiation protocol, its parameters and its deadline."""
+
+    name: str = "saop"
+    params: dict[str, Any] = Field(default_factory=dict)
+    deadline: Deadline = Field(default_factory=Deadline)
+
+
+class Scenario(_Model):
+    """A whole negotiation: the issues, who negotiates with what preferences, and how."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    seed: int = Field(default=0, ge=0, le=2**53 - 1)
+    issues: list[Issue] = Field(min_length=1)
+    parties: list[PartySpec] = Field(min_length=2)
+    mechanism: MechanismSpec = Field(default_factory=MechanismSpec)
+    max_outcomes: int = Field(default=DEFAULT_MAX_OUTCOMES, ge=1)
+    """Largest outcome space strategies may enumerate."""
+
+    def outcome_space(self) -> OutcomeSpace:
+        return OutcomeSpace(self.issues, max_outcomes=self.max_outcomes)
+
+    def party(self, party_id: str) -> PartySpec:
+        for party in self.parties:
+            if party.id == party_id:
+                return party
+        raise KeyError(party_id)
+
+    def negotiation_id(self, seed: int | None = None) -> str:
+        """A readable, deterministic id: the name as a slug and the seed."""
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-").lower()[:40] or "negotiation"
+        return f"{slug}-{self.seed if seed is None else seed}"

@@ -1,0 +1,16 @@
+"""Wire models: the envelope every participant sends and the bodies it carries."""
+
+from accord.wire.envelope import ACTIONS, HOST, Envelope, Identifier, Performative, now_ns
+from accord.wire.requests import FailureBody, OfferBody, Request
+
+__all__ = [
+    "ACTIONS",
+    "HOST",
+    "Envelope",
+    "FailureBody",
+    "Identifier",
+    "OfferBody",
+    "Performative",
+    "Request",
+    "now_ns",
+]

@@ -1,0 +1,97 @@
+"""The envelope: the one message format every participant sends and every log records.
+
+Transport-neutral and canonical-JSON-friendly: only strings, booleans, finite numbers, lists and
+objects; integers stay below 2**53 and the send time is nanoseconds since the epoch *as a
+string*, so that RFC 8785 canonicalisation (used for signatures) never rounds a value.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = [
+    "HOST",
+    "MAX_SAFE_INTEGER",
+    "Envelope",
+    "Identifier",
+    "Performative",
+    "now_ns",
+]
+
+HOST = "host"
+"""The participant id of the mechanism host."""
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
+"""Ids of negotiations and participants: safe inside an MQTT topic level and a file name."""
+
+
+class Performative(StrEnum):
+    """What an envelope does. Who sends each one is documented on the member."""
+
+    JOIN = "join"
+    """party -> host: the party is subscribed and ready."""
+    START = "start"
+    """host -> all: the negotiation begins; body has parties, mechanism and deadline."""
+    REQUEST = "request"
+    """host -> one party: asks for an action; body is a :class:`~accord.wire.Request`."""
+    OFFER = "offer"
+    """party -> host: proposes ``body.outcome`` (answers a request)."""
+    ACCEPT = "accept"
+    """party -> host: accepts the standing offer (answers a request)."""
+    REJECT = "reject"
+    """party -> host: rejects the offer in question (answers a request)."""
+    END = "end"
+    """party -> host: ends the negotiation without agreement (answers a request)."""
+    FAILURE = "failure"
+    """party -> host: the party could not produce an action; body has ``reason``/``detail``."""
+    INFORM = "inform"
+    """host -> all: an event every party may see (an offer made, an acceptance, ...)."""
+    RESULT = "result"
+    """host -> all: the negotiation is over; body is the result."""
+
+
+ACTIONS = frozenset(
+    {
+        Performative.OFFER,
+        Performative.ACCEPT,
+        Performative.REJECT,
+        Performative.END,
+        Performative.FAILURE,
+    }
+)
+"""Performatives a party sends in answer to a request."""
+
+
+def now_ns() -> str:
+    """The current wall-clock time in nanoseconds since the epoch, as the envelope wants it."""
+    return str(time.time_ns())
+
+
+class Envelope(BaseModel):
+    """One message of one negotiation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = 1
+    """Wire protocol version."""
+    negotiation_id: Identifier
+    message_id: Annotated[str, Field(min_length=1, max_length=200)]
+    """Unique within the negotiation; accord uses ``<sender>:<seq>``."""
+    sender: Identifier
+    to: Identifier | None = None
+    """The one recipient, or ``None`` for everybody in the negotiation."""
+    seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
+    """Per-sender sequence number, from 0, without gaps."""
+    performative: Performative
+    round: Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)] = 0
+    in_reply_to: str | None = None
+    """The ``message_id`` of the request this envelope answers."""
+    body: dict[str, JsonValue] = Field(default_factory=dict)
+    sent_ns: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+    """Send time, nanoseconds since the Unix epoch, as a decimal string."""
