@@ -76,7 +76,7 @@ class HandshakeTimeout(AccordError):
         )
 
 
-class DeadlineReached(AccordError):  # noqa: N818  # an ending, not a failure
+class DeadlineReached(AccordError):  # an ending, not a failure
     """The negotiation's deadline (rounds or seconds) has passed; raised to end it."""
 
 

@@ -94,9 +94,9 @@ class Registry(Generic[T]):
                 continue
             try:
                 factory = ep.load()
-            except Exception as exc:  # noqa: BLE001  # one broken plug-in must not hide the rest
+            except Exception as exc:  # one broken plug-in must not hide the rest
                 self.problems[ep.name] = f"{source} failed to import: {exc!r}"
-                log.error("plugin_import_failed", kind=self.kind, name=ep.name, error=repr(exc))
+                log.exception("plugin_import_failed", kind=self.kind, name=ep.name, error=repr(exc))
                 continue
             entries[ep.name] = PluginEntry(ep.name, factory, _summary(factory), source)
         self._entries = entries
@@ -126,4 +126,6 @@ class Registry(Generic[T]):
         try:
             return entry.factory(**params)
         except (TypeError, ValueError) as exc:
-            raise PluginError(f"bad parameters {dict(params)!r} for {self.kind} {name!r}: {exc}") from exc
+            raise PluginError(
+                f"bad parameters {dict(params)!r} for {self.kind} {name!r}: {exc}"
+            ) from exc

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import structlog
+from pydantic import JsonValue
 
 from accord.agents import STRATEGIES, Agent
 from accord.agents.executor import ExecutorKind
@@ -82,7 +83,7 @@ async def negotiate(
         )
         for index, party in enumerate(scenario.parties)
     ]
-    start = {
+    start: dict[str, JsonValue] = {
         "scenario": scenario.name,
         "mechanism": mechanism.name,
         "parties": [p.id for p in scenario.parties],
@@ -117,7 +118,14 @@ async def negotiate(
             await asyncio.gather(*tasks, recording, return_exceptions=True)
     wall = time.perf_counter() - began
     result = _result(
-        scenario, seed, negotiation_id, mechanism.name, ending, session, profiles, transcript, wall
+        scenario,
+        seed=seed,
+        mechanism=mechanism.name,
+        ending=ending,
+        session=session,
+        profiles=profiles,
+        transcript=transcript,
+        wall=wall,
     )
     log.info("negotiation_result", negotiation_id=negotiation_id, reason=result.reason)
     return Negotiation(result, transcript)
@@ -144,8 +152,8 @@ async def _settle(tasks: list[asyncio.Task[None]], grace: float) -> None:
 
 def _result(
     scenario: Scenario,
+    *,
     seed: int,
-    negotiation_id: str,
     mechanism: str,
     ending: Ending,
     session: Session,
@@ -174,7 +182,7 @@ def _result(
         )
     return NegotiationResult(
         scenario=scenario.name,
-        negotiation_id=negotiation_id,
+        negotiation_id=session.negotiation_id,
         seed=seed,
         mechanism=mechanism,
         agreement=ending.reason is EndReason.AGREEMENT,

@@ -32,7 +32,7 @@ __all__ = ["Agent"]
 log = structlog.get_logger("accord.agent")
 
 
-class _BadAnswer(Exception):  # noqa: N818  # internal signal, never escapes the runtime
+class _BadAnswer(Exception):  # internal signal, never escapes the runtime
     """The strategy returned something the runtime cannot send."""
 
 
@@ -132,7 +132,7 @@ class Agent:
             return
         try:
             await executor.call(hook, *args)
-        except Exception:  # noqa: BLE001  # a hook failing must not crash the agent
+        except Exception:  # a hook failing must not crash the agent
             self.log.exception("strategy_hook_failed", hook=name)
 
     async def _answer(self, envelope: Envelope, executor: StrategyExecutor) -> None:
@@ -158,11 +158,17 @@ class Agent:
         try:
             performative, body = await self._decide(state, executor)
         except _BadAnswer as exc:
-            performative, body = Performative.FAILURE, {"reason": "invalid_action", "detail": str(exc)}
+            performative, body = (
+                Performative.FAILURE,
+                {"reason": "invalid_action", "detail": str(exc)},
+            )
         except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
             self.log.warning("strategy_raised", kind=request.kind, error=repr(exc))
             detail = "".join(traceback.format_exception_only(exc)).strip()
-            performative, body = Performative.FAILURE, {"reason": "exception", "detail": detail[:2000]}
+            performative, body = (
+                Performative.FAILURE,
+                {"reason": "exception", "detail": detail[:2000]},
+            )
         await self._send(performative, body, in_reply_to=reply_to, round_=envelope.round)
 
     async def _decide(

@@ -40,7 +40,7 @@ class TimeDependent:
         floor = self.ctx.reservation if self._floor is None else self._floor
         floor = max(floor, self.index.worst_utility)
         best = self.index.best_utility
-        return floor + (best - floor) * (1.0 - t ** (1.0 / self.e))
+        return float(floor + (best - floor) * (1.0 - t ** (1.0 / self.e)))
 
     def propose(self, state: TurnState) -> Outcome:
         return self.index.outcome(self.index.at_least(self.target(state.relative_time)))

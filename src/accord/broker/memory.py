@@ -55,8 +55,8 @@ class MemoryBus:
             for participant, inbox in inboxes.items():
                 if participant != envelope.sender:
                     inbox.put(envelope)
-        elif (inbox := inboxes.get(envelope.to)) is not None:
-            inbox.put(envelope)
+        elif (recipient := inboxes.get(envelope.to)) is not None:
+            recipient.put(envelope)
 
     @asynccontextmanager
     async def subscribe(self, negotiation_id: str, participant: str) -> AsyncIterator[QueueInbox]:

@@ -91,8 +91,7 @@ class IntegerIssue(_IssueBase):
             raise OutcomeError(f"issue {self.name!r} expects an integer, got {value!r}")
         if value != int(value) or not self.min <= value <= self.max:
             raise OutcomeError(
-                f"issue {self.name!r} expects an integer in [{self.min}, {self.max}], "
-                f"got {value!r}"
+                f"issue {self.name!r} expects an integer in [{self.min}, {self.max}], got {value!r}"
             )
         return float(value)
 

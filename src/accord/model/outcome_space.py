@@ -62,7 +62,9 @@ class OutcomeSpace:
         try:
             return self.issues[self._position[name]]
         except KeyError:
-            raise OutcomeError(f"unknown issue {name!r}; the issues are {list(self.names)!r}") from None
+            raise OutcomeError(
+                f"unknown issue {name!r}; the issues are {list(self.names)!r}"
+            ) from None
 
     # -- single outcomes -------------------------------------------------------------------
 

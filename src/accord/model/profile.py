@@ -52,7 +52,7 @@ class BoundProfile:
 
     def discounted(self, utility: float, t: float) -> float:
         """``utility`` discounted to relative time ``t`` in ``[0, 1]``."""
-        return utility * self.profile.discount ** min(max(t, 0.0), 1.0)
+        return float(utility * self.profile.discount ** min(max(t, 0.0), 1.0))
 
     @property
     def all_utilities(self) -> Column:

@@ -14,6 +14,7 @@ issue's column in the numeric row encoding (:mod:`accord.model.issues`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Annotated, Literal
 
 import numpy as np
@@ -123,7 +124,7 @@ class PiecewiseLinearValue(_Base):
     @model_validator(mode="after")
     def _increasing(self) -> PiecewiseLinearValue:
         xs = [x for x, _ in self.points]
-        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(xs)):
             raise ValueError(f"points must have strictly increasing x, got x={xs!r}")
         return self
 

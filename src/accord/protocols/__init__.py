@@ -4,8 +4,8 @@ from accord.plugins import Registry
 from accord.protocols.actions import (
     Accept,
     Action,
-    EndNegotiation,
     Ending,
+    EndNegotiation,
     EndReason,
     Offer,
     Reject,

@@ -46,7 +46,9 @@ async def host_negotiation(
         Performative.RESULT,
         {
             "reason": ending.reason.value,
-            "agreement": ending.agreement,
+            "agreement": None
+            if ending.agreement is None
+            else dict[str, JsonValue](ending.agreement),
             "party": ending.party,
             "detail": ending.detail,
             "rounds": session.round + 1,

@@ -18,9 +18,10 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
+from pydantic import JsonValue
 
 from accord.model import Value
-from accord.protocols.actions import Accept, EndNegotiation, Ending, EndReason, Offer, Reject
+from accord.protocols.actions import Accept, Ending, EndNegotiation, EndReason, Offer, Reject
 from accord.protocols.mechanism import Mechanism
 from accord.protocols.session import Session
 from accord.wire import Performative, Request
@@ -77,7 +78,9 @@ class StackedAlternatingOffers(Mechanism):
             match action:
                 case Offer(outcome):
                     standing, proposer, accepted = outcome, party, set()
-                    await session.inform({"event": "offer", "party": party, "outcome": outcome})
+                    await session.inform(
+                        {"event": "offer", "party": party, "outcome": dict[str, JsonValue](outcome)}
+                    )
                 case Accept():
                     accepted.add(party)
                     await session.inform({"event": "accept", "party": party})
@@ -89,4 +92,3 @@ class StackedAlternatingOffers(Mechanism):
                 case Reject():  # pragma: no cover - not in the allowed set, refused by session
                     raise AssertionError("reject is not allowed in SAOP")
             turn += 1
-

@@ -211,9 +211,7 @@ class Session:
         """Tell every party about an event (an ``inform`` envelope to all)."""
         await self.send(Performative.INFORM, body)
 
-    async def ask(
-        self, party: str, request: Request, allowed: Collection[Performative]
-    ) -> Action:
+    async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
         self._raise_fault()
         self.check_deadline()

@@ -87,7 +87,9 @@ def _load_data(text: str, source: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ScenarioError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno) from None
+            raise ScenarioError(
+                f"not valid JSON: {exc.msg}", source=source, line=exc.lineno
+            ) from None
     return yaml.safe_load(text)
 
 
@@ -113,8 +115,8 @@ def _walk(node: yaml.Node | None, loc: Loc) -> tuple[list[str | int], yaml.Node 
                 node = keys[str(part)]
             elif not (isinstance(tag, yaml.ScalarNode) and tag.value == part):
                 path.append(part)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(
-            node.value
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):
             path.append(part)
             node = node.value[part]

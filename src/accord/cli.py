@@ -1,0 +1,161 @@
+"""The ``accord`` command.
+
+Exit codes: 0 when the command did its job (a negotiation that completed, with or without
+agreement, counts), 2 on bad input (with a one-sentence message naming file, field and line),
+1 on an internal failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import structlog
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord.agents import STRATEGIES
+from accord.errors import AccordError, InputError
+from accord.plugins import Registry
+from accord.protocols import MECHANISMS
+from accord.result import NegotiationResult, write_outputs
+from accord.runner import run as run_scenario
+from accord.scenarios import load_scenario
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="accord",
+    help="Autonomous organisations negotiating partnership terms, with an auditable record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _configure(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+    ] = False,
+) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory [default: runs/<negotiation id>]."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
+) -> None:
+    """Negotiate a scenario; write transcript.jsonl and result.json; print a summary."""
+    loaded = load_scenario(scenario)
+    negotiation = run_scenario(loaded, seed=seed)
+    target = out_dir or Path("runs") / negotiation.result.negotiation_id
+    write_outputs(target, negotiation.result, negotiation.transcript)
+    if as_json:
+        sys.stdout.write(negotiation.result.model_dump_json(indent=2) + "\n")
+    else:
+        _summary(negotiation.result, target)
+
+
+@app.command()
+def validate(scenario: ScenarioArg) -> None:
+    """Check a scenario file without running it."""
+    loaded = load_scenario(scenario)
+    size = loaded.outcome_space().cardinality
+    out.print(
+        f"{scenario}: valid: {len(loaded.parties)} parties, {len(loaded.issues)} issues, "
+        f"{size:,} outcomes, mechanism {loaded.mechanism.name!r}"
+    )
+
+
+@app.command()
+def strategies() -> None:
+    """List the strategies accord can find, with where each comes from."""
+    _listing(STRATEGIES)
+
+
+@app.command()
+def mechanisms() -> None:
+    """List the negotiation mechanisms accord can find, with where each comes from."""
+    _listing(MECHANISMS)
+
+
+def _listing(registry: Registry[Any]) -> None:
+    table = Table(box=None, pad_edge=False)
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    table.add_column("source", style="dim")
+    for entry in registry.entries():
+        table.add_row(entry.name, entry.summary, entry.source)
+    out.print(table)
+    for name, problem in sorted(registry.problems.items()):
+        err.print(f"[yellow]unusable {registry.kind} {name!r}:[/] {problem}")
+
+
+def _summary(result: NegotiationResult, target: Path) -> None:
+    if result.agreement:
+        headline = f"[green]agreement[/] after {result.rounds} rounds"
+    else:
+        who = f" ({result.responsible})" if result.responsible else ""
+        headline = f"[yellow]no agreement[/]: {result.reason}{who} after {result.rounds} rounds"
+    out.print(f"[bold]{result.scenario}[/] — {headline} ({result.wall_time_s:.3f} s)")
+    if result.detail and not result.agreement:
+        out.print(f"  {result.detail}")
+    if result.outcome is not None:
+        terms = Table(title="agreed terms", box=None, pad_edge=False, title_justify="left")
+        terms.add_column("issue")
+        terms.add_column("value")
+        for issue, value in result.outcome.items():
+            terms.add_row(issue, str(value))
+        out.print(terms)
+    table = Table(title="parties", box=None, pad_edge=False, title_justify="left")
+    for column in ("party", "organisation", "strategy", "utility", "reservation", "gain"):
+        table.add_column(
+            column, justify="right" if column in {"utility", "reservation", "gain"} else "left"
+        )
+    for p in result.parties:
+        table.add_row(
+            p.id,
+            p.organisation,
+            p.strategy,
+            f"{p.utility:.3f}",
+            f"{p.reservation:.3f}",
+            f"{p.gain:+.3f}",
+        )
+    out.print(table)
+    for v in result.violations:
+        out.print(f"[red]violation[/] by {v.party}: {v.kind}: {v.detail}")
+    out.print(f"wrote {target / 'transcript.jsonl'} and {target / 'result.json'}")
+
+
+def main() -> None:
+    """Entry point of the ``accord`` console script."""
+    try:
+        app()  # usage errors (unknown option, missing argument) exit 2 inside typer
+    except InputError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except AccordError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001  # the one place that turns a bug into exit 1
+        err.print(f"internal error: {exc!r} (please report it)", markup=False, highlight=False)
+        sys.exit(1)
