@@ -190,7 +190,7 @@ def _result(
         reason=ending.reason.value,
         responsible=ending.party,
         detail=ending.detail,
-        rounds=session.round + 1,
+        rounds=session.rounds_played,
         relative_time=t,
         messages=len(transcript),
         wall_time_s=wall,

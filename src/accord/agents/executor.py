@@ -57,11 +57,13 @@ class ThreadExecutor:
         while (job := self._jobs.get()) is not _STOP:
             loop, future, fn, args = job
             try:
-                result = fn(*args)
+                outcome: tuple[Any, BaseException | None] = (fn(*args), None)
             except BaseException as exc:  # noqa: BLE001  # handed to the awaiting coroutine
-                loop.call_soon_threadsafe(_settle, future, None, exc)
-            else:
-                loop.call_soon_threadsafe(_settle, future, result, None)
+                outcome = (None, exc)
+            try:
+                loop.call_soon_threadsafe(_settle, future, *outcome)
+            except RuntimeError:  # the loop closed while the strategy was stuck: nobody waits
+                return
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if inspect.iscoroutinefunction(fn):

@@ -63,6 +63,8 @@ class Agent:
         self.result: dict[str, JsonValue] | None = None
         self.log = log.bind(negotiation_id=negotiation_id, agent_id=party_id)
         self._seq = 0
+        self._broken: str | None = None
+        """Why this strategy cannot act any more (its ``on_start`` raised), if it cannot."""
 
     async def run(self) -> None:
         """Take part in the negotiation until the host sends ``result``."""
@@ -83,7 +85,9 @@ class Agent:
         match envelope.performative:
             case Performative.START:
                 self.ctx = self._context(envelope.body)
-                await self._hook(executor, "on_start", self.ctx)
+                failure = await self._hook(executor, "on_start", self.ctx)
+                if failure is not None:
+                    self._broken = f"on_start raised {failure}"
             case Performative.REQUEST:
                 await self._answer(envelope, executor)
             case Performative.INFORM:
@@ -126,14 +130,17 @@ class Agent:
                 return
             self.ctx.offers.append(OfferEvent(envelope.round, party, decoded, utility))
 
-    async def _hook(self, executor: StrategyExecutor, name: str, *args: Any) -> None:
+    async def _hook(self, executor: StrategyExecutor, name: str, *args: Any) -> str | None:
+        """Call an optional hook; return a description of the exception it raised, if any."""
         hook = getattr(self.strategy, name, None)
         if hook is None or self.ctx is None:
-            return
+            return None
         try:
             await executor.call(hook, *args)
-        except Exception:  # a hook failing must not crash the agent
-            self.log.exception("strategy_hook_failed", hook=name)
+        except Exception as exc:  # noqa: BLE001  # a hook failing must not crash the agent
+            self.log.warning("strategy_hook_failed", hook=name, error=repr(exc))
+            return _describe(exc)
+        return None
 
     async def _answer(self, envelope: Envelope, executor: StrategyExecutor) -> None:
         reply_to = envelope.message_id
@@ -164,16 +171,17 @@ class Agent:
             )
         except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
             self.log.warning("strategy_raised", kind=request.kind, error=repr(exc))
-            detail = "".join(traceback.format_exception_only(exc)).strip()
             performative, body = (
                 Performative.FAILURE,
-                {"reason": "exception", "detail": detail[:2000]},
+                {"reason": "exception", "detail": _describe(exc)},
             )
         await self._send(performative, body, in_reply_to=reply_to, round_=envelope.round)
 
     async def _decide(
         self, state: TurnState, executor: StrategyExecutor
     ) -> tuple[Performative, dict[str, JsonValue]]:
+        if self._broken is not None:
+            raise _BadAnswer(self._broken)
         if state.kind == "propose":
             return await self._propose(state, executor)
         if state.kind == "respond":
@@ -244,3 +252,8 @@ def _plain(outcome: object) -> dict[str, JsonValue]:
             raise _BadAnswer(f"outcome entry {key!r}: {value!r} is not issue name -> value")
         plain[key] = value
     return plain
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, short enough for a failure envelope."""
+    return "".join(traceback.format_exception_only(exc)).strip()[:2000]

@@ -51,10 +51,13 @@ async def host_negotiation(
             else dict[str, JsonValue](ending.agreement),
             "party": ending.party,
             "detail": ending.detail,
-            "rounds": session.round + 1,
+            "rounds": session.rounds_played,
         },
     )
     session.log.info(
-        "negotiation_ended", reason=ending.reason.value, party=ending.party, rounds=session.round
+        "negotiation_ended",
+        reason=ending.reason.value,
+        party=ending.party,
+        rounds=session.rounds_played,
     )
     return ending

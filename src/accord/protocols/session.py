@@ -165,6 +165,13 @@ class Session:
             fractions.append(self.elapsed / self.deadline.seconds)
         return min(max(fractions), 1.0)
 
+    @property
+    def rounds_played(self) -> int:
+        """Rounds begun so far (the round the deadline stopped is not counted)."""
+        if self.deadline.rounds is not None and self.round >= self.deadline.rounds:
+            return self.deadline.rounds
+        return self.round + 1
+
     def next_round(self) -> None:
         """Move to the next round; raises :class:`DeadlineReached` when none is left."""
         self.round += 1

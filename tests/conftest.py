@@ -1,0 +1,94 @@
+"""Shared fixtures: small scenarios built in code, the example scenario files, the corpus."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.scenarios import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+_BASE: dict[str, Any] = {
+    "name": "Test deal",
+    "seed": 3,
+    "issues": [
+        {"name": "price", "type": "integer", "min": 0, "max": 9},
+        {"name": "colour", "type": "categorical", "values": ["red", "green", "blue"]},
+        {"name": "term", "type": "continuous", "min": 0.0, "max": 1.0, "grid": 5},
+    ],
+    "parties": [
+        {
+            "id": "buyer",
+            "organisation": "Buyer Ltd",
+            "strategy": {"name": "linear"},
+            "profile": {
+                "reservation": 0.2,
+                "utility": {
+                    "type": "linear-additive",
+                    "weights": {"price": 0.6, "colour": 0.2, "term": 0.2},
+                    "values": {
+                        "price": {"type": "linear", "low": 1.0, "high": 0.0},
+                        "colour": {"type": "table", "table": {"red": 1, "green": 0.5, "blue": 0}},
+                        "term": {"type": "linear", "low": 0.0, "high": 1.0},
+                    },
+                },
+            },
+        },
+        {
+            "id": "seller",
+            "organisation": "Seller plc",
+            "strategy": {"name": "linear"},
+            "profile": {
+                "reservation": 0.2,
+                "utility": {
+                    "type": "linear-additive",
+                    "weights": {"price": 0.7, "colour": 0.1, "term": 0.2},
+                    "values": {
+                        "price": {"type": "linear", "low": 0.0, "high": 1.0},
+                        "colour": {"type": "table", "table": {"red": 0, "green": 0.5, "blue": 1}},
+                        "term": {"type": "linear", "low": 1.0, "high": 0.0},
+                    },
+                },
+            },
+        },
+    ],
+    "mechanism": {"name": "saop", "deadline": {"rounds": 20, "turn_timeout": 2}},
+}
+
+
+def scenario_data(*strategies: str | dict[str, Any], parties: int = 2) -> dict[str, Any]:
+    """The base scenario as data, with the given strategies (names or specs) in party order,
+    and with extra parties (copies of the buyer) when ``parties`` > 2."""
+    data = copy.deepcopy(_BASE)
+    while len(data["parties"]) < parties:
+        extra = copy.deepcopy(data["parties"][0])
+        extra["id"] = f"party{len(data['parties'])}"
+        data["parties"].append(extra)
+    for party, strategy in zip(data["parties"], strategies, strict=False):
+        party["strategy"] = {"name": strategy} if isinstance(strategy, str) else strategy
+    return data
+
+
+def make_scenario(
+    *strategies: str | dict[str, Any], parties: int = 2, **mechanism: Any
+) -> Scenario:
+    data = scenario_data(*strategies, parties=parties)
+    if "deadline" in mechanism:
+        data["mechanism"]["deadline"] |= mechanism.pop("deadline")
+    data["mechanism"].update(mechanism)
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus, found through ACCORD_CORPUS (default ../shared/corpus)."""
+    path = Path(os.environ.get("ACCORD_CORPUS", str(ROOT.parent / "shared" / "corpus")))
+    if not path.is_dir():
+        pytest.skip(f"corpus not found at {path}; set ACCORD_CORPUS to the shared corpus folder")
+    return path

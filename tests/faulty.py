@@ -1,0 +1,109 @@
+"""Misbehaving strategies, named by import path (``faulty:Raises``) in test scenarios."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from accord.agents import AgentContext, Linear, Response, TurnState
+from accord.model import Outcome
+from accord.protocols import FakeClock
+
+
+class Raises(Linear):
+    """Raises on its second turn."""
+
+    turns = 0
+
+    def propose(self, state: TurnState) -> Outcome:
+        self.turns += 1
+        if self.turns > 1:
+            raise RuntimeError("boom in propose")
+        return super().propose(state)
+
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.REJECT
+
+
+RELEASE = threading.Event()
+"""Set by a test to let the hanging strategies below return, so no thread outlives it."""
+
+
+class Hangs(Linear):
+    """Blocks its thread on its first proposal (a sync hang, not an await)."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        RELEASE.wait(3600)
+        return super().propose(state)
+
+
+class SpinsForever(Linear):
+    """Busy-loops in pure Python on its first proposal, never yielding on purpose."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        while not RELEASE.is_set():
+            pass
+        return super().propose(state)
+
+
+class SleepsAsync(Linear):
+    """An async strategy that never answers."""
+
+    async def propose(self, state: TurnState) -> Outcome:  # type: ignore[override]
+        await asyncio.sleep(3600)
+        return super().propose(state)
+
+
+class OffersOutside(Linear):
+    """Offers a price outside the issue's range."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        outcome = dict(super().propose(state))
+        outcome["price"] = 99
+        return outcome
+
+
+class OffersGarbage(Linear):
+    """Returns something that is not an outcome."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        return 42  # type: ignore[return-value]  # the point of the test
+
+
+class RespondsGarbage(Linear):
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        return "maybe"  # type: ignore[return-value]  # the point of the test
+
+
+class BrokenStart(Linear):
+    def on_start(self, ctx: AgentContext) -> None:
+        super().on_start(ctx)
+        raise ValueError("on_start failed")
+
+
+class NoRespond:
+    """Can only propose: cannot take part in SAOP."""
+
+    def on_start(self, ctx: AgentContext) -> None: ...
+
+    def propose(self, state: TurnState) -> Outcome:
+        return {}
+
+
+class EndsAtOnce(Linear):
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.END
+
+
+class AdvancesClock(Linear):
+    """Advances an injected fake clock by one second per proposal."""
+
+    clock: FakeClock | None = None
+
+    def propose(self, state: TurnState) -> Outcome:
+        if self.clock is not None:
+            self.clock.advance(1.0)
+        return super().propose(state)
+
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.REJECT

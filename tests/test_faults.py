@@ -1,0 +1,212 @@
+"""A misbehaving party ends the negotiation cleanly, with the reason and the party named."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+import faulty
+from accord.broker import MemoryBus, QueueInbox
+from accord.model import OutcomeSpace
+from accord.protocols import Deadline, Session, StackedAlternatingOffers, host_negotiation
+from accord.runner import negotiate
+from accord.wire import HOST, Envelope, Performative, now_ns
+from conftest import make_scenario
+
+
+@pytest.fixture(autouse=True)
+def _release_hung_threads() -> Any:
+    faulty.RELEASE.clear()
+    yield
+    faulty.RELEASE.set()
+
+
+@pytest.mark.parametrize(
+    ("strategy", "reason", "detail"),
+    [
+        ("faulty:Raises", "strategy_error", "RuntimeError: boom in propose"),
+        ("faulty:OffersGarbage", "strategy_error", "must return a mapping"),
+        ("faulty:RespondsGarbage", "strategy_error", "must return a Response, got 'maybe'"),
+        ("faulty:BrokenStart", "strategy_error", "on_start raised ValueError: on_start failed"),
+        ("faulty:OffersOutside", "protocol_violation", "invalid_offer"),
+        ("faulty:Hangs", "turn_timeout", "did not answer within 0.3 s"),
+        ("faulty:SpinsForever", "turn_timeout", "did not answer within 0.3 s"),
+        ("faulty:SleepsAsync", "turn_timeout", "did not answer within 0.3 s"),
+    ],
+)
+async def test_a_faulty_strategy_ends_the_negotiation_with_its_name(
+    strategy: str, reason: str, detail: str
+) -> None:
+    scenario = make_scenario("linear", {"name": strategy}, deadline={"turn_timeout": 0.3})
+    began = time.monotonic()
+    negotiation = await asyncio.wait_for(negotiate(scenario), timeout=10)
+    result = negotiation.result
+    assert result.reason == reason
+    assert result.responsible == "seller"
+    assert detail in result.detail
+    assert not result.agreement
+    assert time.monotonic() - began < 5
+    # the host still told everybody how it ended
+    assert negotiation.transcript[-1].performative is Performative.RESULT
+    assert negotiation.transcript[-1].body["party"] == "seller"
+
+
+async def test_an_invalid_offer_is_recorded_as_a_violation() -> None:
+    with capture_logs() as logs:
+        result = (await negotiate(make_scenario("linear", {"name": "faulty:OffersOutside"}))).result
+    assert [(v.party, v.kind) for v in result.violations] == [("seller", "invalid_offer")]
+    assert "price" in result.violations[0].detail
+    assert result.violations[0].message_id == "seller:1"
+    assert any(e["event"] == "protocol_violation" and e["party"] == "seller" for e in logs)
+
+
+# -- a hand-written participant that breaks the protocol on the wire ----------------------
+
+
+def _space() -> OutcomeSpace:
+    return make_scenario().outcome_space()
+
+
+Rogue = Callable[[MemoryBus, QueueInbox, Callable[..., Envelope]], Awaitable[None]]
+
+
+async def _host_with(rogue: Rogue, *, honest_first: bool = True) -> Any:
+    """Host SAOP between an honest scripted party ``a`` and a rogue ``b``."""
+    bus = MemoryBus(roundtrip=True)
+    seqs = {"a": 0, "b": 0}
+
+    def envelope(sender: str, performative: Performative, **fields: Any) -> Envelope:
+        seq = seqs[sender]
+        seqs[sender] += 1
+        data = {"message_id": f"{sender}:{seq}", "seq": seq, "sent_ns": now_ns(), "to": HOST}
+        data.update(fields)
+        return Envelope(negotiation_id="n1", sender=sender, performative=performative, **data)
+
+    offer = {"price": 5, "colour": "red", "term": 0.5}
+
+    async def honest(inbox: QueueInbox) -> None:
+        await bus.publish(envelope("a", Performative.JOIN))
+        async for env in inbox:
+            if env.performative is Performative.REQUEST:
+                body = {"outcome": offer}
+                await bus.publish(
+                    envelope("a", Performative.OFFER, in_reply_to=env.message_id, body=body)
+                )
+            if env.performative is Performative.RESULT:
+                return
+
+    async with (
+        bus.subscribe("n1", "a") as inbox_a,
+        bus.subscribe("n1", "b") as inbox_b,
+        Session(
+            bus=bus,
+            negotiation_id="n1",
+            parties=["a", "b"],
+            space=_space(),
+            deadline=Deadline(rounds=5, turn_timeout=0.5),
+        ) as session,
+    ):
+        tasks = [
+            asyncio.create_task(honest(inbox_a)),
+            asyncio.create_task(rogue(bus, inbox_b, lambda *a, **k: envelope("b", *a, **k))),
+        ]
+        ending = await asyncio.wait_for(
+            host_negotiation(session, StackedAlternatingOffers(), {}), 5
+        )
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return ending, session
+
+
+async def _requests(inbox: QueueInbox) -> AsyncIterator[Envelope]:
+    async for env in inbox:
+        if env.performative is Performative.REQUEST:
+            yield env
+
+
+async def test_a_message_out_of_turn_is_a_violation() -> None:
+    async def rogue(bus: MemoryBus, inbox: QueueInbox, envelope: Callable[..., Envelope]) -> None:
+        await bus.publish(envelope(Performative.JOIN))
+        async for env in inbox:
+            if env.performative is Performative.START:
+                # offers before being asked: it is a's turn
+                await bus.publish(envelope(Performative.ACCEPT))
+
+    ending, session = await _host_with(rogue)
+    assert ending.reason == "protocol_violation"
+    assert ending.party == "b"
+    assert session.violations[0].kind == "out_of_turn"
+
+
+async def test_a_malformed_action_is_a_violation() -> None:
+    async def rogue(bus: MemoryBus, inbox: QueueInbox, envelope: Callable[..., Envelope]) -> None:
+        await bus.publish(envelope(Performative.JOIN))
+        async for request in _requests(inbox):
+            bad = envelope(Performative.OFFER, in_reply_to=request.message_id, body={"outcom": {}})
+            await bus.publish(bad)
+
+    ending, session = await _host_with(rogue)
+    assert (ending.reason, ending.party) == ("protocol_violation", "b")
+    assert session.violations[0].kind == "malformed_action"
+    assert "outcome" in session.violations[0].detail
+
+
+async def test_an_action_the_request_does_not_allow_is_a_violation() -> None:
+    async def rogue(bus: MemoryBus, inbox: QueueInbox, envelope: Callable[..., Envelope]) -> None:
+        await bus.publish(envelope(Performative.JOIN))
+        async for request in _requests(inbox):
+            await bus.publish(envelope(Performative.REJECT, in_reply_to=request.message_id))
+
+    ending, session = await _host_with(rogue)
+    assert (ending.reason, ending.party) == ("protocol_violation", "b")
+    assert session.violations[0].kind == "unexpected_action"
+
+
+async def test_duplicates_and_strangers_are_dropped() -> None:
+    async def rogue(bus: MemoryBus, inbox: QueueInbox, envelope: Callable[..., Envelope]) -> None:
+        join = envelope(Performative.JOIN)
+        await bus.publish(join)
+        await bus.publish(join)  # a duplicate (same seq) is dropped, not a violation
+        stranger = join.model_copy(update={"sender": "mallory", "message_id": "mallory:0"})
+        await bus.publish(stranger)
+        async for request in _requests(inbox):
+            await bus.publish(envelope(Performative.ACCEPT, in_reply_to=request.message_id))
+
+    with capture_logs() as logs:
+        ending, session = await _host_with(rogue)
+    assert ending.reason == "agreement"
+    assert session.violations == []
+    events = {e["event"] for e in logs}
+    assert {"duplicate_dropped", "unknown_sender_dropped"} <= events
+
+
+async def test_a_party_that_never_joins_is_named() -> None:
+    from accord.errors import HandshakeTimeout  # noqa: PLC0415
+
+    bus = MemoryBus()
+    async with Session(
+        bus=bus,
+        negotiation_id="n1",
+        parties=["a", "b"],
+        space=_space(),
+        deadline=Deadline(rounds=5, join_timeout=0.2),
+    ) as session:
+        await bus.publish(
+            Envelope(
+                negotiation_id="n1",
+                message_id="a:0",
+                sender="a",
+                to=HOST,
+                seq=0,
+                performative=Performative.JOIN,
+                sent_ns=now_ns(),
+            )
+        )
+        with pytest.raises(HandshakeTimeout, match=r"\['b'\] did not join within 0.2 s"):
+            await host_negotiation(session, StackedAlternatingOffers(), {})

@@ -1,0 +1,116 @@
+"""Whole negotiations under stacked alternating offers over the memory bus."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord import load_scenario
+from accord.broker import MemoryBus
+from accord.protocols import FakeClock
+from accord.runner import negotiate
+from accord.wire import Envelope, Performative
+from conftest import EXAMPLES, make_scenario
+
+
+def without_times(transcript: list[Envelope]) -> list[dict[str, object]]:
+    return [e.model_dump(exclude={"sent_ns"}) for e in transcript]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+async def test_every_example_scenario_negotiates_and_is_reproducible(path: object) -> None:
+    scenario = load_scenario(path)  # type: ignore[arg-type]
+    first = await negotiate(scenario)
+    second = await negotiate(scenario, bus=MemoryBus(roundtrip=True))
+    assert first.result.reason in {"agreement", "deadline", "ended_by_party"}
+    assert first.result.violations == []
+    assert without_times(first.transcript) == without_times(second.transcript)
+    assert first.result.model_dump(exclude={"wall_time_s"}) == second.result.model_dump(
+        exclude={"wall_time_s"}
+    )
+    kinds = [e.performative for e in first.transcript]
+    assert kinds.count(Performative.JOIN) == len(scenario.parties)
+    assert kinds[len(scenario.parties)] is Performative.START
+    assert kinds[-1] is Performative.RESULT
+
+
+def test_the_example_scenarios_exist() -> None:
+    assert len(EXAMPLES) >= 3, [p.name for p in EXAMPLES]
+
+
+async def test_different_seeds_can_give_different_transcripts() -> None:
+    scenario = make_scenario("random", "random")
+    runs = {str(without_times((await negotiate(scenario, seed=s)).transcript)) for s in range(4)}
+    assert len(runs) > 1
+
+
+async def test_bilateral_agreement_is_individually_rational_and_reported() -> None:
+    result = (await negotiate(make_scenario("linear", "conceder"))).result
+    assert result.agreement
+    assert result.reason == "agreement"
+    assert result.outcome is not None
+    for party in result.parties:
+        assert party.utility >= party.reservation
+        assert party.gain == pytest.approx(party.utility - party.reservation)
+
+
+async def test_hardliners_never_agree_and_hit_the_deadline() -> None:
+    result = (await negotiate(make_scenario("hardliner", "hardliner"))).result
+    assert not result.agreement
+    assert result.reason == "deadline"
+    assert result.rounds == 20
+    assert result.relative_time == 1.0
+    assert [p.utility for p in result.parties] == [0.2, 0.2]  # the reservation values
+
+
+async def test_multilateral_agreement_needs_every_other_party() -> None:
+    negotiation = await negotiate(make_scenario("conceder", "boulware", "conceder", parties=3))
+    result = negotiation.result
+    assert result.agreement
+    events = [e.body for e in negotiation.transcript if e.performative is Performative.INFORM]
+    # the last offer is followed by exactly n - 1 = 2 acceptances
+    last_offer = max(i for i, b in enumerate(events) if b["event"] == "offer")
+    assert [b["event"] for b in events[last_offer + 1 :]] == ["accept", "accept"]
+    assert events[last_offer]["outcome"] == result.outcome
+
+
+async def test_the_standing_offer_is_what_gets_accepted() -> None:
+    negotiation = await negotiate(make_scenario("conceder", "conceder"))
+    offers = [e for e in negotiation.transcript if e.performative is Performative.OFFER]
+    assert negotiation.result.outcome == offers[-1].body["outcome"]
+
+
+async def test_a_party_may_end_the_negotiation() -> None:
+    scenario = make_scenario("linear", {"name": "faulty:EndsAtOnce"})
+    result = (await negotiate(scenario)).result
+    assert result.reason == "ended_by_party"
+    assert result.responsible == "seller"
+
+
+async def test_seconds_deadline_with_a_fake_clock() -> None:
+    clock = FakeClock()
+    scenario = make_scenario(
+        {"name": "faulty:AdvancesClock"},
+        "hardliner",
+        deadline={"rounds": None, "seconds": 10.0},
+    )
+    import faulty  # noqa: PLC0415  # the strategy reads the clock we inject
+
+    faulty.AdvancesClock.clock = clock
+    result = (await negotiate(scenario, clock=clock)).result
+    assert result.reason == "deadline"
+    assert "10 s" in result.detail
+    assert result.rounds == 10  # one second per proposal, two turns a round
+
+
+async def test_random_turn_order_is_seeded() -> None:
+    scenario = make_scenario(
+        "conceder", "linear", "boulware", parties=3, params={"order": "random"}
+    )
+    orders = set()
+    for seed in range(6):
+        transcript = (await negotiate(scenario, seed=seed)).transcript
+        requests = [e.to for e in transcript if e.performative is Performative.REQUEST][:3]
+        orders.add(tuple(requests))
+        again = (await negotiate(scenario, seed=seed)).transcript
+        assert [e.to for e in again if e.performative is Performative.REQUEST][:3] == requests
+    assert len(orders) > 1
