@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -72,7 +72,7 @@ def _space() -> OutcomeSpace:
     return make_scenario().outcome_space()
 
 
-Rogue = Callable[[MemoryBus, QueueInbox, Callable[..., Envelope]], Awaitable[None]]
+Rogue = Callable[[MemoryBus, QueueInbox, Callable[..., Envelope]], Coroutine[Any, Any, None]]
 
 
 async def _host_with(rogue: Rogue, *, honest_first: bool = True) -> Any:

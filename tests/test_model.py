@@ -175,6 +175,7 @@ def test_profile_discount_and_cached_utilities() -> None:
     assert bound.discounted(0.8, 1.0) == pytest.approx(0.4)
     assert bound.discounted(0.8, 0.0) == pytest.approx(0.8)
     order, sorted_u = bound.sorted_outcomes()
+    assert sorted(order.tolist()) == list(range(36))
     assert np.all(np.diff(sorted_u) >= 0)
     assert sorted_u[-1] == pytest.approx(bound.all_utilities.max())
     # the profile round-trips through JSON as one object

@@ -82,7 +82,9 @@ def validate(scenario: ScenarioArg) -> None:
     size = loaded.outcome_space().cardinality
     out.print(
         f"{scenario}: valid: {len(loaded.parties)} parties, {len(loaded.issues)} issues, "
-        f"{size:,} outcomes, mechanism {loaded.mechanism.name!r}"
+        f"{size:,} outcomes, mechanism {loaded.mechanism.name!r}",
+        soft_wrap=True,
+        highlight=False,
     )
 
 
@@ -151,11 +153,11 @@ def main() -> None:
     try:
         app()  # usage errors (unknown option, missing argument) exit 2 inside typer
     except InputError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
     except AccordError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001  # the one place that turns a bug into exit 1
-        err.print(f"internal error: {exc!r} (please report it)", markup=False, highlight=False)
+        sys.stderr.write(f"internal error: {exc!r} (please report it)\n")
         sys.exit(1)

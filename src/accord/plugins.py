@@ -67,8 +67,11 @@ def _summary(obj: object) -> str:
 class Registry(Generic[T]):
     """Named factories of one kind (``strategy`` or ``mechanism``)."""
 
-    def __init__(self, kind: str, group: str, builtins: Mapping[str, Callable[..., T]]) -> None:
+    def __init__(
+        self, kind: str, plural: str, group: str, builtins: Mapping[str, Callable[..., T]]
+    ) -> None:
         self.kind = kind
+        self.plural = plural
         self.group = group
         self._builtins = dict(builtins)
         self._entries: dict[str, PluginEntry[T]] | None = None
@@ -117,7 +120,7 @@ class Registry(Generic[T]):
             raise PluginError(self.problems[name])
         if name not in entries:
             known = ", ".join(sorted(entries))
-            raise PluginError(f"unknown {self.kind} {name!r}; known {self.kind}s: {known}")
+            raise PluginError(f"unknown {self.kind} {name!r}; known {self.plural}: {known}")
         return entries[name]
 
     def create(self, name: str, params: Mapping[str, Any]) -> T:

@@ -39,6 +39,7 @@ __all__ = [
 
 STRATEGIES: Registry[object] = Registry(
     "strategy",
+    "strategies",
     "accord.strategies",
     {
         "time-dependent": TimeDependent,

@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 MECHANISMS: Registry[Mechanism] = Registry(
-    "mechanism", "accord.mechanisms", {StackedAlternatingOffers.name: StackedAlternatingOffers}
+    "mechanism",
+    "mechanisms",
+    "accord.mechanisms",
+    {StackedAlternatingOffers.name: StackedAlternatingOffers},
 )
 """Every mechanism accord can find by name."""

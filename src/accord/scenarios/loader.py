@@ -106,15 +106,18 @@ def _walk(node: yaml.Node | None, loc: Loc) -> tuple[list[str | int], yaml.Node 
     after ``utility``); a part that equals the mapping's ``type`` is such a tag and is left
     out. A part the file does not have (a missing field) is kept in the path."""
     path: list[str | int] = []
+    tagged = False
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             keys = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
             tag = keys.get("type")
+            if isinstance(tag, yaml.ScalarNode) and tag.value == part and not tagged:
+                tagged = True  # the union tag; the next part is the field inside
+                continue
+            tagged = False
+            path.append(part)
             if str(part) in keys:
-                path.append(part)
                 node = keys[str(part)]
-            elif not (isinstance(tag, yaml.ScalarNode) and tag.value == part):
-                path.append(part)
         elif (
             isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):

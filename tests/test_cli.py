@@ -1,0 +1,123 @@
+"""The ``accord`` command, run as a user runs it: in a subprocess, reading and writing files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import EXAMPLES, ROOT, scenario_data
+
+EXAMPLE = next(p for p in EXAMPLES if p.name == "platform-isv.yaml")
+
+
+def accord(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    return subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_run_writes_transcript_and_result(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = accord("run", EXAMPLE, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "Platform partner programme" in done.stdout
+    assert "utility" in done.stdout
+    result = json.loads((out / "result.json").read_text())
+    lines = (out / "transcript.jsonl").read_text().splitlines()
+    assert result["messages"] == len(lines)
+    assert json.loads(lines[-1])["performative"] == "result"
+    assert {p["id"] for p in result["parties"]} == {"platform", "isv"}
+    assert sorted(os.listdir(out)) == ["result.json", "transcript.jsonl"]  # no temp files left
+
+
+def test_run_json_and_seed(tmp_path: Path) -> None:
+    done = accord("run", EXAMPLE, "--out", tmp_path / "a", "--json", "--seed", "7")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["seed"] == 7
+    assert result["negotiation_id"].endswith("-7")
+    assert json.loads((tmp_path / "a" / "result.json").read_text()) == result
+
+
+def test_default_output_directory_is_under_runs(tmp_path: Path) -> None:
+    done = accord("run", EXAMPLE, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "runs" / "platform-partner-programme-42" / "result.json").is_file()
+
+
+def test_bad_scenario_exits_2_naming_file_field_line_and_writes_nothing(tmp_path: Path) -> None:
+    data = scenario_data("linear", "sneaky")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    done = accord("run", path, "--out", out)
+    assert done.returncode == 2
+    assert f"{path}:" in done.stderr
+    assert "parties[1].strategy.name" in done.stderr
+    assert "unknown strategy 'sneaky'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    done = accord("run", tmp_path / "missing.yaml")
+    assert done.returncode == 2
+    assert "missing.yaml: no such file" in done.stderr
+
+
+def test_validate(tmp_path: Path) -> None:
+    done = accord("validate", EXAMPLE)
+    assert done.returncode == 0
+    assert "valid" in done.stdout
+    assert "41,013 outcomes" in done.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    done = accord("validate", bad)
+    assert done.returncode == 2
+    assert "issues" in done.stderr
+
+
+def test_a_faulty_party_still_completes_with_exit_0(tmp_path: Path) -> None:
+    data = scenario_data("linear", {"name": "faulty:Raises"})
+    path = tmp_path / "faulty.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    done = accord("run", path, "--out", tmp_path / "o", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["reason"], result["responsible"]) == ("strategy_error", "seller")
+
+
+def test_listings() -> None:
+    strategies = accord("strategies")
+    assert strategies.returncode == 0
+    for name in (
+        "boulware",
+        "conceder",
+        "linear",
+        "time-dependent",
+        "hardliner",
+        "random",
+        "tit-for-tat",
+    ):
+        assert name in strategies.stdout
+    assert "builtin" in strategies.stdout
+    mechanisms = accord("mechanisms")
+    assert mechanisms.returncode == 0
+    assert "saop" in mechanisms.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    assert accord("run").returncode == 2
+    assert accord("run", EXAMPLE, "--bogus").returncode == 2
