@@ -180,3 +180,21 @@ def test_profile_discount_and_cached_utilities() -> None:
     assert sorted_u[-1] == pytest.approx(bound.all_utilities.max())
     # the profile round-trips through JSON as one object
     assert Profile.model_validate_json(profile.model_dump_json()) == profile
+
+
+def test_one_outcome_and_the_whole_space_agree_to_the_bit() -> None:
+    s = space()
+    u = linear_additive().bind(s)
+    everything = u(s.values)
+    for i in range(s.cardinality):
+        assert u.of(s.outcome_at(i)) == everything[i]
+
+
+def test_whole_space_fast_path_equals_the_row_by_row_evaluation() -> None:
+    s = space()
+    u = linear_additive().bind(s)
+    assert np.array_equal(u.whole_space(), u(s.values))
+    for i in range(s.cardinality):
+        assert s.outcome_at(i) == s.decode(s.values[i])
+    with pytest.raises(OutcomeError, match="outside"):
+        s.outcome_at(36)

@@ -35,12 +35,18 @@ AGENT_GRACE_S = 1.0
 """How long agents get, after the result is sent, to finish their ``on_end`` hooks."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Negotiation:
     """A finished negotiation: its result and every envelope, in order."""
 
     result: NegotiationResult
     transcript: list[Envelope]
+
+    def __repr__(self) -> str:  # the transcript can be long: asyncio reprs finished tasks
+        return (
+            f"Negotiation(id={self.result.negotiation_id!r}, reason={self.result.reason!r}, "
+            f"messages={len(self.transcript)})"
+        )
 
 
 def run(

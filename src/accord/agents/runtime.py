@@ -25,7 +25,7 @@ from accord.agents.executor import ExecutorKind, StrategyExecutor, make_executor
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus
 from accord.model import BoundProfile, OutcomeSpace
-from accord.wire import HOST, Envelope, Performative, Request, now_ns
+from accord.wire import HOST, Envelope, Performative, Request, compose
 
 __all__ = ["Agent"]
 
@@ -223,17 +223,15 @@ class Agent:
         seq = self._seq
         self._seq += 1
         await self.bus.publish(
-            Envelope(
+            compose(
                 negotiation_id=self.negotiation_id,
-                message_id=f"{self.party_id}:{seq}",
                 sender=self.party_id,
-                to=HOST,
                 seq=seq,
                 performative=performative,
-                round=round_,
-                in_reply_to=in_reply_to,
                 body=body,
-                sent_ns=now_ns(),
+                to=HOST,
+                round_=round_,
+                in_reply_to=in_reply_to,
             )
         )
 

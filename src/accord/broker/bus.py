@@ -26,6 +26,10 @@ class Inbox(Protocol):
         """The next envelope; waits until one arrives."""
         ...
 
+    def get_nowait(self) -> Envelope | None:
+        """The next envelope if one has arrived, else ``None``."""
+        ...
+
     def __aiter__(self) -> AsyncIterator[Envelope]: ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,20 +14,36 @@ __all__ = ["MemoryBus", "QueueInbox"]
 
 
 class QueueInbox:
-    """An :class:`~accord.broker.bus.Inbox` backed by an unbounded ``asyncio.Queue``."""
+    """An unbounded :class:`~accord.broker.bus.Inbox` for one consumer task.
+
+    A deque and at most one waiting future: cheaper than ``asyncio.Queue``, which matters
+    because every envelope of a simulation passes through one of these."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
+        self._items: deque[Envelope] = deque()
+        self._waiter: asyncio.Future[None] | None = None
 
     def put(self, envelope: Envelope) -> None:
-        self._queue.put_nowait(envelope)
+        self._items.append(envelope)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def get(self) -> Envelope:
-        return await self._queue.get()
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+    def get_nowait(self) -> Envelope | None:
+        return self._items.popleft() if self._items else None
 
     async def __aiter__(self) -> AsyncIterator[Envelope]:
         while True:
-            yield await self._queue.get()
+            yield await self.get()
 
 
 class MemoryBus:

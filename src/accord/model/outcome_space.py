@@ -45,6 +45,7 @@ class OutcomeSpace:
         self.names: tuple[str, ...] = tuple(names)
         self.max_outcomes = max_outcomes
         self._position = {n: k for k, n in enumerate(names)}
+        self._coders = tuple((issue.name, issue.coder()) for issue in self.issues)
 
     def __repr__(self) -> str:
         return f"OutcomeSpace({list(self.names)!r}, size={self.cardinality})"
@@ -53,6 +54,16 @@ class OutcomeSpace:
     def cardinality(self) -> int:
         """How many outcomes the space enumerates to (continuous issues count grid points)."""
         return math.prod(issue.cardinality for issue in self.issues)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of enumerated values of each issue, in issue order."""
+        return tuple(issue.cardinality for issue in self.issues)
+
+    def axis_values(self, k: int) -> npt.NDArray[np.float64]:
+        """The enumerated values of issue ``k`` in the numeric encoding."""
+        issue = self.issues[k]
+        return issue.values_of(np.arange(issue.cardinality))
 
     @property
     def is_discrete(self) -> bool:
@@ -70,24 +81,42 @@ class OutcomeSpace:
 
     def encode(self, outcome: Mapping[str, object]) -> npt.NDArray[np.float64]:
         """Validate ``outcome`` and return its numeric row; raises :class:`OutcomeError`."""
+        return np.array(self.encode_row(outcome), dtype=np.float64)
+
+    def encode_row(self, outcome: Mapping[str, object]) -> list[float]:
+        """:meth:`encode` as a Python list: the fast path for one outcome."""
         if not isinstance(outcome, Mapping):
             raise OutcomeError(f"an outcome must be a mapping of issue to value, got {outcome!r}")
+        try:
+            if len(outcome) == len(self._coders):
+                return [code(outcome[name]) for name, code in self._coders]
+        except KeyError:
+            pass
         missing = [n for n in self.names if n not in outcome]
         extra = [k for k in outcome if k not in self._position]
-        if missing or extra:
-            raise OutcomeError(
-                f"an outcome must give exactly the issues {list(self.names)!r}; "
-                f"missing {missing!r}, unknown {extra!r}"
-            )
-        return np.array([i.code(outcome[i.name]) for i in self.issues], dtype=np.float64)
+        raise OutcomeError(
+            f"an outcome must give exactly the issues {list(self.names)!r}; "
+            f"missing {missing!r}, unknown {extra!r}"
+        )
 
     def decode(self, row: npt.NDArray[np.float64] | Sequence[float]) -> dict[str, Value]:
         """The ``{issue: value}`` form of a numeric row."""
         return {i.name: i.decode(float(v)) for i, v in zip(self.issues, row, strict=True)}
 
     def outcome_at(self, index: int) -> dict[str, Value]:
-        """The outcome at position ``index`` of :meth:`enumerate`."""
-        return self.decode(self.values[index])
+        """The outcome at position ``index`` of :meth:`enumerate` (computed, not looked up,
+        so strategies never need the whole value matrix)."""
+        index = int(index)
+        if not 0 <= index < self.cardinality:
+            raise OutcomeError(f"outcome index {index} is outside [0, {self.cardinality})")
+        positions = []
+        for size in reversed(self.shape):
+            index, position = divmod(index, size)
+            positions.append(position)
+        return {
+            issue.name: issue.at(position)
+            for issue, position in zip(self.issues, reversed(positions), strict=True)
+        }
 
     def __contains__(self, outcome: object) -> bool:
         try:
@@ -118,7 +147,7 @@ class OutcomeSpace:
     @cached_property
     def indices(self) -> npt.NDArray[np.int32]:
         self.check_size()
-        shape = tuple(i.cardinality for i in self.issues)
+        shape = self.shape
         grids = np.indices(shape, dtype=np.int32)
         return grids.reshape(len(shape), -1).T.copy()
 

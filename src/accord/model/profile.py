@@ -58,7 +58,7 @@ class BoundProfile:
     def all_utilities(self) -> Column:
         """Undiscounted utilities of every outcome of the space, in enumeration order."""
         if self._all is None:
-            self._all = self.utility(self.space.values)
+            self._all = self.utility.whole_space()
             self._all.setflags(write=False)
         return self._all
 

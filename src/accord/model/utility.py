@@ -48,17 +48,36 @@ class BindError(ValueError):
 class BoundUtility:
     """A utility function checked against one outcome space; call it on a value matrix."""
 
-    def __init__(self, space: OutcomeSpace, evaluate: Callable[[Matrix], Column]) -> None:
+    def __init__(
+        self,
+        space: OutcomeSpace,
+        evaluate: Callable[[Matrix], Column],
+        scalar: Callable[[list[float]], float] | None = None,
+        whole: Callable[[], Column] | None = None,
+    ) -> None:
         self.space = space
         self._evaluate = evaluate
+        self._scalar = scalar
+        self._whole = whole
 
     def __call__(self, values: Matrix) -> Column:
         """Utilities of the rows of ``values`` (``(n, issues)`` float64), as a ``(n,)`` array."""
         return self._evaluate(np.atleast_2d(values))
 
+    def whole_space(self) -> Column:
+        """Utilities of every outcome of the space, in enumeration order; refuses beyond the
+        space's ``max_outcomes``. Equal, to the bit, to ``self(space.values)``."""
+        self.space.check_size()
+        if self._whole is not None:
+            return self._whole()
+        return self._evaluate(self.space.values)
+
     def of(self, outcome: Mapping[str, object]) -> float:
         """Utility of one ``{issue: value}`` outcome (validated)."""
-        return float(self._evaluate(self.space.encode(outcome)[np.newaxis, :])[0])
+        row = self.space.encode_row(outcome)
+        if self._scalar is not None:
+            return self._scalar(row)
+        return float(self._evaluate(np.array([row], dtype=np.float64))[0])
 
 
 class _Base(BaseModel):
@@ -98,19 +117,39 @@ class LinearAdditiveUtility(_Base):
         parts = []
         for k, issue in enumerate(space.issues):
             try:
-                fn = self.values[issue.name].bind(issue)
+                bound = self.values[issue.name].bind(issue)
             except ValueError as exc:
                 raise BindError(("values", issue.name), str(exc)) from exc
-            parts.append((k, self.weights[issue.name], fn))
+            parts.append((k, self.weights[issue.name], bound))
 
         def evaluate(values: Matrix) -> Column:
             total = np.zeros(values.shape[0], dtype=np.float64)
-            for k, weight, fn in parts:
+            for k, weight, bound in parts:
                 if weight:
-                    total += weight * fn(values[:, k])
+                    total += weight * bound.column(values[:, k])
             return total
 
-        return BoundUtility(space, evaluate)
+        def whole() -> Column:
+            # an outer sum over the issue axes: no (n, issues) matrix is ever built; the
+            # additions happen in the same order as in ``evaluate``, so the bits agree
+            shape = space.shape
+            total = np.zeros(shape, dtype=np.float64)
+            for k, weight, bound in parts:
+                if weight:
+                    axis = [1] * len(shape)
+                    axis[k] = shape[k]
+                    total += (weight * bound.column(space.axis_values(k))).reshape(axis)
+            return total.reshape(-1)
+
+        def scalar(row: list[float]) -> float:
+            # the same operations in the same order as ``evaluate``, so both agree to the bit
+            total = 0.0
+            for k, weight, bound in parts:
+                if weight:
+                    total += weight * bound.scalar(row[k])
+            return total
+
+        return BoundUtility(space, evaluate, scalar, whole)
 
 
 class Constraint(_Base):

@@ -7,15 +7,16 @@ A value function maps one issue's value to a number in ``[0, 1]``:
 * ``triangular``: 0 at ``start``, 1 at ``peak``, 0 at ``end``, 0 outside;
 * ``piecewise-linear``: through ``points`` ``[[x, y], ...]``, flat beyond the first and last.
 
-``bind(issue)`` checks that the function fits the issue and returns a numpy callable over the
-issue's column in the numeric row encoding (:mod:`accord.model.issues`).
+``bind(issue)`` checks that the function fits the issue and returns a :class:`BoundValue`: a
+numpy callable over the issue's column in the numeric row encoding
+(:mod:`accord.model.issues`) and a plain-float callable for one value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from accord.model.issues import CategoricalIssue, ContinuousIssue, IntegerIssue
 
 __all__ = [
+    "BoundValue",
     "Column",
     "LinearValue",
     "PiecewiseLinearValue",
@@ -35,6 +37,15 @@ __all__ = [
 Column = npt.NDArray[np.float64]
 AnyIssue = CategoricalIssue | IntegerIssue | ContinuousIssue
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class BoundValue(NamedTuple):
+    """A value function checked against one issue."""
+
+    column: Callable[[Column], Column]
+    """Values of a whole column (numeric encoding)."""
+    scalar: Callable[[float], float]
+    """Value of one encoded value."""
 
 
 class _Base(BaseModel):
@@ -55,7 +66,7 @@ class TableValue(_Base):
     type: Literal["table"] = "table"
     table: dict[str, Unit]
 
-    def bind(self, issue: AnyIssue) -> Callable[[Column], Column]:
+    def bind(self, issue: AnyIssue) -> BoundValue:
         if not isinstance(issue, CategoricalIssue):
             raise ValueError(
                 f"a table value function needs a categorical issue, but {issue.name!r} is "
@@ -71,7 +82,8 @@ class TableValue(_Base):
         if missing:
             raise ValueError(f"table gives no value for {missing!r} of issue {issue.name!r}")
         lut = np.array([self.table[v] for v in issue.values], dtype=np.float64)
-        return lambda column: lut[column.astype(np.intp)]
+        values = [self.table[v] for v in issue.values]
+        return BoundValue(lambda column: lut[column.astype(np.intp)], lambda x: values[int(x)])
 
 
 class LinearValue(_Base):
@@ -81,14 +93,17 @@ class LinearValue(_Base):
     low: Unit
     high: Unit
 
-    def bind(self, issue: AnyIssue) -> Callable[[Column], Column]:
+    def bind(self, issue: AnyIssue) -> BoundValue:
         numeric = _require_numeric("linear", issue)
         lo, hi = float(numeric.min), float(numeric.max)
+        high = self.high
         if hi == lo:
-            return lambda column: np.full(column.shape, self.high, dtype=np.float64)
+            return BoundValue(lambda column: np.full(column.shape, high), lambda _x: high)
         slope = (self.high - self.low) / (hi - lo)
         low = self.low
-        return lambda column: low + (column - lo) * slope
+        return BoundValue(
+            lambda column: low + (column - lo) * slope, lambda x: low + (x - lo) * slope
+        )
 
 
 class TriangularValue(_Base):
@@ -108,11 +123,14 @@ class TriangularValue(_Base):
             )
         return self
 
-    def bind(self, issue: AnyIssue) -> Callable[[Column], Column]:
+    def bind(self, issue: AnyIssue) -> BoundValue:
         _require_numeric("triangular", issue)
         xs = np.array([self.start, self.peak, self.end], dtype=np.float64)
         ys = np.array([0.0, 1.0, 0.0])
-        return lambda column: np.interp(column, xs, ys, left=0.0, right=0.0)
+        return BoundValue(
+            lambda column: np.interp(column, xs, ys, left=0.0, right=0.0),
+            lambda x: float(np.interp(x, xs, ys, left=0.0, right=0.0)),
+        )
 
 
 class PiecewiseLinearValue(_Base):
@@ -128,11 +146,13 @@ class PiecewiseLinearValue(_Base):
             raise ValueError(f"points must have strictly increasing x, got x={xs!r}")
         return self
 
-    def bind(self, issue: AnyIssue) -> Callable[[Column], Column]:
+    def bind(self, issue: AnyIssue) -> BoundValue:
         _require_numeric("piecewise-linear", issue)
         xs = np.array([x for x, _ in self.points], dtype=np.float64)
         ys = np.array([y for _, y in self.points], dtype=np.float64)
-        return lambda column: np.interp(column, xs, ys)
+        return BoundValue(
+            lambda column: np.interp(column, xs, ys), lambda x: float(np.interp(x, xs, ys))
+        )
 
 
 ValueFunction = Annotated[

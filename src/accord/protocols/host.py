@@ -42,6 +42,7 @@ async def host_negotiation(
         ending = Ending(EndReason.DEADLINE, detail=str(exc))
     except PartyFault as exc:
         ending = Ending(_FAULT_REASONS[type(exc)], party=exc.party, detail=exc.detail)
+    session.drain()
     await session.send(
         Performative.RESULT,
         {

@@ -32,7 +32,6 @@ from accord.errors import (
     HandshakeTimeout,
     OutcomeError,
     PartyFailed,
-    PartyFault,
     ProtocolViolation,
     TurnTimeout,
 )
@@ -48,7 +47,7 @@ from accord.wire import (
     OfferBody,
     Performative,
     Request,
-    now_ns,
+    compose,
 )
 
 __all__ = ["Session", "Violation"]
@@ -66,12 +65,13 @@ class Violation:
     message_id: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Pending:
+    """The request the host is waiting on."""
+
     party: str
     request_id: str
     allowed: frozenset[Performative]
-    future: asyncio.Future[Envelope]
 
 
 class Session:
@@ -106,12 +106,8 @@ class Session:
         self._started_at: float | None = None
         self._last_seq: dict[str, int] = {}
         self._joined: set[str] = set()
-        self._all_joined = asyncio.Event()
-        self._pending: _Pending | None = None
-        self._fault: PartyFault | None = None
         self._inbox: Inbox | None = None
         self._stack = contextlib.AsyncExitStack()
-        self._reader: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -119,7 +115,6 @@ class Session:
         self._inbox = await self._stack.enter_async_context(
             self.bus.subscribe(self.negotiation_id, HOST)
         )
-        self._reader = asyncio.create_task(self._read(self._inbox), name="session-reader")
         return self
 
     async def __aexit__(
@@ -128,20 +123,30 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
         await self._stack.aclose()
+
+    @property
+    def inbox(self) -> Inbox:
+        if self._inbox is None:
+            raise RuntimeError("use the session as an async context manager first")
+        return self._inbox
 
     async def gather_parties(self) -> None:
         """Wait until every party has sent ``join``; raises :class:`HandshakeTimeout`."""
         try:
             async with asyncio.timeout(self.deadline.join_timeout):
-                await self._all_joined.wait()
+                while len(self._joined) < len(self.parties):
+                    self._receive(await self.inbox.get(), None)
         except TimeoutError:
             missing = [p for p in self.parties if p not in self._joined]
             raise HandshakeTimeout(missing, self.deadline.join_timeout) from None
+
+    def drain(self) -> None:
+        """Examine every envelope that has arrived but was not asked for (the host calls
+        this when the mechanism has finished), so that late violations are recorded too."""
+        while (envelope := self.inbox.get_nowait()) is not None:
+            with contextlib.suppress(ProtocolViolation):
+                self._receive(envelope, None)
 
     def start_clock(self) -> None:
         """Start counting the seconds deadline (the host calls this when it sends ``start``)."""
@@ -195,16 +200,14 @@ class Session:
         """A new envelope from the host, with the next sequence number."""
         seq = self._seq
         self._seq += 1
-        return Envelope(
+        return compose(
             negotiation_id=self.negotiation_id,
-            message_id=f"{HOST}:{seq}",
             sender=HOST,
-            to=to,
             seq=seq,
             performative=performative,
-            round=self.round,
             body=dict(body),
-            sent_ns=now_ns(),
+            to=to,
+            round_=self.round,
         )
 
     async def send(
@@ -220,32 +223,22 @@ class Session:
 
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
-        self._raise_fault()
         self.check_deadline()
-        envelope = self.envelope(
-            Performative.REQUEST,
-            request.model_copy(update={"relative_time": self.relative_time}).model_dump(),
-            to=party,
-        )
-        future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
-        self._pending = _Pending(party, envelope.message_id, frozenset(allowed), future)
-        try:
-            await self.bus.publish(envelope)
-            answer = await self._wait(party, future)
-        finally:
-            self._pending = None
-        return self._parse(answer)
-
-    # -- receiving -------------------------------------------------------------------------
-
-    async def _wait(self, party: str, future: asyncio.Future[Envelope]) -> Envelope:
+        body = request.model_dump()
+        body["relative_time"] = self.relative_time
+        envelope = self.envelope(Performative.REQUEST, body, to=party)
+        await self.bus.publish(envelope)
+        pending = _Pending(party, envelope.message_id, frozenset(allowed))
         timeout = self.deadline.turn_timeout
         overall = None
         if self.deadline.seconds is not None:
             overall = self.deadline.seconds - self.elapsed
         try:
             async with asyncio.timeout(timeout if overall is None else min(timeout, overall)):
-                return await future
+                while True:
+                    answer = self._receive(await self.inbox.get(), pending)
+                    if answer is not None:
+                        return self._parse(answer)
         except TimeoutError:
             if overall is not None and overall <= timeout:
                 raise DeadlineReached(
@@ -254,13 +247,15 @@ class Session:
                 ) from None
             raise TurnTimeout(party, f"did not answer within {timeout:g} s") from None
 
+    # -- receiving -------------------------------------------------------------------------
+
     def _parse(self, answer: Envelope) -> Action:
         party = answer.sender
         try:
             match answer.performative:
                 case Performative.OFFER:
                     outcome = OfferBody.model_validate(answer.body).outcome
-                    self.space.encode(outcome)
+                    self.space.encode_row(outcome)
                     return Offer(outcome)
                 case Performative.ACCEPT:
                     return Accept()
@@ -268,13 +263,11 @@ class Session:
                     return Reject()
                 case Performative.END:
                     return EndNegotiation()
-                case Performative.FAILURE:
+                case _:  # FAILURE; other performatives never reach here (see _receive)
                     failure = FailureBody.model_validate(answer.body)
                     raise PartyFailed(
                         party, f"{failure.reason}: {failure.detail}", message_id=answer.message_id
                     )
-                case _:  # pragma: no cover - filtered by _read
-                    raise AssertionError(answer.performative)
         except ValidationError as exc:
             raise self._violation(
                 party, "malformed_action", _first_error(exc), answer.message_id
@@ -291,70 +284,44 @@ class Session:
         )
         return ProtocolViolation(party, kind, detail, message_id=message_id)
 
-    def _raise_fault(self) -> None:
-        if self._fault is not None:
-            raise self._fault
-
-    def _fail(self, fault: PartyFault) -> None:
-        """Record a fault that ends the negotiation, waking up a pending :meth:`ask`."""
-        if self._fault is None:
-            self._fault = fault
-        pending = self._pending
-        if pending is not None and not pending.future.done():
-            pending.future.set_exception(fault)
-
-    async def _read(self, inbox: Inbox) -> None:
-        async for envelope in inbox:
-            self._receive(envelope)
-
-    def _receive(self, envelope: Envelope) -> None:
+    def _receive(self, envelope: Envelope, pending: _Pending | None) -> Envelope | None:
+        """Handle one arriving envelope: return it if it answers ``pending``; record joins;
+        drop duplicates and strangers; raise :class:`ProtocolViolation` for anything a party
+        sent that nobody asked for."""
         sender = envelope.sender
         if sender not in self.parties or envelope.negotiation_id != self.negotiation_id:
             self.log.warning(
                 "unknown_sender_dropped", sender=sender, message_id=envelope.message_id
             )
-            return
-        last = self._last_seq.get(sender, -1)
-        if envelope.seq <= last:
+            return None
+        if envelope.seq <= self._last_seq.get(sender, -1):
             self.log.info("duplicate_dropped", party=sender, message_id=envelope.message_id)
-            return
+            return None
         self._last_seq[sender] = envelope.seq
         if envelope.performative is Performative.JOIN:
             self._joined.add(sender)
-            if len(self._joined) == len(self.parties):
-                self._all_joined.set()
-            return
-        pending = self._pending
+            return None
         if (
             pending is not None
             and envelope.performative in ACTIONS
-            and envelope.sender == pending.party
+            and sender == pending.party
             and envelope.in_reply_to == pending.request_id
-            and not pending.future.done()
         ):
-            if (
-                envelope.performative not in pending.allowed
-                and envelope.performative is not Performative.FAILURE
+            if envelope.performative in pending.allowed or (
+                envelope.performative is Performative.FAILURE
             ):
-                self._fail(
-                    self._violation(
-                        sender,
-                        "unexpected_action",
-                        f"expected one of {sorted(pending.allowed)!r}, got "
-                        f"{envelope.performative.value!r}",
-                        envelope.message_id,
-                    )
-                )
-                return
-            pending.future.set_result(envelope)
-            return
-        self._fail(
-            self._violation(
+                return envelope
+            raise self._violation(
                 sender,
-                "out_of_turn",
-                f"sent {envelope.performative.value!r} without being asked",
+                "unexpected_action",
+                f"expected one of {sorted(pending.allowed)!r}, got {envelope.performative.value!r}",
                 envelope.message_id,
             )
+        raise self._violation(
+            sender,
+            "out_of_turn",
+            f"sent {envelope.performative.value!r} without being asked",
+            envelope.message_id,
         )
 
 

@@ -1,6 +1,14 @@
 """Wire models: the envelope every participant sends and the bodies it carries."""
 
-from accord.wire.envelope import ACTIONS, HOST, Envelope, Identifier, Performative, now_ns
+from accord.wire.envelope import (
+    ACTIONS,
+    HOST,
+    Envelope,
+    Identifier,
+    Performative,
+    compose,
+    now_ns,
+)
 from accord.wire.requests import FailureBody, OfferBody, Request
 
 __all__ = [
@@ -12,5 +20,6 @@ __all__ = [
     "OfferBody",
     "Performative",
     "Request",
+    "compose",
     "now_ns",
 ]

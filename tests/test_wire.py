@@ -1,0 +1,56 @@
+"""The envelope: one frozen, strict, JSON-friendly wire model."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from accord.wire import Envelope, Performative, compose
+
+
+def test_compose_builds_exactly_what_validation_would() -> None:
+    envelope = compose(
+        negotiation_id="n1",
+        sender="a",
+        seq=3,
+        performative=Performative.OFFER,
+        body={"outcome": {"x": 1, "y": "z"}},
+        to="host",
+        round_=2,
+        in_reply_to="host:5",
+    )
+    validated = Envelope.model_validate(envelope.model_dump())
+    assert validated == envelope
+    assert envelope.message_id == "a:3"
+    assert envelope.model_fields_set == validated.model_fields_set | {"v"}
+    assert Envelope.model_validate_json(envelope.model_dump_json()) == envelope
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sent_ns", 123),  # must be a string
+        ("sent_ns", "12.5"),
+        ("seq", 2**53),  # beyond what canonical JSON keeps exactly
+        ("negotiation_id", "a/b"),  # not a topic-safe identifier
+        ("performative", "shout"),
+        ("extra", 1),
+    ],
+)
+def test_envelopes_refuse_what_a_transport_or_a_log_could_not_keep(
+    field: str, value: object
+) -> None:
+    data = compose(
+        negotiation_id="n1", sender="a", seq=0, performative=Performative.JOIN, body={}
+    ).model_dump()
+    data[field] = value
+    with pytest.raises(ValidationError):
+        Envelope.model_validate(data)
+
+
+def test_envelopes_are_frozen() -> None:
+    envelope = compose(
+        negotiation_id="n1", sender="a", seq=0, performative=Performative.JOIN, body={}
+    )
+    with pytest.raises(ValidationError):
+        envelope.seq = 5  # type: ignore[misc]
