@@ -6,8 +6,6 @@ is a binary search, so no strategy loops over outcomes in Python.
 
 from __future__ import annotations
 
-import numpy as np
-
 from accord.model import BoundProfile, Value
 
 __all__ = ["OfferIndex"]
@@ -21,6 +19,7 @@ class OfferIndex:
         self.order, self.utilities = profile.sorted_outcomes()
         self.best_utility = float(self.utilities[-1])
         self.worst_utility = float(self.utilities[0])
+        self._outcomes: dict[int, dict[str, Value]] = {}
 
     def __len__(self) -> int:
         return len(self.order)
@@ -28,12 +27,15 @@ class OfferIndex:
     def at_least(self, target: float) -> int:
         """Position (in sorted order) of the outcome with the lowest utility >= ``target``;
         the best outcome when none reaches it."""
-        position = int(np.searchsorted(self.utilities, target - 1e-12, side="left"))
+        position = int(self.utilities.searchsorted(target - 1e-12, side="left"))
         return min(position, len(self.order) - 1)
 
     def outcome(self, position: int) -> dict[str, Value]:
-        """The outcome at ``position`` in sorted order."""
-        return self.space.outcome_at(int(self.order[position]))
+        """The outcome at ``position`` in sorted order (a shared dict: do not modify it)."""
+        outcome = self._outcomes.get(position)
+        if outcome is None:
+            outcome = self._outcomes[position] = self.space.outcome_at(int(self.order[position]))
+        return outcome
 
     def utility(self, position: int) -> float:
         return float(self.utilities[position])

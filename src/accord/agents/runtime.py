@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import structlog
@@ -24,7 +24,7 @@ from pydantic import JsonValue, ValidationError
 from accord.agents.executor import ExecutorKind, StrategyExecutor, make_executor
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus
-from accord.model import BoundProfile, OutcomeSpace
+from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import HOST, Envelope, Performative, Request, compose
 
 __all__ = ["Agent"]
@@ -117,18 +117,15 @@ class Agent:
         )
 
     def _record(self, envelope: Envelope) -> None:
+        """Keep every offer the host announces in ``ctx.offers`` (the host has validated it
+        against the outcome space before announcing it)."""
         body = envelope.body
         if self.ctx is None or body.get("event") != "offer":
             return
         outcome, party = body.get("outcome"), body.get("party")
         if isinstance(outcome, dict) and isinstance(party, str):
-            decoded = {k: v for k, v in outcome.items() if isinstance(v, str | int | float)}
-            try:
-                utility = self.profile.of(decoded)
-            except Exception:  # noqa: BLE001  # a bad broadcast must not stop the agent
-                self.log.warning("unreadable_offer_event", message_id=envelope.message_id)
-                return
-            self.ctx.offers.append(OfferEvent(envelope.round, party, decoded, utility))
+            offer = cast("dict[str, Value]", outcome)
+            self.ctx.offers.append(OfferEvent(envelope.round, party, offer, self.profile))
 
     async def _hook(self, executor: StrategyExecutor, name: str, *args: Any) -> str | None:
         """Call an optional hook; return a description of the exception it raised, if any."""

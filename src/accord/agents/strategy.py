@@ -44,14 +44,29 @@ class Response(StrEnum):
     END = "end"
 
 
-@dataclass(frozen=True, slots=True)
 class OfferEvent:
-    """An offer some party made, as every party saw it, with its utility to this party."""
+    """An offer some party made, as every party saw it; ``utility`` (to this party) is
+    computed on first use, so strategies that never look pay nothing for it."""
 
-    round: int
-    party: str
-    outcome: dict[str, Value]
-    utility: float
+    __slots__ = ("_profile", "_utility", "outcome", "party", "round")
+
+    def __init__(
+        self, round_: int, party: str, outcome: dict[str, Value], profile: BoundProfile
+    ) -> None:
+        self.round = round_
+        self.party = party
+        self.outcome = outcome
+        self._profile = profile
+        self._utility: float | None = None
+
+    @property
+    def utility(self) -> float:
+        if self._utility is None:
+            self._utility = self._profile.of(self.outcome)
+        return self._utility
+
+    def __repr__(self) -> str:
+        return f"OfferEvent(round={self.round}, party={self.party!r}, outcome={self.outcome!r})"
 
 
 @dataclass(slots=True)
