@@ -1,0 +1,125 @@
+"""Bilateral stacked alternating offers: accord against NegMAS 0.16, side by side in one run.
+
+For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical domains from
+``negmas_side.make_domain``) it times, with the same preferences:
+
+* accord: scenario validation, profile binding, whole-space utilities, sorting and a
+  100-round negotiation (Boulware against Boulware, ``time-dependent e=0.2`` both sides) over
+  the memory bus, once with strategies on worker threads (the safe default) and once inline;
+* NegMAS: building the utility functions and ``SAOMechanism(n_steps=100)`` with a
+  ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
+  (``--negmas-python``) through ``negmas_side.py``.
+
+It prints the median of ``--repeat`` runs per side and the ratio NegMAS / accord. Machines
+here are shared and noisy: compare ratios from one run, not absolute times across runs.
+
+    python bench/bench_saop.py --negmas-python .venv-negmas/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+sys.path.insert(0, str(Path(__file__).parent))
+from negmas_side import make_domain  # noqa: E402  # a sibling script, not a package
+
+from accord import Scenario  # noqa: E402
+from accord.runner import negotiate  # noqa: E402
+
+SIZES = (1_000, 100_000)
+
+
+def scenario_from(domain: dict[str, Any], rounds: int) -> dict[str, Any]:
+    """The accord scenario with exactly the preferences of a ``make_domain`` domain."""
+    issues = [{"name": i["name"], "type": "categorical", "values": i["values"]} for i in domain["issues"]]
+    parties = []
+    for party in domain["parties"]:
+        parties.append(
+            {
+                "id": party["id"],
+                "organisation": party["id"],
+                "strategy": {"name": "boulware"},
+                "profile": {
+                    "reservation": party.get("reservation", 0.0),
+                    "utility": {
+                        "type": "linear-additive",
+                        "weights": party["weights"],
+                        "values": {
+                            name: {"type": "table", "table": table}
+                            for name, table in party["tables"].items()
+                        },
+                    },
+                },
+            }
+        )
+    return {
+        "name": "bench",
+        "issues": issues,
+        "parties": parties,
+        "mechanism": {"name": "saop", "deadline": {"rounds": rounds}},
+    }
+
+
+def time_accord(data: dict[str, Any], executor: str, repeat: int) -> tuple[list[float], Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        scenario = Scenario.model_validate(data)
+        result = asyncio.run(negotiate(scenario, executor=executor)).result  # type: ignore[arg-type]
+        times.append(time.perf_counter() - began)
+    return times, result
+
+
+def time_negmas(python: str, domain: dict[str, Any], rounds: int, repeat: int) -> list[dict[str, Any]]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(domain, handle)
+    script = Path(__file__).parent / "negmas_side.py"
+    done = subprocess.run(
+        [python, str(script), handle.name, "--steps", str(rounds), "--repeat", str(repeat)],
+        capture_output=True, text=True, check=True,
+    )
+    Path(handle.name).unlink()
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--negmas-python", help="python of a virtualenv with negmas==0.16.0")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+    print(f"{'outcomes':>9} {'side':<22} {'median ms':>10} {'rounds':>7} {'agreement':>9} {'NegMAS/x':>9}")
+    for size in SIZES:
+        domain = make_domain(size, args.seed)
+        data = scenario_from(domain, args.rounds)
+        rows: list[tuple[str, float, int, bool]] = []
+        negmas_median = None
+        if args.negmas_python:
+            runs = time_negmas(args.negmas_python, domain, args.rounds, args.repeat)
+            negmas_median = statistics.median(r["seconds"] for r in runs)
+            rows.append(("negmas SAOMechanism", negmas_median, runs[0]["steps"], runs[0]["agreement"] is not None))
+        for executor in ("thread", "inline"):
+            times, result = time_accord(data, executor, args.repeat)
+            rows.append((f"accord ({executor})", statistics.median(times), result.rounds, result.agreement))
+        for side, median, rounds, agreed in rows:
+            ratio = f"{negmas_median / median:8.1f}x" if negmas_median else "        -"
+            print(f"{size:>9,} {side:<22} {median * 1000:>10.1f} {rounds:>7} {agreed!s:>9} {ratio}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The code in the README and the docs runs as printed."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from accord.runner import negotiate
+from conftest import ROOT, make_scenario
+
+
+def python_blocks(path: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.DOTALL)
+
+
+async def test_the_strategy_in_the_architecture_doc_negotiates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (code,) = [b for b in python_blocks(ROOT / "docs" / "architecture.md") if "class HalfWay" in b]
+    module = types.ModuleType("halfway_doc")
+    exec(compile(code, "docs/architecture.md", "exec"), module.__dict__)  # noqa: S102  # our own doc
+    monkeypatch.setitem(sys.modules, "halfway_doc", module)
+    result = (await negotiate(make_scenario("halfway_doc:HalfWay", "conceder"))).result
+    assert result.reason == "agreement"
+    assert result.violations == []
+
+
+def test_the_readme_python_example_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (code,) = python_blocks(ROOT / "README.md")
+    assert len(code.strip().splitlines()) <= 12
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102  # our own README
+    out = capsys.readouterr().out
+    assert "utility" in out
+    assert "envelopes, first: join" in out
