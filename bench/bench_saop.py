@@ -33,37 +33,38 @@ from typing import Any
 import structlog
 
 sys.path.insert(0, str(Path(__file__).parent))
-from negmas_side import make_domain  # noqa: E402  # a sibling script, not a package
+from negmas_side import make_domain  # a sibling script, not a package
 
-from accord import Scenario  # noqa: E402
-from accord.runner import negotiate  # noqa: E402
+from accord import Scenario
+from accord.runner import negotiate
 
 SIZES = (1_000, 100_000)
 
 
 def scenario_from(domain: dict[str, Any], rounds: int) -> dict[str, Any]:
     """The accord scenario with exactly the preferences of a ``make_domain`` domain."""
-    issues = [{"name": i["name"], "type": "categorical", "values": i["values"]} for i in domain["issues"]]
-    parties = []
-    for party in domain["parties"]:
-        parties.append(
-            {
-                "id": party["id"],
-                "organisation": party["id"],
-                "strategy": {"name": "boulware"},
-                "profile": {
-                    "reservation": party.get("reservation", 0.0),
-                    "utility": {
-                        "type": "linear-additive",
-                        "weights": party["weights"],
-                        "values": {
-                            name: {"type": "table", "table": table}
-                            for name, table in party["tables"].items()
-                        },
+    issues = [
+        {"name": i["name"], "type": "categorical", "values": i["values"]} for i in domain["issues"]
+    ]
+    parties = [
+        {
+            "id": party["id"],
+            "organisation": party["id"],
+            "strategy": {"name": "boulware"},
+            "profile": {
+                "reservation": party.get("reservation", 0.0),
+                "utility": {
+                    "type": "linear-additive",
+                    "weights": party["weights"],
+                    "values": {
+                        name: {"type": "table", "table": table}
+                        for name, table in party["tables"].items()
                     },
                 },
-            }
-        )
+            },
+        }
+        for party in domain["parties"]
+    ]
     return {
         "name": "bench",
         "issues": issues,
@@ -82,20 +83,26 @@ def time_accord(data: dict[str, Any], executor: str, repeat: int) -> tuple[list[
     return times, result
 
 
-def time_negmas(python: str, domain: dict[str, Any], rounds: int, repeat: int) -> list[dict[str, Any]]:
+def time_negmas(
+    python: str, domain: dict[str, Any], rounds: int, repeat: int
+) -> list[dict[str, Any]]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(domain, handle)
     script = Path(__file__).parent / "negmas_side.py"
     done = subprocess.run(
         [python, str(script), handle.name, "--steps", str(rounds), "--repeat", str(repeat)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     Path(handle.name).unlink()
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--negmas-python", help="python of a virtualenv with negmas==0.16.0")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=100)
@@ -103,7 +110,8 @@ def main() -> None:
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
-    print(f"{'outcomes':>9} {'side':<22} {'median ms':>10} {'rounds':>7} {'agreement':>9} {'NegMAS/x':>9}")
+    header = ("outcomes", "side", "median ms", "rounds", "agreement", "NegMAS/x")
+    print("{:>9} {:<22} {:>10} {:>7} {:>9} {:>9}".format(*header))
     for size in SIZES:
         domain = make_domain(size, args.seed)
         data = scenario_from(domain, args.rounds)
@@ -112,10 +120,19 @@ def main() -> None:
         if args.negmas_python:
             runs = time_negmas(args.negmas_python, domain, args.rounds, args.repeat)
             negmas_median = statistics.median(r["seconds"] for r in runs)
-            rows.append(("negmas SAOMechanism", negmas_median, runs[0]["steps"], runs[0]["agreement"] is not None))
+            rows.append(
+                (
+                    "negmas SAOMechanism",
+                    negmas_median,
+                    runs[0]["steps"],
+                    runs[0]["agreement"] is not None,
+                )
+            )
         for executor in ("thread", "inline"):
             times, result = time_accord(data, executor, args.repeat)
-            rows.append((f"accord ({executor})", statistics.median(times), result.rounds, result.agreement))
+            rows.append(
+                (f"accord ({executor})", statistics.median(times), result.rounds, result.agreement)
+            )
         for side, median, rounds, agreed in rows:
             ratio = f"{negmas_median / median:8.1f}x" if negmas_median else "        -"
             print(f"{size:>9,} {side:<22} {median * 1000:>10.1f} {rounds:>7} {agreed!s:>9} {ratio}")
