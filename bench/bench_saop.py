@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import logging
 import statistics
@@ -103,7 +104,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--negmas-python", help="python of a virtualenv with negmas==0.16.0")
+    parser.add_argument(
+        "--negmas-python",
+        default=sys.executable if importlib.util.find_spec("negmas") else None,
+        help="python of a virtualenv with negmas==0.16.0 [default: this one, if it has it]",
+    )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
