@@ -198,3 +198,15 @@ def test_whole_space_fast_path_equals_the_row_by_row_evaluation() -> None:
         assert s.outcome_at(i) == s.decode(s.values[i])
     with pytest.raises(OutcomeError, match="outside"):
         s.outcome_at(36)
+
+
+@pytest.mark.parametrize("distinct", [3, 50, 10_000, 10_000_000])
+def test_sorting_orders_ties_by_index_like_a_stable_sort(distinct: int) -> None:
+    from accord.model.profile import sort_by_value_then_index  # noqa: PLC0415
+
+    rng = np.random.default_rng(distinct)
+    values = rng.integers(0, distinct, 20_000).astype(np.float64) / distinct
+    order, ordered = sort_by_value_then_index(values)
+    expected = np.argsort(values, kind="stable")
+    assert np.array_equal(order, expected)
+    assert np.array_equal(ordered, values[expected])

@@ -122,6 +122,7 @@ async def negotiate(
             for task in [*tasks, recording]:
                 task.cancel()
             await asyncio.gather(*tasks, recording, return_exceptions=True)
+            _drain(observed, transcript)
     wall = time.perf_counter() - began
     result = _result(
         scenario,
@@ -142,6 +143,14 @@ async def _record(inbox: Inbox, transcript: list[Envelope]) -> None:
         transcript.append(envelope)
         if envelope.performative is Performative.RESULT:
             return
+
+
+def _drain(inbox: Inbox, transcript: list[Envelope]) -> None:
+    """Keep whatever the observer received but had not yet handed over."""
+    if transcript and transcript[-1].performative is Performative.RESULT:
+        return
+    while (envelope := inbox.get_nowait()) is not None:
+        transcript.append(envelope)
 
 
 async def _settle(tasks: list[asyncio.Task[None]], grace: float) -> None:

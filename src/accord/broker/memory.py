@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from accord.errors import BusError
-from accord.wire import Envelope
+from accord.wire import Envelope, Performative
 
 __all__ = ["MemoryBus", "QueueInbox"]
 
@@ -23,10 +23,12 @@ class QueueInbox:
         self._items: deque[Envelope] = deque()
         self._waiter: asyncio.Future[None] | None = None
 
-    def put(self, envelope: Envelope) -> None:
+    def put(self, envelope: Envelope, *, wake: bool = True) -> None:
+        """Queue ``envelope``; with ``wake=False`` the consumer is not woken for it and
+        finds it, in order, the next time it is woken or polls."""
         self._items.append(envelope)
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
+        if wake and waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     async def get(self) -> Envelope:
@@ -49,6 +51,11 @@ class QueueInbox:
 class MemoryBus:
     """Delivers envelopes between coroutines of one event loop, in publish order.
 
+    Order is all a participant can observe, so the bus saves event-loop wake-ups that change
+    nothing: a broadcast ``inform`` is queued without waking the parties (each finds it, in
+    order, before the next envelope addressed to it), and observers are woken only by the
+    ``result`` (they can poll with ``get_nowait`` at any time).
+
     With ``roundtrip=True`` every envelope is serialised to JSON and parsed back on publish,
     exactly as a network transport would, which catches bodies that would not survive one.
     """
@@ -62,15 +69,17 @@ class MemoryBus:
         if self.roundtrip:
             envelope = Envelope.model_validate_json(envelope.model_dump_json())
         neg = envelope.negotiation_id
+        final = envelope.performative is Performative.RESULT
         for observer in self._observers.get(neg, ()):
-            observer.put(envelope)
+            observer.put(envelope, wake=final)
         inboxes = self._inboxes.get(neg)
         if not inboxes:
             return
         if envelope.to is None:
+            wake = envelope.performative is not Performative.INFORM
             for participant, inbox in inboxes.items():
                 if participant != envelope.sender:
-                    inbox.put(envelope)
+                    inbox.put(envelope, wake=wake)
         elif (recipient := inboxes.get(envelope.to)) is not None:
             recipient.put(envelope)
 

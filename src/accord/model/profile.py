@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.model.outcome_space import OutcomeSpace
@@ -62,8 +63,28 @@ class BoundProfile:
             self._all.setflags(write=False)
         return self._all
 
-    def sorted_outcomes(self) -> tuple[np.ndarray, Column]:
-        """Enumeration indices sorted by increasing utility, and the sorted utilities."""
-        utilities = self.all_utilities
-        order = np.argsort(utilities, kind="stable")
-        return order, utilities[order]
+    def sorted_outcomes(self) -> tuple[npt.NDArray[np.intp], Column]:
+        """Enumeration indices sorted by increasing utility, and the sorted utilities.
+
+        Equal utilities are ordered by enumeration index, so the order is the same on every
+        machine (numpy's fast sorts may order ties differently from one CPU to another)."""
+        return sort_by_value_then_index(self.all_utilities)
+
+
+def sort_by_value_then_index(values: Column) -> tuple[npt.NDArray[np.intp], Column]:
+    """``argsort`` by ``(value, index)``: a quicksort, then each run of ties put in index
+    order; falls back to a stable sort when ties are common."""
+    order = np.argsort(values)
+    ordered = values[order]
+    ties = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(ties) > len(values) // 64:
+        order = np.argsort(values, kind="stable")
+        return order, values[order]
+    if len(ties):
+        # a run of ties spans positions [start, end]; consecutive tie positions join runs
+        breaks = np.flatnonzero(np.diff(ties) != 1)
+        starts = np.concatenate(([ties[0]], ties[breaks + 1]))
+        ends = np.concatenate((ties[breaks], [ties[-1]])) + 2
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            order[start:end].sort()
+    return order, ordered
