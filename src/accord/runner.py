@@ -53,7 +53,7 @@ def run(
     scenario: Scenario,
     *,
     seed: int | None = None,
-    executor: ExecutorKind = "thread",
+    executor: ExecutorKind = "auto",
 ) -> Negotiation:
     """Negotiate ``scenario`` over an in-process bus and return the result (blocking)."""
     return asyncio.run(negotiate(scenario, seed=seed, executor=executor))
@@ -64,7 +64,7 @@ async def negotiate(
     *,
     seed: int | None = None,
     bus: Bus | None = None,
-    executor: ExecutorKind = "thread",
+    executor: ExecutorKind = "auto",
     clock: Clock | None = None,
 ) -> Negotiation:
     """Negotiate ``scenario`` with every party in this event loop over ``bus`` (default: a

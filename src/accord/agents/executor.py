@@ -1,9 +1,11 @@
 """Where strategy code runs: inline on the event loop, or on a dedicated worker thread.
 
-A strategy is third-party code. On a worker thread (the default) a strategy that blocks or
-loops forever cannot freeze the event loop: the host's turn timeout still fires, the
-negotiation ends with the party named, and the stuck daemon thread is abandoned when the
-process exits. ``inline`` skips the thread hop for trusted strategies in large simulations.
+A strategy may be third-party code. On a worker thread a strategy that blocks or loops
+forever cannot freeze the event loop: the host's turn timeout still fires, the negotiation ends
+with the party named, and the stuck daemon thread is abandoned when the process exits.
+``inline`` skips the thread hop (a few tens of microseconds per call), which is safe for
+strategies known not to block. ``auto`` (the default) runs accord's own built-in strategies
+inline and every other strategy on a worker thread.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 __all__ = ["ExecutorKind", "InlineExecutor", "StrategyExecutor", "ThreadExecutor", "make_executor"]
 
-ExecutorKind = Literal["thread", "inline"]
+ExecutorKind = Literal["auto", "thread", "inline"]
 
 
 class StrategyExecutor(Protocol):
@@ -86,7 +88,11 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_result(result)
 
 
-def make_executor(kind: ExecutorKind, name: str) -> StrategyExecutor:
+def make_executor(kind: ExecutorKind, strategy: object, name: str) -> StrategyExecutor:
+    """The executor of ``kind`` for ``strategy``; ``auto`` trusts only accord's own code."""
+    if kind == "auto":
+        builtin = type(strategy).__module__.startswith("accord.")
+        kind = "inline" if builtin else "thread"
     if kind == "inline":
         return InlineExecutor()
     return ThreadExecutor(name)

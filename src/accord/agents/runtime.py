@@ -49,7 +49,7 @@ class Agent:
         bus: Bus,
         negotiation_id: str,
         rng: np.random.Generator,
-        executor: ExecutorKind = "thread",
+        executor: ExecutorKind = "auto",
     ) -> None:
         self.party_id = party_id
         self.strategy = strategy
@@ -68,7 +68,7 @@ class Agent:
 
     async def run(self) -> None:
         """Take part in the negotiation until the host sends ``result``."""
-        executor = make_executor(self.executor_kind, f"strategy-{self.party_id}")
+        executor = make_executor(self.executor_kind, self.strategy, f"strategy-{self.party_id}")
         try:
             async with self.bus.subscribe(self.negotiation_id, self.party_id) as inbox:
                 await self._send(Performative.JOIN, {})
