@@ -5,7 +5,8 @@ For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical
 
 * accord: scenario validation, profile binding, whole-space utilities, sorting and a
   100-round negotiation (Boulware against Boulware, ``time-dependent e=0.2`` both sides) over
-  the memory bus, once with strategies on worker threads (the safe default) and once inline;
+  the memory bus, once with strategies inline (as ``accord run`` runs built-in strategies) and
+  once on worker threads (as it runs plug-in strategies);
 * NegMAS: building the utility functions and ``SAOMechanism(n_steps=100)`` with a
   ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
   (``--negmas-python``) through ``negmas_side.py``.
