@@ -39,3 +39,15 @@ def test_the_readme_python_example_runs(
     out = capsys.readouterr().out
     assert "utility" in out
     assert "envelopes, first: join" in out
+
+
+async def test_the_example_in_the_scenario_doc_runs(tmp_path: Path) -> None:
+    from accord import load_scenario  # noqa: PLC0415
+
+    text = (ROOT / "docs" / "scenarios.md").read_text()
+    (example,) = re.findall(r"## A small example\n\n```yaml\n(.*?)```", text, flags=re.DOTALL)
+    path = tmp_path / "deal.yaml"
+    path.write_text(example)
+    result = (await negotiate(load_scenario(path))).result
+    assert result.reason in {"agreement", "deadline"}
+    assert result.negotiation_id == "supply-deal-3"
