@@ -14,6 +14,7 @@ __all__ = [
     "DeadlineReached",
     "HandshakeTimeout",
     "InputError",
+    "LedgerError",
     "OutcomeError",
     "OutcomeSpaceTooLarge",
     "PartyFailed",
@@ -78,6 +79,10 @@ class HandshakeTimeout(AccordError):
 
 class DeadlineReached(AccordError):  # an ending, not a failure
     """The negotiation's deadline (rounds or seconds) has passed; raised to end it."""
+
+
+class LedgerError(AccordError):
+    """A transparency log, key, proof or commitment cannot be read, written or checked."""
 
 
 class PartyFault(AccordError):

@@ -55,6 +55,8 @@ class Performative(StrEnum):
     """host -> all: an event every party may see (an offer made, an acceptance, ...)."""
     RESULT = "result"
     """host -> all: the negotiation is over; body is the result."""
+    REVEAL = "reveal"
+    """party -> all, after the result: its preference profile and the salt of its commitment."""
 
 
 ACTIONS = frozenset(
@@ -96,6 +98,9 @@ class Envelope(BaseModel):
     body: dict[str, JsonValue] = Field(default_factory=dict)
     sent_ns: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
     """Send time, nanoseconds since the Unix epoch, as a decimal string."""
+    sig: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{86}==$")] | None = None
+    """The sender's Ed25519 signature (base64) over the RFC 8785 canonical JSON of every
+    other field; see :mod:`accord.ledger.signing`."""
 
 
 def compose(
@@ -129,6 +134,7 @@ def compose(
         "in_reply_to": in_reply_to,
         "body": body,
         "sent_ns": now_ns(),
+        "sig": None,
     }
     object.__setattr__(envelope, "__dict__", fields)
     object.__setattr__(envelope, "__pydantic_fields_set__", _ALL_FIELDS)

@@ -1,0 +1,71 @@
+"""The records of a transparency log, one JSON object per line.
+
+Two kinds of line:
+
+* an **entry** (``"kind": "entry"``), a leaf of the Merkle tree: entry 0 is the ``genesis``
+  (the negotiation id and every participant's public key), every later entry is an
+  ``envelope`` as the recorder received it, with its receive time and a ``status`` (``ok``, or
+  why it is not: ``unsigned``, ``bad_signature``, ``unknown_sender``, ``duplicate``,
+  ``conflict``). The leaf is exactly the bytes of the line (RFC 8785 canonical JSON, no
+  newline), so a changed byte anywhere changes the tree.
+* a **checkpoint** (``"kind": "checkpoint"``), not a leaf: the tree size, the root hash
+  (base64) and the time, signed by the recorder over the canonical JSON of the other fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.wire import Envelope
+
+__all__ = ["RECORDER", "Checkpoint", "EnvelopeEntry", "Genesis", "LogEntry"]
+
+RECORDER = "recorder"
+"""The participant id of the recorder."""
+
+_B64_HASH = r"^[A-Za-z0-9+/]{43}=$"
+_B64_SIG = r"^[A-Za-z0-9+/]{86}==$"
+_NS = r"^[0-9]{1,20}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Genesis(_Model):
+    """Entry 0: what the log is about and who may speak in it."""
+
+    kind: Literal["entry"] = "entry"
+    index: Literal[0] = 0
+    type: Literal["genesis"] = "genesis"
+    negotiation_id: str
+    keys: dict[str, str]
+    """Every participant's Ed25519 public key (base64): the parties, ``host``, ``recorder``."""
+    created_ns: Annotated[str, Field(pattern=_NS)]
+
+
+class EnvelopeEntry(_Model):
+    """An envelope as the recorder received it."""
+
+    kind: Literal["entry"] = "entry"
+    index: Annotated[int, Field(ge=1)]
+    type: Literal["envelope"] = "envelope"
+    received_ns: Annotated[str, Field(pattern=_NS)]
+    status: Literal["ok", "unsigned", "bad_signature", "unknown_sender", "duplicate", "conflict"]
+    envelope: Envelope
+
+
+LogEntry = Annotated[Genesis | EnvelopeEntry, Field(discriminator="type")]
+
+
+class Checkpoint(_Model):
+    """A signed statement by the recorder: the first ``tree_size`` entries hash to ``root``."""
+
+    kind: Literal["checkpoint"] = "checkpoint"
+    negotiation_id: str
+    tree_size: Annotated[int, Field(ge=1)]
+    root: Annotated[str, Field(pattern=_B64_HASH)]
+    time_ns: Annotated[str, Field(pattern=_NS)]
+    sig: Annotated[str, Field(pattern=_B64_SIG)] | None = None

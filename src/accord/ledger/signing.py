@@ -1,0 +1,53 @@
+"""Signing envelopes and checking signatures: one verifier used everywhere (PyNaCl).
+
+PyNaCl's Ed25519 verification is strict about non-canonical signatures, which is why the host,
+the recorder and ``accord log verify`` all go through :class:`Verifier`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from accord.ledger.canonical import signing_bytes
+from accord.wire import Envelope
+
+__all__ = ["Signer", "Verifier", "sign_envelope", "signer_for"]
+
+Signer = Callable[[Envelope], Envelope]
+"""Something that returns a signed copy of an envelope."""
+
+
+def sign_envelope(envelope: Envelope, key: SigningKey) -> Envelope:
+    """``envelope`` with ``sig`` set to ``key``'s signature over its canonical JSON."""
+    signature = key.sign(signing_bytes(envelope)).signature
+    return envelope.model_copy(update={"sig": base64.b64encode(signature).decode("ascii")})
+
+
+def signer_for(key: SigningKey) -> Signer:
+    return lambda envelope: sign_envelope(envelope, key)
+
+
+class Verifier:
+    """Checks envelopes against the public keys of the known participants."""
+
+    def __init__(self, keys: Mapping[str, VerifyKey]) -> None:
+        self.keys = dict(keys)
+
+    def problem(self, envelope: Envelope) -> str | None:
+        """``None`` if ``envelope`` is signed by its claimed sender, else the reason:
+        ``unknown_sender``, ``unsigned`` or ``bad_signature``."""
+        key = self.keys.get(envelope.sender)
+        if key is None:
+            return "unknown_sender"
+        if envelope.sig is None:
+            return "unsigned"
+        try:
+            key.verify(signing_bytes(envelope), base64.b64decode(envelope.sig, validate=True))
+        except (BadSignatureError, binascii.Error, ValueError):
+            return "bad_signature"
+        return None
