@@ -1,0 +1,115 @@
+"""The recorder: appends every envelope of a negotiation to a signed transparency log.
+
+The recorder is independent of the host and the parties: it only observes the bus. Entry 0 is
+the genesis (every participant's public key); every envelope follows as an entry with its
+receive time and a status from the recorder's own signature check (a bad envelope is still
+recorded, marked, so that nothing that was said is lost). Every ``checkpoint_every`` entries,
+and when it is closed, the recorder signs a checkpoint of the tree size and root.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+
+import structlog
+from nacl.signing import SigningKey, VerifyKey
+
+from accord.ledger.canonical import canonical
+from accord.ledger.keys import encode_public_key
+from accord.ledger.merkle import MerkleTree
+from accord.ledger.records import RECORDER, Checkpoint, EnvelopeEntry, Genesis
+from accord.ledger.signing import Verifier
+from accord.ledger.storage import LogStorage
+from accord.wire import Envelope, now_ns
+
+__all__ = ["Recorder", "sign_checkpoint"]
+
+log = structlog.get_logger("accord.recorder")
+
+
+def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> Checkpoint:
+    data = canonical(checkpoint.model_dump(mode="json", exclude={"sig"}))
+    signature = base64.b64encode(key.sign(data).signature).decode("ascii")
+    return checkpoint.model_copy(update={"sig": signature})
+
+
+class Recorder:
+    """Writes one negotiation's log to ``storage``; use :meth:`record` per envelope and
+    :meth:`close` at the end."""
+
+    def __init__(
+        self,
+        *,
+        negotiation_id: str,
+        storage: LogStorage,
+        key: SigningKey,
+        keys: Mapping[str, VerifyKey],
+        checkpoint_every: int = 256,
+    ) -> None:
+        self.negotiation_id = negotiation_id
+        self.storage = storage
+        self.key = key
+        self.tree = MerkleTree()
+        self.verifier = Verifier(keys)
+        self.checkpoint_every = checkpoint_every
+        self.checkpoints: list[Checkpoint] = []
+        self._seen: dict[tuple[str, int], bytes] = {}
+        self.log = log.bind(negotiation_id=negotiation_id)
+        public = {party: encode_public_key(k) for party, k in keys.items()}
+        public[RECORDER] = encode_public_key(key)
+        genesis = Genesis(negotiation_id=negotiation_id, keys=public, created_ns=now_ns())
+        self._append(canonical(genesis.model_dump(mode="json")))
+
+    def record(self, envelope: Envelope) -> int:
+        """Append ``envelope``; return its index in the log."""
+        status = self.verifier.problem(envelope) or self._repeat(envelope) or "ok"
+        if status != "ok":
+            self.log.warning(
+                "envelope_recorded_with_problem",
+                status=status,
+                sender=envelope.sender,
+                message_id=envelope.message_id,
+            )
+        entry = EnvelopeEntry(
+            index=self.tree.size, received_ns=now_ns(), status=status, envelope=envelope
+        )
+        index = self._append(canonical(entry.model_dump(mode="json")))
+        if self.tree.size % self.checkpoint_every == 0:
+            self.checkpoint()
+        return index
+
+    def _repeat(self, envelope: Envelope) -> str | None:
+        """``duplicate`` for a repeat of a (sender, seq) already recorded with the same
+        content, ``conflict`` for one with different content."""
+        digest = hashlib.sha256(envelope.model_dump_json().encode()).digest()
+        previous = self._seen.setdefault((envelope.sender, envelope.seq), digest)
+        if previous is digest:
+            return None
+        return "duplicate" if previous == digest else "conflict"
+
+    def _append(self, line: bytes) -> int:
+        self.storage.append(line)
+        return self.tree.append(line)
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign and store a checkpoint of the tree as it is now."""
+        checkpoint = sign_checkpoint(
+            Checkpoint(
+                negotiation_id=self.negotiation_id,
+                tree_size=self.tree.size,
+                root=base64.b64encode(self.tree.root()).decode("ascii"),
+                time_ns=now_ns(),
+            ),
+            self.key,
+        )
+        self.storage.append(canonical(checkpoint.model_dump(mode="json")), durable=True)
+        self.checkpoints.append(checkpoint)
+        return checkpoint
+
+    def close(self) -> None:
+        """Sign a final checkpoint (unless the last one covers everything) and close."""
+        if not self.checkpoints or self.checkpoints[-1].tree_size != self.tree.size:
+            self.checkpoint()
+        self.storage.close()
