@@ -168,11 +168,11 @@ async def test_an_action_the_request_does_not_allow_is_a_violation() -> None:
     assert session.violations[0].kind == "unexpected_action"
 
 
-async def test_duplicates_and_strangers_are_dropped() -> None:
+async def test_replays_and_strangers_are_dropped() -> None:
     async def rogue(bus: MemoryBus, inbox: QueueInbox, envelope: Callable[..., Envelope]) -> None:
         join = envelope(Performative.JOIN)
         await bus.publish(join)
-        await bus.publish(join)  # a duplicate (same seq) is dropped, not a violation
+        await bus.publish(join)  # a replay (same seq) is dropped and recorded
         stranger = join.model_copy(update={"sender": "mallory", "message_id": "mallory:0"})
         await bus.publish(stranger)
         async for request in _requests(inbox):
@@ -181,9 +181,9 @@ async def test_duplicates_and_strangers_are_dropped() -> None:
     with capture_logs() as logs:
         ending, session = await _host_with(rogue)
     assert ending.reason == "agreement"
-    assert session.violations == []
+    assert [(v.party, v.kind) for v in session.violations] == [("b", "replay")]
     events = {e["event"] for e in logs}
-    assert {"duplicate_dropped", "unknown_sender_dropped"} <= events
+    assert {"protocol_violation", "unknown_sender_dropped"} <= events
 
 
 async def test_a_party_that_never_joins_is_named() -> None:

@@ -22,7 +22,8 @@ def test_compose_builds_exactly_what_validation_would() -> None:
     validated = Envelope.model_validate(envelope.model_dump())
     assert validated == envelope
     assert envelope.message_id == "a:3"
-    assert envelope.model_fields_set == validated.model_fields_set | {"v"}
+    assert envelope.model_fields_set == validated.model_fields_set | {"v", "sig"}
+    assert envelope.model_copy(update={"seq": 4}).seq == 4
     assert Envelope.model_validate_json(envelope.model_dump_json()) == envelope
 
 

@@ -12,24 +12,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import structlog
+from nacl.signing import SigningKey
 from pydantic import JsonValue
 
 from accord.agents import STRATEGIES, Agent
 from accord.agents.executor import ExecutorKind
 from accord.broker import Bus, Inbox, MemoryBus
+from accord.errors import InputError
+from accord.ledger.keys import encode_public_key, generate_key
+from accord.ledger.recorder import Recorder
+from accord.ledger.records import RECORDER
+from accord.ledger.signing import Verifier, signer_for
+from accord.ledger.storage import LogStorage
 from accord.model import BoundProfile
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
 from accord.result import NegotiationResult, PartyOutcome, ViolationRecord
 from accord.scenarios import Scenario
-from accord.wire import Envelope, Performative
+from accord.wire import HOST, Envelope
 
 __all__ = ["Negotiation", "negotiate", "run"]
 
-log = structlog.get_logger("accord.runner")
+logger = structlog.get_logger("accord.runner")
 
 AGENT_GRACE_S = 1.0
 """How long agents get, after the result is sent, to finish their ``on_end`` hooks."""
@@ -66,9 +75,18 @@ async def negotiate(
     bus: Bus | None = None,
     executor: ExecutorKind = "auto",
     clock: Clock | None = None,
+    sign: bool = True,
+    keys: Mapping[str, SigningKey] | None = None,
+    log: LogStorage | None = None,
+    reveal: bool = True,
 ) -> Negotiation:
     """Negotiate ``scenario`` with every party in this event loop over ``bus`` (default: a
-    new :class:`~accord.broker.MemoryBus`). ``seed`` overrides the scenario's seed."""
+    new :class:`~accord.broker.MemoryBus`). ``seed`` overrides the scenario's seed.
+
+    With ``sign`` (the default) every participant signs its envelopes with its key from
+    ``keys`` (party ids, ``host``, ``recorder``) or an ephemeral one, and the host checks
+    every signature. With ``log``, a :class:`~accord.ledger.recorder.Recorder` appends every
+    envelope to it, and with ``reveal`` the parties reveal their profiles into it at the end."""
     seed = scenario.seed if seed is None else seed
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
@@ -76,6 +94,8 @@ async def negotiate(
     mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
     deadline = scenario.mechanism.deadline
     profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
+    identities = _identities(scenario, keys or {}) if sign or log is not None else {}
+    public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
     agents = [
         Agent(
             party_id=party.id,
@@ -86,9 +106,17 @@ async def negotiate(
             negotiation_id=negotiation_id,
             rng=np.random.default_rng([seed, index]),
             executor=executor,
+            signer=signer_for(identities[party.id]) if sign else None,
+            reveal=reveal and log is not None,
+            salt=np.random.default_rng([seed, index, 1]).bytes(32).hex(),
         )
         for index, party in enumerate(scenario.parties)
     ]
+    recorder = None
+    if log is not None:
+        recorder = Recorder(
+            negotiation_id=negotiation_id, storage=log, key=identities[RECORDER], keys=public
+        )
     start: dict[str, JsonValue] = {
         "scenario": scenario.name,
         "mechanism": mechanism.name,
@@ -110,19 +138,23 @@ async def negotiate(
             deadline=deadline,
             clock=clock,
             seed=seed,
+            signer=signer_for(identities[HOST]) if sign else None,
+            verifier=Verifier(public) if sign else None,
         ) as session,
     ):
-        recording = asyncio.create_task(_record(observed, transcript), name="transcript")
+        observer = _Observer(transcript, recorder)
+        recording = asyncio.create_task(observer.run(observed), name="observer")
         tasks = [asyncio.create_task(a.run(), name=f"agent-{a.party_id}") for a in agents]
         try:
-            ending = await host_negotiation(session, mechanism, start)
+            ending = await _host_watching(host_negotiation(session, mechanism, start), tasks)
             await _settle(tasks, AGENT_GRACE_S)
-            await asyncio.wait_for(recording, AGENT_GRACE_S)
         finally:
             for task in [*tasks, recording]:
                 task.cancel()
             await asyncio.gather(*tasks, recording, return_exceptions=True)
-            _drain(observed, transcript)
+            observer.drain(observed)
+            if recorder is not None:
+                recorder.close()
     wall = time.perf_counter() - began
     result = _result(
         scenario,
@@ -134,23 +166,70 @@ async def negotiate(
         transcript=transcript,
         wall=wall,
     )
-    log.info("negotiation_result", negotiation_id=negotiation_id, reason=result.reason)
+    logger.info("negotiation_result", negotiation_id=negotiation_id, reason=result.reason)
     return Negotiation(result, transcript)
 
 
-async def _record(inbox: Inbox, transcript: list[Envelope]) -> None:
-    async for envelope in inbox:
-        transcript.append(envelope)
-        if envelope.performative is Performative.RESULT:
-            return
+class _Observer:
+    """Keeps every envelope of the negotiation in the transcript and, if there is one, in
+    the recorder's log, in the order the bus delivered them."""
+
+    def __init__(self, transcript: list[Envelope], recorder: Recorder | None) -> None:
+        self.transcript = transcript
+        self.recorder = recorder
+
+    def keep(self, envelope: Envelope) -> None:
+        self.transcript.append(envelope)
+        if self.recorder is not None:
+            self.recorder.record(envelope)
+
+    async def run(self, inbox: Inbox) -> None:
+        async for envelope in inbox:
+            self.keep(envelope)
+
+    def drain(self, inbox: Inbox) -> None:
+        """Keep what arrived but was not handed over yet (the run has been cancelled)."""
+        while (envelope := inbox.get_nowait()) is not None:
+            self.keep(envelope)
 
 
-def _drain(inbox: Inbox, transcript: list[Envelope]) -> None:
-    """Keep whatever the observer received but had not yet handed over."""
-    if transcript and transcript[-1].performative is Performative.RESULT:
-        return
-    while (envelope := inbox.get_nowait()) is not None:
-        transcript.append(envelope)
+def _identities(scenario: Scenario, keys: Mapping[str, SigningKey]) -> dict[str, SigningKey]:
+    """A signing key for every party, the host and the recorder: given or ephemeral. A party
+    whose public key the scenario pins must be given the matching private key."""
+    identities: dict[str, SigningKey] = {}
+    for party in scenario.parties:
+        key = keys.get(party.id)
+        if party.public_key is not None:
+            if key is None:
+                raise InputError(
+                    f"party {party.id!r} has a public key in the scenario but no private key "
+                    "was given (accord run --keys DIR)"
+                )
+            if encode_public_key(key) != party.public_key:
+                raise InputError(
+                    f"the private key given for {party.id!r} does not match the public key "
+                    "in the scenario"
+                )
+        identities[party.id] = key or generate_key()
+    for role in (HOST, RECORDER):
+        identities[role] = keys.get(role) or generate_key()
+    return identities
+
+
+async def _host_watching(
+    host: Coroutine[None, None, Ending], agents: list[asyncio.Task[None]]
+) -> Ending:
+    """Run the host; if an agent's runtime dies first (a bug in accord, since the runtime
+    contains every strategy error), stop at once with that error instead of timing out."""
+    hosting = asyncio.create_task(host, name="host")
+    pending: set[asyncio.Task[Any]] = {hosting, *agents}
+    while hosting in pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not hosting and not task.cancelled() and task.exception() is not None:
+                hosting.cancel()
+                raise RuntimeError(f"{task.get_name()} crashed") from task.exception()
+    return hosting.result()
 
 
 async def _settle(tasks: list[asyncio.Task[None]], grace: float) -> None:
@@ -158,11 +237,11 @@ async def _settle(tasks: list[asyncio.Task[None]], grace: float) -> None:
     (a strategy stuck in a hook) and any that crashed."""
     done, pending = await asyncio.wait(tasks, timeout=grace)
     for task in pending:
-        log.warning("agent_still_running", task=task.get_name())
+        logger.warning("agent_still_running", task=task.get_name())
     for task in done:
         with contextlib.suppress(asyncio.CancelledError):
             if (exc := task.exception()) is not None:
-                log.error("agent_crashed", task=task.get_name(), error=repr(exc))
+                logger.error("agent_crashed", task=task.get_name(), error=repr(exc))
 
 
 def _result(

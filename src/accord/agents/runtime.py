@@ -1,9 +1,11 @@
 """The agent runtime: connects one party's strategy to the bus.
 
-It subscribes, sends ``join``, and then answers the host: ``start`` builds the
+It subscribes, sends ``join`` (with a commitment to its profile, see
+:mod:`accord.ledger.commitment`), and then answers the host: ``start`` builds the
 :class:`~accord.agents.strategy.AgentContext` and calls ``on_start``; each ``request`` calls
 the strategy method named by its kind and sends the answer; each ``inform`` is recorded (offers
-go into ``ctx.offers``) and passed to ``on_event``; ``result`` calls ``on_end`` and stops.
+go into ``ctx.offers``) and passed to ``on_event``; ``result`` calls ``on_end``, sends the
+``reveal`` of its profile if told to, and stops.
 
 Whatever the strategy does wrong (raises, returns something that is not an action, answers a
 request kind it does not implement) becomes a ``failure`` envelope naming the reason, so the
@@ -24,6 +26,8 @@ from pydantic import JsonValue, ValidationError
 from accord.agents.executor import ExecutorKind, StrategyExecutor, make_executor
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus
+from accord.ledger.commitment import commit
+from accord.ledger.signing import Signer
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import HOST, Envelope, Performative, Request, compose
 
@@ -50,8 +54,14 @@ class Agent:
         negotiation_id: str,
         rng: np.random.Generator,
         executor: ExecutorKind = "auto",
+        signer: Signer | None = None,
+        reveal: bool = False,
+        salt: str | None = None,
     ) -> None:
         self.party_id = party_id
+        self.signer = signer
+        self.reveal = reveal
+        self.commitment, self._reveal = commit(party_id, profile.profile, salt=salt)
         self.strategy = strategy
         self.profile = profile
         self.space = space
@@ -71,10 +81,11 @@ class Agent:
         executor = make_executor(self.executor_kind, self.strategy, f"strategy-{self.party_id}")
         try:
             async with self.bus.subscribe(self.negotiation_id, self.party_id) as inbox:
-                await self._send(Performative.JOIN, {})
+                await self._send(Performative.JOIN, {"commitment": self.commitment})
                 async for envelope in inbox:
                     if envelope.sender != HOST:
-                        self.log.warning("non_host_message_dropped", sender=envelope.sender)
+                        if envelope.performative is not Performative.REVEAL:
+                            self.log.warning("non_host_message_dropped", sender=envelope.sender)
                         continue
                     if await self._handle(envelope, executor):
                         return
@@ -96,6 +107,9 @@ class Agent:
             case Performative.RESULT:
                 self.result = envelope.body
                 await self._hook(executor, "on_end", self.ctx, envelope.body)
+                if self.reveal:
+                    body = self._reveal.model_dump(mode="json", exclude={"party"})
+                    await self._send(Performative.REVEAL, body, to=None)
                 return True
             case _:
                 self.log.warning("unexpected_message", performative=envelope.performative.value)
@@ -216,21 +230,21 @@ class Agent:
         *,
         in_reply_to: str | None = None,
         round_: int = 0,
+        to: str | None = HOST,
     ) -> None:
         seq = self._seq
         self._seq += 1
-        await self.bus.publish(
-            compose(
-                negotiation_id=self.negotiation_id,
-                sender=self.party_id,
-                seq=seq,
-                performative=performative,
-                body=body,
-                to=HOST,
-                round_=round_,
-                in_reply_to=in_reply_to,
-            )
+        envelope = compose(
+            negotiation_id=self.negotiation_id,
+            sender=self.party_id,
+            seq=seq,
+            performative=performative,
+            body=body,
+            to=to,
+            round_=round_,
+            in_reply_to=in_reply_to,
         )
+        await self.bus.publish(envelope if self.signer is None else self.signer(envelope))
 
 
 def _plain(outcome: object) -> dict[str, JsonValue]:

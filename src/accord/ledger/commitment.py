@@ -43,7 +43,9 @@ def commitment_of(profile: Profile, salt: str) -> str:
     return hashlib.sha256(_TAG + data + bytes.fromhex(salt)).hexdigest()
 
 
-def commit(party: str, profile: Profile) -> tuple[str, Reveal]:
-    """A fresh commitment to ``profile`` and the reveal that opens it later."""
-    salt = secrets.token_hex(32)
+def commit(party: str, profile: Profile, *, salt: str | None = None) -> tuple[str, Reveal]:
+    """A commitment to ``profile`` and the reveal that opens it later. The salt is random
+    unless given (a simulation that must be reproducible derives it from its seed: its
+    profiles are all in one scenario file anyway, so there is nothing to hide)."""
+    salt = secrets.token_hex(32) if salt is None else salt
     return commitment_of(profile, salt), Reveal(party=party, profile=profile, salt=salt)

@@ -35,6 +35,7 @@ from accord.errors import (
     ProtocolViolation,
     TurnTimeout,
 )
+from accord.ledger.signing import Signer, Verifier
 from accord.model import OutcomeSpace
 from accord.protocols.actions import Accept, Action, EndNegotiation, Offer, Reject
 from accord.protocols.clock import Clock, SystemClock
@@ -91,9 +92,13 @@ class Session:
         deadline: Deadline,
         clock: Clock | None = None,
         seed: int = 0,
+        signer: Signer | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self.bus = bus
         self.seed = seed
+        self.signer = signer
+        self.verifier = verifier
         self.negotiation_id = negotiation_id
         self.parties: tuple[str, ...] = tuple(parties)
         self.space = space
@@ -200,7 +205,7 @@ class Session:
         """A new envelope from the host, with the next sequence number."""
         seq = self._seq
         self._seq += 1
-        return compose(
+        envelope = compose(
             negotiation_id=self.negotiation_id,
             sender=HOST,
             seq=seq,
@@ -209,6 +214,7 @@ class Session:
             to=to,
             round_=self.round,
         )
+        return envelope if self.signer is None else self.signer(envelope)
 
     async def send(
         self, performative: Performative, body: Mapping[str, JsonValue], *, to: str | None = None
@@ -294,13 +300,23 @@ class Session:
                 "unknown_sender_dropped", sender=sender, message_id=envelope.message_id
             )
             return None
+        if self.verifier is not None and (problem := self.verifier.problem(envelope)):
+            # the claimed sender may be innocent (a forger used its name): record, drop, go on
+            self._violation(sender, problem, "envelope rejected", envelope.message_id)
+            return None
         if envelope.seq <= self._last_seq.get(sender, -1):
-            self.log.info("duplicate_dropped", party=sender, message_id=envelope.message_id)
+            # transports de-duplicate their own redeliveries, so an old sequence number here
+            # is a replay: record it under the claimed sender, drop it, go on
+            self._violation(
+                sender, "replay", f"sequence number {envelope.seq} seen before", envelope.message_id
+            )
             return None
         self._last_seq[sender] = envelope.seq
         if envelope.performative is Performative.JOIN:
             self._joined.add(sender)
             return None
+        if envelope.performative is Performative.REVEAL:
+            return None  # for the log and the auditor; nothing the host acts on
         if (
             pending is not None
             and envelope.performative in ACTIONS

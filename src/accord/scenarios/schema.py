@@ -46,6 +46,9 @@ class PartySpec(_Model):
     description: str = ""
     strategy: StrategySpec
     profile: Profile
+    public_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9+/]{43}=$")
+    """The party's Ed25519 public key (base64, as ``accord keys new`` writes it); when set,
+    only an agent holding the matching private key can speak for the party."""
 
 
 class MechanismSpec(_Model):

@@ -137,7 +137,7 @@ def compose(
         "sig": None,
     }
     object.__setattr__(envelope, "__dict__", fields)
-    object.__setattr__(envelope, "__pydantic_fields_set__", _ALL_FIELDS)
+    object.__setattr__(envelope, "__pydantic_fields_set__", set(_ALL_FIELDS))
     object.__setattr__(envelope, "__pydantic_extra__", None)
     object.__setattr__(envelope, "__pydantic_private__", None)
     return envelope
