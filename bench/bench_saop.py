@@ -5,8 +5,9 @@ For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical
 
 * accord: scenario validation, profile binding, whole-space utilities, sorting and a
   100-round negotiation (Boulware against Boulware, ``time-dependent e=0.2`` both sides) over
-  the memory bus, once with strategies inline (as ``accord run`` runs built-in strategies) and
-  once on worker threads (as it runs plug-in strategies);
+  the memory bus, unsigned with strategies inline (as built-in strategies run) and on worker
+  threads (as plug-in strategies run), and signed (every envelope signed by its sender and
+  verified by the host, as ``accord run`` does);
 * NegMAS: building the utility functions and ``SAOMechanism(n_steps=100)`` with a
   ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
   (``--negmas-python``) through ``negmas_side.py``.
@@ -75,12 +76,15 @@ def scenario_from(domain: dict[str, Any], rounds: int) -> dict[str, Any]:
     }
 
 
-def time_accord(data: dict[str, Any], executor: str, repeat: int) -> tuple[list[float], Any]:
+def time_accord(
+    data: dict[str, Any], executor: str, repeat: int, *, sign: bool
+) -> tuple[list[float], Any]:
     times, result = [], None
     for _ in range(repeat):
         began = time.perf_counter()
         scenario = Scenario.model_validate(data)
-        result = asyncio.run(negotiate(scenario, executor=executor)).result  # type: ignore[arg-type]
+        negotiation = negotiate(scenario, executor=executor, sign=sign)  # type: ignore[arg-type]
+        result = asyncio.run(negotiation).result
         times.append(time.perf_counter() - began)
     return times, result
 
@@ -134,11 +138,10 @@ def main() -> None:
                     runs[0]["agreement"] is not None,
                 )
             )
-        for executor in ("thread", "inline"):
-            times, result = time_accord(data, executor, args.repeat)
-            rows.append(
-                (f"accord ({executor})", statistics.median(times), result.rounds, result.agreement)
-            )
+        for executor, sign in (("inline", False), ("thread", False), ("inline", True)):
+            times, result = time_accord(data, executor, args.repeat, sign=sign)
+            label = f"accord ({executor}{', signed' if sign else ''})"
+            rows.append((label, statistics.median(times), result.rounds, result.agreement))
         for side, median, rounds, agreed in rows:
             ratio = f"{negmas_median / median:8.1f}x" if negmas_median else "        -"
             print(f"{size:>9,} {side:<22} {median * 1000:>10.1f} {rounds:>7} {agreed!s:>9} {ratio}")

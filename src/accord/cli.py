@@ -8,7 +8,9 @@ agreement, counts), 2 on bad input (with a one-sentence message naming file, fie
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,12 +20,17 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.agents import STRATEGIES
+from accord.cli_ledger import keys_app, log_app
 from accord.errors import AccordError, InputError
+from accord.ledger.keys import load_keys
+from accord.ledger.records import RECORDER
+from accord.ledger.storage import open_storage
 from accord.plugins import Registry
 from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import run as run_scenario
 from accord.scenarios import load_scenario
+from accord.wire import HOST
 
 __all__ = ["app", "main"]
 
@@ -34,6 +41,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(keys_app, name="keys")
+app.add_typer(log_app, name="log")
 out = Console()
 err = Console(stderr=True)
 
@@ -63,12 +72,27 @@ def run(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
+    keys: Annotated[
+        Path | None,
+        typer.Option(help="Directory of <party>.key files (accord keys new); others ephemeral."),
+    ] = None,
+    sqlite: Annotated[
+        bool, typer.Option(help="Write the log as log.sqlite, not log.jsonl.")
+    ] = False,
 ) -> None:
-    """Negotiate a scenario; write transcript.jsonl and result.json; print a summary."""
+    """Negotiate a scenario; write log.jsonl, transcript.jsonl and result.json; summarise."""
     loaded = load_scenario(scenario)
-    negotiation = run_scenario(loaded, seed=seed)
-    target = out_dir or Path("runs") / negotiation.result.negotiation_id
-    write_outputs(target, negotiation.result, negotiation.transcript)
+    participants = [p.id for p in loaded.parties] + [HOST, RECORDER]
+    identities = load_keys(keys, participants) if keys is not None else {}
+    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".accord-run-", dir=target.parent))
+    try:
+        log_path = staging / ("log.sqlite" if sqlite else "log.jsonl")
+        negotiation = run_scenario(loaded, seed=seed, keys=identities, log=open_storage(log_path))
+        write_outputs(target, negotiation.result, negotiation.transcript, log=log_path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if as_json:
         sys.stdout.write(negotiation.result.model_dump_json(indent=2) + "\n")
     else:
@@ -145,7 +169,7 @@ def _summary(result: NegotiationResult, target: Path) -> None:
     out.print(table)
     for v in result.violations:
         out.print(f"[red]violation[/] by {v.party}: {v.kind}: {v.detail}")
-    out.print(f"wrote {target / 'transcript.jsonl'} and {target / 'result.json'}")
+    out.print(f"wrote {target}/: log, transcript.jsonl, result.json", soft_wrap=True)
 
 
 def main() -> None:

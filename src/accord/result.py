@@ -66,13 +66,19 @@ class NegotiationResult(_Model):
 
 
 def write_outputs(
-    out_dir: str | Path, result: NegotiationResult, transcript: Sequence[Envelope]
+    out_dir: str | Path,
+    result: NegotiationResult,
+    transcript: Sequence[Envelope],
+    log: Path | None = None,
 ) -> None:
     """Write ``transcript.jsonl`` then ``result.json`` into ``out_dir``, each atomically
     (written to a temporary file in the same directory, then renamed), so that a crash never
-    leaves a half-written file that looks like a result."""
+    leaves a half-written file that looks like a result. A finished ``log`` file is moved in
+    first, under its own name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if log is not None:
+        os.replace(log, out / log.name)
     lines = "".join(envelope.model_dump_json() + "\n" for envelope in transcript)
     _atomic_write(out / "transcript.jsonl", lines)
     _atomic_write(out / "result.json", result.model_dump_json(indent=2) + "\n")
@@ -81,6 +87,7 @@ def write_outputs(
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

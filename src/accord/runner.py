@@ -63,9 +63,15 @@ def run(
     *,
     seed: int | None = None,
     executor: ExecutorKind = "auto",
+    sign: bool = True,
+    keys: Mapping[str, SigningKey] | None = None,
+    log: LogStorage | None = None,
 ) -> Negotiation:
-    """Negotiate ``scenario`` over an in-process bus and return the result (blocking)."""
-    return asyncio.run(negotiate(scenario, seed=seed, executor=executor))
+    """Negotiate ``scenario`` over an in-process bus and return the result (blocking); the
+    arguments are those of :func:`negotiate`."""
+    return asyncio.run(
+        negotiate(scenario, seed=seed, executor=executor, sign=sign, keys=keys, log=log)
+    )
 
 
 async def negotiate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from nacl.exceptions import CryptoError
@@ -21,6 +22,7 @@ __all__ = [
     "decode_public_key",
     "encode_public_key",
     "generate_key",
+    "load_keys",
     "load_signing_key",
     "save_key_pair",
 ]
@@ -61,6 +63,17 @@ def save_key_pair(party: str, directory: Path, key: SigningKey | None = None) ->
         handle.write(base64.b64encode(bytes(key)).decode("ascii") + "\n")
     public.write_text(encode_public_key(key) + "\n", encoding="ascii")
     return private, public
+
+
+def load_keys(directory: Path, names: Iterable[str]) -> dict[str, SigningKey]:
+    """The signing keys ``<name>.key`` found in ``directory``, by name."""
+    if not directory.is_dir():
+        raise LedgerError(f"the key directory {directory} does not exist")
+    return {
+        name: load_signing_key(directory / f"{name}.key")
+        for name in names
+        if (directory / f"{name}.key").exists()
+    }
 
 
 def load_signing_key(path: Path) -> SigningKey:

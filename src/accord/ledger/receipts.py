@@ -1,0 +1,109 @@
+"""Receipts: an inclusion proof of one log entry against a signed checkpoint, checkable
+offline by anyone who trusts the recorder's public key."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from pathlib import Path
+
+from nacl.exceptions import BadSignatureError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.errors import LedgerError
+from accord.ledger.canonical import canonical
+from accord.ledger.keys import decode_public_key
+from accord.ledger.merkle import MerkleTree, leaf_hash, verify_inclusion
+from accord.ledger.records import RECORDER, Checkpoint
+from accord.ledger.storage import read_records
+
+__all__ = ["Receipt", "check_receipt", "load_receipt", "make_receipt"]
+
+
+class Receipt(BaseModel):
+    """Entry ``index`` of a log, its inclusion proof, and the checkpoint it is proved against."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int = Field(ge=0)
+    entry: str
+    """The entry's line, exactly as logged (canonical JSON)."""
+    leaf_hash: str
+    proof: list[str]
+    checkpoint: Checkpoint
+    recorder_key: str
+    """The recorder's public key as the log's genesis gives it; pass a trusted key to
+    :func:`check_receipt` rather than relying on this copy."""
+
+
+def make_receipt(path: Path, index: int) -> Receipt:
+    """A receipt for entry ``index`` of the log at ``path`` against its last checkpoint.
+    Make receipts from a log that verifies: this reads it, it does not check it."""
+    tree = MerkleTree()
+    entries: list[bytes] = []
+    checkpoint: Checkpoint | None = None
+    for position, raw in read_records(path).records:
+        try:
+            record = json.loads(raw)
+            if record.get("kind") == "checkpoint":
+                checkpoint = Checkpoint.model_validate(record)
+                continue
+        except (json.JSONDecodeError, ValidationError, AttributeError):
+            raise LedgerError(f"{path}: line {position} is not a valid record") from None
+        entries.append(raw)
+        tree.append(raw)
+    if not 0 <= index < len(entries):
+        raise LedgerError(f"the log has entries 0..{len(entries) - 1}; there is no entry {index}")
+    if checkpoint is None or checkpoint.tree_size <= index:
+        raise LedgerError(f"no signed checkpoint of the log covers entry {index}")
+    key = str(json.loads(entries[0])["keys"][RECORDER])
+    return Receipt(
+        index=index,
+        entry=entries[index].decode(),
+        leaf_hash=_b64(tree.leaf(index)),
+        proof=[_b64(p) for p in tree.inclusion_proof(index, checkpoint.tree_size)],
+        checkpoint=checkpoint,
+        recorder_key=key,
+    )
+
+
+def check_receipt(receipt: Receipt, *, recorder_key: str | None = None) -> list[str]:
+    """Problems with ``receipt`` (empty when it proves its entry is in the signed log)."""
+    problems = []
+    key_text = recorder_key or receipt.recorder_key
+    entry = receipt.entry.encode()
+    hashed = leaf_hash(entry)
+    if _b64(hashed) != receipt.leaf_hash:
+        problems.append("the entry does not hash to the receipt's leaf hash")
+    try:
+        proof = [base64.b64decode(p, validate=True) for p in receipt.proof]
+        root = base64.b64decode(receipt.checkpoint.root, validate=True)
+    except (binascii.Error, ValueError):
+        return [*problems, "the proof or the root is not base64"]
+    cp = receipt.checkpoint
+    if not verify_inclusion(hashed, receipt.index, cp.tree_size, proof, root):
+        problems.append(
+            f"the inclusion proof does not lead from entry {receipt.index} to the root of the "
+            f"checkpoint of {cp.tree_size} entries"
+        )
+    try:
+        key = decode_public_key(key_text, what="recorder key")
+        key.verify(
+            canonical(cp.model_dump(mode="json", exclude={"sig"})),
+            base64.b64decode(cp.sig or "", validate=True),
+        )
+    except (LedgerError, BadSignatureError, binascii.Error, ValueError):
+        problems.append("the checkpoint is not signed by the recorder key")
+    return problems
+
+
+def load_receipt(text: str, source: str) -> Receipt:
+    try:
+        return Receipt.model_validate_json(text)
+    except ValidationError as exc:
+        raise LedgerError(f"{source} is not a receipt: {exc.errors()[0]['msg']}") from None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
