@@ -37,9 +37,15 @@ def test_run_writes_transcript_and_result(tmp_path: Path) -> None:
     result = json.loads((out / "result.json").read_text())
     lines = (out / "transcript.jsonl").read_text().splitlines()
     assert result["messages"] == len(lines)
-    assert json.loads(lines[-1])["performative"] == "result"
+    performatives = [json.loads(line)["performative"] for line in lines]
+    assert performatives[-3:] == ["result", "reveal", "reveal"]
     assert {p["id"] for p in result["parties"]} == {"platform", "isv"}
-    assert sorted(os.listdir(out)) == ["result.json", "transcript.jsonl"]  # no temp files left
+    assert sorted(os.listdir(out)) == ["log.jsonl", "result.json", "transcript.jsonl"]
+    assert not [p for p in os.listdir(tmp_path) if p != "out"]  # no staging left behind
+    verified = accord("log", "verify", out)
+    assert verified.returncode == 0, verified.stderr
+    assert f"valid: {len(lines) + 1} entries" in verified.stdout  # the genesis, then each one
+    assert "2 of 2 commitments revealed and matching" in verified.stdout
 
 
 def test_run_json_and_seed(tmp_path: Path) -> None:

@@ -1,0 +1,239 @@
+"""The transparency log: every run verifies; every kind of tampering is found and located."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from nacl.signing import SigningKey
+
+from accord import load_scenario
+from accord.ledger.canonical import canonical
+from accord.ledger.commitment import Reveal
+from accord.ledger.keys import encode_public_key, generate_key
+from accord.ledger.receipts import check_receipt, make_receipt
+from accord.ledger.signing import sign_envelope
+from accord.ledger.storage import JsonlStorage, SqliteStorage, read_records
+from accord.ledger.verify import Verification, verify_log
+from accord.runner import negotiate
+from accord.wire import Envelope
+from conftest import EXAMPLES, ROOT, make_scenario
+
+KEYS = {
+    name: SigningKey(bytes([n]) * 32)
+    for n, name in enumerate(["buyer", "seller", "host", "recorder"], 1)
+}
+
+
+async def write_log(path: Path, **kwargs: object) -> Path:
+    storage = SqliteStorage(path) if path.suffix == ".sqlite" else JsonlStorage(path)
+    await negotiate(make_scenario("linear", "conceder"), keys=KEYS, log=storage, **kwargs)  # type: ignore[arg-type]
+    return path
+
+
+def lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines()
+
+
+def rewrite(path: Path, new: list[bytes]) -> None:
+    path.write_bytes(b"".join(line + b"\n" for line in new))
+
+
+def entry_lines(path: Path) -> list[int]:
+    return [i for i, line in enumerate(lines(path)) if b'"kind":"entry"' in line]
+
+
+def invalid(path: Path, **kwargs: object) -> Verification:
+    result = verify_log(path, **kwargs)  # type: ignore[arg-type]
+    assert not result.ok, "tampering went unnoticed"
+    return result
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+async def test_every_example_scenario_leaves_a_log_that_verifies(
+    path: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "log.jsonl"
+    negotiation = await negotiate(load_scenario(path), log=JsonlStorage(log))
+    result = verify_log(log)
+    assert result.ok, result.problems
+    assert result.entries == len(negotiation.transcript) + 1
+    assert set(result.revealed) == {p.id for p in load_scenario(path).parties}
+    assert result.notes == []
+
+
+async def test_sqlite_logs_verify_too(tmp_path: Path) -> None:
+    result = verify_log(await write_log(tmp_path / "log.sqlite"))
+    assert result.ok, result.problems
+    assert result.checkpoints >= 1
+
+
+async def test_a_flipped_byte_in_any_entry_is_found_and_located(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    original = lines(log)
+    for number in entry_lines(log)[::7]:
+        changed = list(original)
+        line = bytearray(changed[number])
+        position = len(line) // 2
+        line[position] = ord("X") if line[position] != ord("X") else ord("Y")
+        changed[number] = bytes(line)
+        rewrite(log, changed)
+        result = invalid(log)
+        assert result.problems[0].position == number + 1, (number, result.problems[0])
+
+
+async def test_deleted_inserted_and_reordered_entries(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    original = lines(log)
+    entries = entry_lines(log)
+    a, b = entries[10], entries[11]
+    rewrite(log, original[:a] + original[a + 1 :])
+    assert "an entry was deleted, inserted or moved" in str(invalid(log).problems[0])
+    rewrite(log, [*original[:a], original[a], *original[a:]])
+    assert "deleted, inserted or moved" in str(invalid(log).problems[0])
+    swapped = list(original)
+    swapped[a], swapped[b] = swapped[b], swapped[a]
+    rewrite(log, swapped)
+    problem = invalid(log).problems[0]
+    assert problem.position == a + 1
+    assert problem.index == 10
+
+
+async def test_a_swapped_signature(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    first, second = entry_lines(log)[5], entry_lines(log)[6]
+    one, two = json.loads(records[first]), json.loads(records[second])
+    one["envelope"]["sig"], two["envelope"]["sig"] = two["envelope"]["sig"], one["envelope"]["sig"]
+    records[first], records[second] = canonical(one), canonical(two)
+    rewrite(log, records)
+    problem = invalid(log).problems[0]
+    assert problem.position == first + 1
+    assert "bad_signature" in problem.message
+
+
+async def test_an_entry_forged_with_another_partys_key(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    number = next(
+        n
+        for n in entry_lines(log)
+        if b'"sender":"seller"' in records[n] and b'"offer"' in records[n]
+    )
+    entry = json.loads(records[number])
+    envelope = Envelope.model_validate(entry["envelope"])
+    better = {**envelope.body["outcome"], "price": 9}  # type: ignore[dict-item]
+    forged = sign_envelope(envelope.model_copy(update={"body": {"outcome": better}}), KEYS["buyer"])
+    entry["envelope"] = forged.model_dump(mode="json")
+    records[number] = canonical(entry)
+    rewrite(log, records)
+    problem = invalid(log).problems[0]
+    assert problem.position == number + 1
+    assert "claimed sender 'seller'" in problem.message
+
+
+async def test_a_log_truncated_behind_a_published_checkpoint(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    assert b'"kind":"checkpoint"' in records[-1]
+    rewrite(log, [*records[:-6], records[-1]])
+    problem = invalid(log).problems[0]
+    assert "truncated behind a published checkpoint" in problem.message
+    assert problem.position == len(records) - 5
+
+
+async def test_a_checkpoint_with_a_wrong_signature(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    checkpoint = json.loads(records[-1])
+    checkpoint["time_ns"] = str(int(checkpoint["time_ns"]) + 1)  # re-dated, not re-signed
+    records[-1] = canonical(checkpoint)
+    rewrite(log, records)
+    problem = invalid(log).problems[0]
+    assert "not the recorder's" in problem.message
+    assert problem.position == len(records)
+
+
+async def test_a_checkpoint_signed_by_someone_else(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    checkpoint = json.loads(records[-1])
+    payload = canonical({k: v for k, v in checkpoint.items() if k != "sig"})
+    checkpoint["sig"] = base64.b64encode(KEYS["host"].sign(payload).signature).decode()
+    records[-1] = canonical(checkpoint)
+    rewrite(log, records)
+    assert "not the recorder's" in invalid(log).problems[0].message
+
+
+async def test_a_reveal_that_does_not_match_its_commitment(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl", reveal=False)
+    result = verify_log(log)
+    assert result.ok
+    assert any("did not reveal" in note for note in result.notes)
+    scenario = make_scenario()
+    honest_profile = scenario.parties[0].profile
+    data = honest_profile.model_dump(mode="json")
+    data["reservation"] = 0.9  # claims it needed more than it did
+    liar = Reveal.model_validate({"party": "buyer", "profile": data, "salt": "00" * 32})
+    problem = invalid(log, reveals=[liar]).problems[0]
+    assert "does not match its commitment" in problem.message
+    assert str(problem).startswith("reveal file:")
+
+
+async def test_trusted_keys_pin_the_identities(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    assert verify_log(log, trusted_keys={"recorder": encode_public_key(KEYS["recorder"])}).ok
+    other = encode_public_key(generate_key())
+    assert (
+        "not the one you trust"
+        in invalid(log, trusted_keys={"recorder": other}).problems[0].message
+    )
+
+
+async def test_receipts_prove_inclusion_offline(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    receipt = make_receipt(log, 17)
+    recorder = encode_public_key(KEYS["recorder"])
+    assert check_receipt(receipt, recorder_key=recorder) == []
+    altered = receipt.model_copy(update={"entry": receipt.entry.replace('"round":', '"round": ')})
+    assert check_receipt(altered, recorder_key=recorder)
+    wrong_index = receipt.model_copy(update={"index": 18})
+    assert check_receipt(wrong_index, recorder_key=recorder)
+    assert check_receipt(receipt, recorder_key=encode_public_key(generate_key())) == [
+        "the checkpoint is not signed by the recorder key"
+    ]
+
+
+def test_a_torn_last_record_after_a_kill_leaves_every_earlier_entry_verifiable(
+    tmp_path: Path,
+) -> None:
+    """A real SIGKILL in the middle of writing: the writer appends signed entries as fast as
+    it can, checkpointing every 50, until it is killed."""
+    log = tmp_path / "log.jsonl"
+    writer = subprocess.Popen(  # noqa: S603  # our own helper script
+        [sys.executable, str(ROOT / "tests" / "ledger_writer.py"), str(log)],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (not log.exists() or log.stat().st_size < 200_000):
+        time.sleep(0.05)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=10)
+    with log.open("ab") as handle:  # make sure the tail is torn, whatever the kill hit
+        handle.write(b'{"envelope":{"body":')
+    read = read_records(log)
+    assert read.torn is not None
+    result = verify_log(log)
+    assert result.checkpoints >= 1
+    assert any("torn record" in note for note in result.notes)
+    # the only problem is that the tail after the last checkpoint is not covered by a signature
+    assert len(result.problems) <= 1
+    if result.problems:
+        assert "not covered by any signed checkpoint" in result.problems[0].message
