@@ -237,3 +237,41 @@ def test_a_torn_last_record_after_a_kill_leaves_every_earlier_entry_verifiable(
     assert len(result.problems) <= 1
     if result.problems:
         assert "not covered by any signed checkpoint" in result.problems[0].message
+
+
+def test_entry_lines_are_exactly_rfc8785() -> None:
+    """The recorder builds entry lines without canonicalising twice; they must still be the
+    canonical JSON of the entry, whatever the body holds."""
+    from pydantic import JsonValue  # noqa: PLC0415
+
+    from accord.ledger.canonical import signing_bytes  # noqa: PLC0415
+    from accord.ledger.records import EnvelopeEntry, envelope_entry_line  # noqa: PLC0415
+    from accord.wire import Performative, compose  # noqa: PLC0415
+
+    bodies: list[dict[str, JsonValue]] = [
+        {},
+        {"outcome": {"to": 1.0, "é": "ü", "x": -0.0, "big": 1e21, "small": 1e-7}},
+        {"to": None, "v": [1, 2, {"sig": "x"}], "note": 'quote " comma , "to":'},
+    ]
+    for body in bodies:
+        for to in (None, "host"):
+            envelope = sign_envelope(
+                compose(
+                    negotiation_id="n",
+                    sender="a",
+                    seq=1,
+                    performative=Performative.OFFER,
+                    body=body,
+                    to=to,
+                ),
+                KEYS["buyer"],
+            )
+            entry = EnvelopeEntry(index=3, received_ns="12", status="ok", envelope=envelope)
+            line = envelope_entry_line(
+                index=3,
+                received_ns="12",
+                status="ok",
+                envelope=envelope,
+                signed=signing_bytes(envelope),
+            )
+            assert line == canonical(entry.model_dump(mode="json"))

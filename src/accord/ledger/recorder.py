@@ -16,10 +16,10 @@ from collections.abc import Mapping
 import structlog
 from nacl.signing import SigningKey, VerifyKey
 
-from accord.ledger.canonical import canonical
+from accord.ledger.canonical import canonical, signing_bytes
 from accord.ledger.keys import encode_public_key
 from accord.ledger.merkle import MerkleTree
-from accord.ledger.records import RECORDER, Checkpoint, EnvelopeEntry, Genesis
+from accord.ledger.records import RECORDER, Checkpoint, Genesis, envelope_entry_line
 from accord.ledger.signing import Verifier
 from accord.ledger.storage import LogStorage
 from accord.wire import Envelope, now_ns
@@ -64,7 +64,8 @@ class Recorder:
 
     def record(self, envelope: Envelope) -> int:
         """Append ``envelope``; return its index in the log."""
-        status = self.verifier.problem(envelope) or self._repeat(envelope) or "ok"
+        signed = signing_bytes(envelope)
+        status = self.verifier.problem(envelope, signed) or self._repeat(envelope, signed) or "ok"
         if status != "ok":
             self.log.warning(
                 "envelope_recorded_with_problem",
@@ -72,18 +73,22 @@ class Recorder:
                 sender=envelope.sender,
                 message_id=envelope.message_id,
             )
-        entry = EnvelopeEntry(
-            index=self.tree.size, received_ns=now_ns(), status=status, envelope=envelope
+        line = envelope_entry_line(
+            index=self.tree.size,
+            received_ns=now_ns(),
+            status=status,
+            envelope=envelope,
+            signed=signed,
         )
-        index = self._append(canonical(entry.model_dump(mode="json")))
+        index = self._append(line)
         if self.tree.size % self.checkpoint_every == 0:
             self.checkpoint()
         return index
 
-    def _repeat(self, envelope: Envelope) -> str | None:
+    def _repeat(self, envelope: Envelope, signed: bytes) -> str | None:
         """``duplicate`` for a repeat of a (sender, seq) already recorded with the same
         content, ``conflict`` for one with different content."""
-        digest = hashlib.sha256(envelope.model_dump_json().encode()).digest()
+        digest = hashlib.sha256(signed).digest()
         previous = self._seen.setdefault((envelope.sender, envelope.seq), digest)
         if previous is digest:
             return None

@@ -18,9 +18,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.ledger.canonical import with_signature
 from accord.wire import Envelope
 
-__all__ = ["RECORDER", "Checkpoint", "EnvelopeEntry", "Genesis", "LogEntry"]
+__all__ = [
+    "RECORDER",
+    "Checkpoint",
+    "EnvelopeEntry",
+    "Genesis",
+    "LogEntry",
+    "envelope_entry_line",
+]
 
 RECORDER = "recorder"
 """The participant id of the recorder."""
@@ -69,3 +77,24 @@ class Checkpoint(_Model):
     root: Annotated[str, Field(pattern=_B64_HASH)]
     time_ns: Annotated[str, Field(pattern=_NS)]
     sig: Annotated[str, Field(pattern=_B64_SIG)] | None = None
+
+
+def envelope_entry_line(
+    *, index: int, received_ns: str, status: str, envelope: Envelope, signed: bytes
+) -> bytes:
+    """The canonical JSON line of an :class:`EnvelopeEntry`, built from the envelope's
+    signing bytes (``signed``) without canonicalising it again: canonical JSON nests, and the
+    entry's own keys sort as ``envelope, index, kind, received_ns, status, type``."""
+    return b"".join(
+        (
+            b'{"envelope":',
+            with_signature(signed, envelope.sig),
+            b',"index":',
+            str(index).encode(),
+            b',"kind":"entry","received_ns":"',
+            received_ns.encode(),
+            b'","status":"',
+            status.encode(),
+            b'","type":"envelope"}',
+        )
+    )

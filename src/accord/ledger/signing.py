@@ -38,16 +38,18 @@ class Verifier:
     def __init__(self, keys: Mapping[str, VerifyKey]) -> None:
         self.keys = dict(keys)
 
-    def problem(self, envelope: Envelope) -> str | None:
+    def problem(self, envelope: Envelope, signed: bytes | None = None) -> str | None:
         """``None`` if ``envelope`` is signed by its claimed sender, else the reason:
-        ``unknown_sender``, ``unsigned`` or ``bad_signature``."""
+        ``unknown_sender``, ``unsigned`` or ``bad_signature``. ``signed`` is its
+        :func:`~accord.ledger.canonical.signing_bytes`, if the caller has them already."""
         key = self.keys.get(envelope.sender)
         if key is None:
             return "unknown_sender"
         if envelope.sig is None:
             return "unsigned"
         try:
-            key.verify(signing_bytes(envelope), base64.b64decode(envelope.sig, validate=True))
+            data = signing_bytes(envelope) if signed is None else signed
+            key.verify(data, base64.b64decode(envelope.sig, validate=True))
         except (BadSignatureError, binascii.Error, ValueError):
             return "bad_signature"
         return None

@@ -128,6 +128,9 @@ class _Checker:
 
     def _record(self, position: int, raw: bytes) -> None:
         index = self.tree.size
+        if raw.startswith(_ENVELOPE_ENTRY):
+            self._envelope(index, raw)
+            return
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -137,8 +140,6 @@ class _Checker:
         if data.get("kind") == "checkpoint":
             self._checkpoint(data)
             return
-        if canonical(data) != raw:
-            raise _Bad(index, "the entry is not in canonical form: it was altered", fatal=True)
         if data.get("index") != index:
             raise _Bad(
                 index,
@@ -146,11 +147,12 @@ class _Checker:
                 "deleted, inserted or moved",
                 fatal=True,
             )
+        if index != 0:
+            raise _Bad(index, "an entry that is neither the genesis nor an envelope", fatal=True)
         self.tree.append(raw)
-        if index == 0:
-            self._genesis(data)
-        else:
-            self._envelope(index, data)
+        if canonical(data) != raw:
+            raise _Bad(index, "the entry is not in canonical form: it was altered", fatal=True)
+        self._genesis(data)
 
     def _genesis(self, data: dict[str, object]) -> None:
         try:
@@ -174,14 +176,37 @@ class _Checker:
         self.result.negotiation_id = genesis.negotiation_id
         self.result.keys = keys
 
-    def _envelope(self, index: int, data: dict[str, object]) -> None:
+    def _envelope(self, index: int, raw: bytes) -> None:
+        """An envelope entry. Its signature is checked over the bytes of the line itself (the
+        envelope's canonical JSON without ``sig``), so any changed byte in a signed envelope
+        fails here, at its line, without canonicalising it again; the recorder's own fields
+        are checked against the line's fixed layout."""
+        try:
+            entry = EnvelopeEntry.model_validate_json(raw)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise _Bad(index, f"not a valid envelope entry: {where}: {error['msg']}") from None
+        if entry.index != index:
+            raise _Bad(
+                index,
+                f"has index {entry.index} where {index} was expected: an entry was deleted, "
+                "inserted or moved",
+                fatal=True,
+            )
+        self.tree.append(raw)
         if self.recorder_key is None:
             raise _Bad(index, "an envelope entry before the genesis", fatal=True)
-        try:
-            entry = EnvelopeEntry.model_validate(data)
-        except ValidationError as exc:
-            raise _Bad(index, f"not a valid envelope entry: {exc.errors()[0]['msg']}") from None
         envelope = entry.envelope
+        tail = (
+            f',"index":{index},"kind":"entry","received_ns":"{entry.received_ns}",'
+            f'"status":"{entry.status}","type":"envelope"}}'
+        ).encode()
+        if not raw.endswith(tail):
+            raise _Bad(index, "the entry is not in canonical form: it was altered")
+        signed = _unsigned(raw[len(_ENVELOPE_ENTRY) : -len(tail)], envelope.sig)
+        if signed is None:
+            raise _Bad(index, "the envelope is not in canonical form: it was altered")
         if envelope.negotiation_id != self.result.negotiation_id:
             raise _Bad(index, f"belongs to negotiation {envelope.negotiation_id!r}")
         if entry.status != "ok":
@@ -190,7 +215,7 @@ class _Checker:
                 f"{envelope.sender!r} as {entry.status}"
             )
             return
-        problem = self.verifier.problem(envelope)
+        problem = self.verifier.problem(envelope, signed)
         if problem is not None:
             raise _Bad(
                 index,
@@ -265,6 +290,20 @@ class _Checker:
                 raise _Bad(None, "the checkpoint is not consistent with the one before it")
         self.previous = checkpoint
         self.result.checkpoints += 1
+
+
+_ENVELOPE_ENTRY = b'{"envelope":'
+
+
+def _unsigned(whole: bytes, sig: str | None) -> bytes | None:
+    """An envelope's signing bytes cut from its canonical JSON (the inverse of
+    :func:`~accord.ledger.canonical.with_signature`); ``None`` if ``sig`` is not where
+    canonical JSON puts it."""
+    at = whole.rfind(b',"to":')
+    member = b',"sig":' + (b"null" if sig is None else b'"' + sig.encode("ascii") + b'"')
+    if at < 0 or not whole[:at].endswith(member):
+        return None
+    return whole[: at - len(member)] + whole[at:]
 
 
 class _Bad(Exception):  # an internal signal, never escapes this module
