@@ -92,3 +92,20 @@ def corpus() -> Path:
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path}; set ACCORD_CORPUS to the shared corpus folder")
     return path
+
+
+@pytest.fixture(scope="session")
+def mosquitto_url() -> str:
+    """A running mosquitto, found through ACCORD_MQTT_URL (default mqtt://127.0.0.1:1883);
+    ``.ci/run`` installs and starts one."""
+    import socket  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    url = os.environ.get("ACCORD_MQTT_URL", "mqtt://127.0.0.1:1883")
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 1883), 2):
+            pass
+    except OSError:
+        pytest.skip(f"no MQTT broker at {url}; start mosquitto or set ACCORD_MQTT_URL")
+    return url

@@ -7,6 +7,8 @@ agreement, counts), 2 on bad input (with a one-sentence message naming file, fie
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import shutil
 import sys
@@ -20,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.agents import STRATEGIES
+from accord.broker.embedded import embedded_broker
+from accord.broker.select import BusKind, open_bus
 from accord.cli_ledger import keys_app, log_app
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
@@ -28,7 +32,7 @@ from accord.ledger.storage import open_storage
 from accord.plugins import Registry
 from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
-from accord.runner import run as run_scenario
+from accord.runner import Negotiation, negotiate
 from accord.scenarios import load_scenario
 from accord.wire import HOST
 
@@ -79,8 +83,22 @@ def run(
     sqlite: Annotated[
         bool, typer.Option(help="Write the log as log.sqlite, not log.jsonl.")
     ] = False,
+    bus: Annotated[
+        BusKind, typer.Option(help="mqtt (an embedded broker unless --broker) or memory.")
+    ] = "mqtt",
+    broker: Annotated[
+        str | None, typer.Option(help="mqtt://[user:pass@]host:port or mqtts://... to use.")
+    ] = None,
+    ca_file: Annotated[str | None, typer.Option(help="CA certificate for mqtts://.")] = None,
+    cert_file: Annotated[str | None, typer.Option(help="Client certificate (mqtts).")] = None,
+    key_file: Annotated[str | None, typer.Option(help="Client key (mqtts).")] = None,
 ) -> None:
-    """Negotiate a scenario; write log.jsonl, transcript.jsonl and result.json; summarise."""
+    """Negotiate a scenario; write log.jsonl, transcript.jsonl and result.json; summarise.
+
+    By default the parties talk over MQTT through a broker embedded in this process; --bus
+    memory keeps everything in memory (fastest), --broker uses a broker you run."""
+    if broker is not None and bus == "memory":
+        raise InputError("--broker needs --bus mqtt (the default), not --bus memory")
     loaded = load_scenario(scenario)
     participants = [p.id for p in loaded.parties] + [HOST, RECORDER]
     identities = load_keys(keys, participants) if keys is not None else {}
@@ -89,7 +107,16 @@ def run(
     staging = Path(tempfile.mkdtemp(prefix=".accord-run-", dir=target.parent))
     try:
         log_path = staging / ("log.sqlite" if sqlite else "log.jsonl")
-        negotiation = run_scenario(loaded, seed=seed, keys=identities, log=open_storage(log_path))
+        storage = open_storage(log_path)
+
+        async def negotiate_over_bus() -> Negotiation:
+            tls = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+            async with open_bus(bus, broker, **tls) as transport:
+                return await negotiate(
+                    loaded, seed=seed, bus=transport, keys=identities, log=storage
+                )
+
+        negotiation = asyncio.run(negotiate_over_bus())
         write_outputs(target, negotiation.result, negotiation.transcript, log=log_path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -97,6 +124,22 @@ def run(
         sys.stdout.write(negotiation.result.model_dump_json(indent=2) + "\n")
     else:
         _summary(negotiation.result, target)
+
+
+@app.command("broker")
+def broker_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 1883,
+) -> None:
+    """Run the embedded MQTT broker (amqtt) until interrupted."""
+
+    async def serve() -> None:
+        async with embedded_broker(host, port) as address:
+            out.print(f"broker listening on {address.url()} (Ctrl-C stops it)", highlight=False)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
 
 
 @app.command()

@@ -6,14 +6,15 @@ QoS 1 round trip costs ~88 ms of Nagle and delayed ACKs) and a persistent sessio
 (``clean_session=False``), so a reconnecting participant gets what was queued for it.
 Envelopes are JSON, at most :data:`MAX_PAYLOAD` bytes; a payload that is too big, is not
 JSON, does not fit the envelope schema or belongs to another negotiation is dropped and
-logged; a redelivered envelope (same sender and sequence number) is dropped, so the session
-above sees each envelope once and can treat an old sequence number as a replay.
+logged; a redelivered envelope (the same bytes again) is dropped, so the session above sees
+each envelope once and can treat an old sequence number as a replay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import socket
 import ssl
 import uuid
@@ -154,10 +155,10 @@ class MqttBus:
         self, negotiation_id: str, participant: str | None, topics: list[str]
     ) -> AsyncIterator[QueueInbox]:
         name = participant or "observer"
-        client = self.address.client(f"{self.prefix}-{negotiation_id}-{name}"[:120], clean=False)
+        identifier = f"{self.prefix}-{negotiation_id}-{name}"[:120]
         inbox = QueueInbox()
         try:
-            async with client:
+            async with self.address.client(identifier, clean=False) as client:
                 for topic in topics:
                     await client.subscribe(topic, qos=1)
                 reader = asyncio.create_task(
@@ -169,6 +170,10 @@ class MqttBus:
                     reader.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await reader
+            # an orderly goodbye: connect once more with a clean session so that the broker
+            # forgets this one (MQTT 3.1.1 sessions never expire on their own)
+            async with self.address.client(identifier, clean=True):
+                pass
         except aiomqtt.MqttError as exc:
             raise BusError(f"lost the broker at {self.address.url()}: {exc}") from None
 
@@ -176,7 +181,7 @@ class MqttBus:
 async def _read(
     client: aiomqtt.Client, inbox: QueueInbox, negotiation_id: str, participant: str | None
 ) -> None:
-    seen: set[tuple[str, int]] = set()
+    seen: set[bytes] = set()
     async for message in client.messages:
         payload = message.payload
         if not isinstance(payload, bytes | bytearray) or len(payload) > MAX_PAYLOAD:
@@ -192,7 +197,9 @@ async def _read(
             continue
         if participant is not None and envelope.sender == participant:
             continue  # our own broadcast, echoed by the broker
-        key = (envelope.sender, envelope.seq)
+        # a redelivery is the same bytes again; keying on (sender, seq) instead would let a
+        # forger who guesses the next sequence number suppress the real envelope
+        key = hashlib.sha256(payload).digest()
         if key in seen:
             log.info("redelivery_dropped", message_id=envelope.message_id)
             continue
