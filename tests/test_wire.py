@@ -55,3 +55,15 @@ def test_envelopes_are_frozen() -> None:
     )
     with pytest.raises(ValidationError):
         envelope.seq = 5  # type: ignore[misc]
+
+
+def test_the_checked_in_schema_is_up_to_date() -> None:
+    import json  # noqa: PLC0415
+
+    from accord.wire.schema import wire_schemas  # noqa: PLC0415
+    from conftest import ROOT  # noqa: PLC0415
+
+    checked_in = json.loads((ROOT / "docs" / "wire.schema.json").read_text())
+    assert checked_in == json.loads(json.dumps(wire_schemas())), (
+        "docs/wire.schema.json is stale: python -m accord.wire.schema > docs/wire.schema.json"
+    )
