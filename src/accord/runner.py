@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,15 +28,15 @@ from accord.errors import InputError
 from accord.ledger.keys import encode_public_key, generate_key
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
-from accord.ledger.signing import Verifier, signer_for
+from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
 from accord.model import BoundProfile
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
 from accord.result import NegotiationResult, PartyOutcome, ViolationRecord
 from accord.scenarios import Scenario
-from accord.wire import HOST, Envelope
+from accord.wire import HOST, Envelope, Performative
 
-__all__ = ["Negotiation", "negotiate", "run"]
+__all__ = ["Negotiation", "negotiate", "run", "serve"]
 
 logger = structlog.get_logger("accord.runner")
 
@@ -97,8 +97,6 @@ async def negotiate(
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
     space = scenario.outcome_space()
-    mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
-    deadline = scenario.mechanism.deadline
     profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     identities = _identities(scenario, keys or {}) if sign or log is not None else {}
     public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
@@ -123,6 +121,38 @@ async def negotiate(
         recorder = Recorder(
             negotiation_id=negotiation_id, storage=log, key=identities[RECORDER], keys=public
         )
+    return await serve(
+        scenario,
+        seed=seed,
+        bus=bus,
+        clock=clock,
+        signer=signer_for(identities[HOST]) if sign else None,
+        verifier=Verifier(public) if sign else None,
+        recorder=recorder,
+        agents=agents,
+    )
+
+
+async def serve(
+    scenario: Scenario,
+    *,
+    seed: int,
+    bus: Bus,
+    signer: Signer | None,
+    verifier: Verifier | None,
+    recorder: Recorder | None,
+    agents: Sequence[Agent] = (),
+    clock: Clock | None = None,
+    reveal_wait: float = 0.0,
+) -> Negotiation:
+    """The host's side: run the mechanism over ``bus`` while an observer keeps the
+    transcript (and ``recorder`` the log), with ``agents`` running in this event loop (none
+    when every party runs in its own process). After the result, waits up to
+    ``reveal_wait`` seconds for every party's reveal."""
+    negotiation_id = scenario.negotiation_id(seed)
+    space = scenario.outcome_space()
+    mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
+    deadline = scenario.mechanism.deadline
     start: dict[str, JsonValue] = {
         "scenario": scenario.name,
         "mechanism": mechanism.name,
@@ -144,8 +174,8 @@ async def negotiate(
             deadline=deadline,
             clock=clock,
             seed=seed,
-            signer=signer_for(identities[HOST]) if sign else None,
-            verifier=Verifier(public) if sign else None,
+            signer=signer,
+            verifier=verifier,
         ) as session,
     ):
         observer = _Observer(transcript, recorder)
@@ -154,6 +184,10 @@ async def negotiate(
         try:
             ending = await _host_watching(host_negotiation(session, mechanism, start), tasks)
             await _settle(tasks, AGENT_GRACE_S)
+            if reveal_wait:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(reveal_wait):
+                        await observer.wait_for_reveals(len(scenario.parties))
         finally:
             for task in [*tasks, recording]:
                 task.cancel()
@@ -162,6 +196,7 @@ async def negotiate(
             if recorder is not None:
                 recorder.close()
     wall = time.perf_counter() - began
+    profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     result = _result(
         scenario,
         seed=seed,
@@ -183,11 +218,22 @@ class _Observer:
     def __init__(self, transcript: list[Envelope], recorder: Recorder | None) -> None:
         self.transcript = transcript
         self.recorder = recorder
+        self.reveals = 0
+        self.revealed = asyncio.Event()
 
     def keep(self, envelope: Envelope) -> None:
         self.transcript.append(envelope)
         if self.recorder is not None:
             self.recorder.record(envelope)
+        if envelope.performative is Performative.REVEAL:
+            self.reveals += 1
+            self.revealed.set()
+
+    async def wait_for_reveals(self, count: int) -> None:
+        """Wait until ``count`` reveals have arrived (the caller bounds the wait)."""
+        while self.reveals < count:
+            self.revealed.clear()
+            await self.revealed.wait()
 
     async def run(self, inbox: Inbox) -> None:
         async for envelope in inbox:
