@@ -13,6 +13,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,13 +24,15 @@ from rich.table import Table
 
 from accord.agents import STRATEGIES
 from accord.broker.embedded import embedded_broker
+from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import BusKind, open_bus
 from accord.cli_ledger import keys_app, log_app
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
 from accord.ledger.records import RECORDER
-from accord.ledger.storage import open_storage
+from accord.ledger.storage import LogStorage, open_storage
 from accord.plugins import Registry
+from accord.processes import host_process, make_keys, party_process, reap, spawn_parties
 from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import Negotiation, negotiate
@@ -45,6 +48,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+AGENT_EXIT_S = 15.0
+"""How long ``run --processes`` waits for each agent process to exit after the result."""
+
 app.add_typer(keys_app, name="keys")
 app.add_typer(log_app, name="log")
 out = Console()
@@ -92,6 +98,9 @@ def run(
     ca_file: Annotated[str | None, typer.Option(help="CA certificate for mqtts://.")] = None,
     cert_file: Annotated[str | None, typer.Option(help="Client certificate (mqtts).")] = None,
     key_file: Annotated[str | None, typer.Option(help="Client key (mqtts).")] = None,
+    processes: Annotated[
+        bool, typer.Option(help="One OS process per party (and the host in this one).")
+    ] = False,
 ) -> None:
     """Negotiate a scenario; write log.jsonl, transcript.jsonl and result.json; summarise.
 
@@ -100,30 +109,104 @@ def run(
     if broker is not None and bus == "memory":
         raise InputError("--broker needs --bus mqtt (the default), not --bus memory")
     loaded = load_scenario(scenario)
-    participants = [p.id for p in loaded.parties] + [HOST, RECORDER]
-    identities = load_keys(keys, participants) if keys is not None else {}
+    tls = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+
+    async def in_process(storage: LogStorage) -> Negotiation:
+        participants = [p.id for p in loaded.parties] + [HOST, RECORDER]
+        identities = load_keys(keys, participants) if keys is not None else {}
+        async with open_bus(bus, broker, **tls) as transport:
+            return await negotiate(loaded, seed=seed, bus=transport, keys=identities, log=storage)
+
+    async def in_processes(storage: LogStorage) -> Negotiation:
+        if bus == "memory":
+            raise InputError("--processes needs an MQTT broker, not --bus memory")
+        key_dir = keys or make_keys(loaded)
+        async with contextlib.AsyncExitStack() as stack:
+            if broker is None:
+                address = await stack.enter_async_context(embedded_broker())
+            else:
+                address = BrokerAddress.parse(broker, **tls)
+            url = broker or address.url()
+            parties = spawn_parties(scenario, loaded, url, key_dir, seed)
+            try:
+                async with MqttBus(address) as transport:
+                    negotiation = await host_process(
+                        loaded, bus=transport, keys=key_dir, log=storage, seed=seed
+                    )
+            finally:
+                codes = await asyncio.to_thread(reap, parties, AGENT_EXIT_S)
+        for party, code in zip(loaded.parties, codes, strict=True):
+            if code != 0:
+                err.print(f"[yellow]agent process of {party.id!r} exited with {code}[/]")
+        return negotiation
+
     target = out_dir or Path("runs") / loaded.negotiation_id(seed)
+    result = _staged(target, sqlite, in_processes if processes else in_process)
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        _summary(result, target)
+
+
+def _staged(
+    target: Path,
+    sqlite: bool,
+    negotiation: Callable[[LogStorage], Coroutine[Any, Any, Negotiation]],
+) -> NegotiationResult:
+    """Run ``negotiation`` with a log in a staging directory beside ``target``; move the log,
+    the transcript and the result into ``target`` only when it has completed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".accord-run-", dir=target.parent))
     try:
         log_path = staging / ("log.sqlite" if sqlite else "log.jsonl")
-        storage = open_storage(log_path)
-
-        async def negotiate_over_bus() -> Negotiation:
-            tls = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
-            async with open_bus(bus, broker, **tls) as transport:
-                return await negotiate(
-                    loaded, seed=seed, bus=transport, keys=identities, log=storage
-                )
-
-        negotiation = asyncio.run(negotiate_over_bus())
-        write_outputs(target, negotiation.result, negotiation.transcript, log=log_path)
+        done = asyncio.run(negotiation(open_storage(log_path)))
+        write_outputs(target, done.result, done.transcript, log=log_path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if as_json:
-        sys.stdout.write(negotiation.result.model_dump_json(indent=2) + "\n")
-    else:
-        _summary(negotiation.result, target)
+    return done.result
+
+
+@app.command("host")
+def host_command(
+    scenario: ScenarioArg,
+    broker: Annotated[str, typer.Option(help="mqtt://[user:pass@]host:port of the broker.")],
+    keys: Annotated[
+        Path, typer.Option(help="Directory with host.key, recorder.key and <party>.pub files.")
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory [default: runs/<negotiation id>]."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    sqlite: Annotated[bool, typer.Option(help="Write the log as log.sqlite.")] = False,
+) -> None:
+    """Host a negotiation (and record it) whose parties run their own `accord agent`."""
+    loaded = load_scenario(scenario)
+
+    async def hosted(storage: LogStorage) -> Negotiation:
+        async with MqttBus(BrokerAddress.parse(broker)) as transport:
+            return await host_process(loaded, bus=transport, keys=keys, log=storage, seed=seed)
+
+    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
+    _summary(_staged(target, sqlite, hosted), target)
+
+
+@app.command("agent")
+def agent_command(
+    scenario: ScenarioArg,
+    party: Annotated[str, typer.Option(help="The party this agent speaks for.")],
+    broker: Annotated[str, typer.Option(help="mqtt://[user:pass@]host:port of the broker.")],
+    keys: Annotated[Path, typer.Option(help="Directory with <party>.key.")],
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+) -> None:
+    """Run one party's agent against a broker until the host sends the result."""
+    loaded = load_scenario(scenario)
+
+    async def take_part() -> None:
+        async with MqttBus(BrokerAddress.parse(broker)) as transport:
+            await party_process(loaded, party, bus=transport, keys=keys, seed=seed)
+
+    asyncio.run(take_part())
 
 
 @app.command("broker")

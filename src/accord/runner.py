@@ -287,6 +287,8 @@ async def _host_watching(
 async def _settle(tasks: list[asyncio.Task[None]], grace: float) -> None:
     """Wait up to ``grace`` seconds for the agents to finish; log the ones that did not
     (a strategy stuck in a hook) and any that crashed."""
+    if not tasks:
+        return
     done, pending = await asyncio.wait(tasks, timeout=grace)
     for task in pending:
         logger.warning("agent_still_running", task=task.get_name())

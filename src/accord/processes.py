@@ -1,0 +1,162 @@
+"""One process per organisation: the host (with the recorder) and each party apart.
+
+Every party's agent runs where its organisation runs it and talks to the others only through
+the broker. Identities come from a key directory (``accord keys new``): the host reads every
+party's ``<party>.pub`` (so it can check their signatures) and its own ``host.key`` and
+``recorder.key``; an agent reads only its own ``<party>.key``. ``accord run --processes``
+shows the same on one machine: it makes the keys, starts the host and one ``accord agent``
+process per party, and waits for them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from nacl.signing import VerifyKey
+
+from accord.agents import STRATEGIES, Agent
+from accord.broker import Bus
+from accord.errors import InputError
+from accord.ledger.keys import decode_public_key, load_keys, save_key_pair
+from accord.ledger.recorder import Recorder
+from accord.ledger.records import RECORDER
+from accord.ledger.signing import Verifier, signer_for
+from accord.ledger.storage import LogStorage
+from accord.runner import Negotiation, serve
+from accord.scenarios import Scenario
+from accord.wire import HOST
+
+__all__ = [
+    "REVEAL_WAIT_S",
+    "host_process",
+    "make_keys",
+    "party_process",
+    "reap",
+    "spawn_parties",
+]
+
+REVEAL_WAIT_S = 5.0
+"""How long the host keeps recording after the result, waiting for the parties' reveals."""
+
+
+def _public_keys(scenario: Scenario, keys: Path) -> dict[str, VerifyKey]:
+    public = {}
+    for party in scenario.parties:
+        path = keys / f"{party.id}.pub"
+        if party.public_key is not None:
+            public[party.id] = decode_public_key(party.public_key, what=f"key of {party.id!r}")
+        elif path.exists():
+            public[party.id] = decode_public_key(path.read_text().strip(), what=str(path))
+        else:
+            raise InputError(
+                f"no public key for party {party.id!r}: put it in the scenario (public_key) "
+                f"or in {path}"
+            )
+    return public
+
+
+async def host_process(
+    scenario: Scenario, *, bus: Bus, keys: Path, log: LogStorage, seed: int | None = None
+) -> Negotiation:
+    """Host the negotiation and record it; the parties run elsewhere."""
+    seed = scenario.seed if seed is None else seed
+    own = load_keys(keys, [HOST, RECORDER])
+    missing = [name for name in (HOST, RECORDER) if name not in own]
+    if missing:
+        raise InputError(f"no private key for {missing!r} in {keys} (accord keys new)")
+    public = _public_keys(scenario, keys)
+    public[HOST] = own[HOST].verify_key
+    recorder = Recorder(
+        negotiation_id=scenario.negotiation_id(seed), storage=log, key=own[RECORDER], keys=public
+    )
+    return await serve(
+        scenario,
+        seed=seed,
+        bus=bus,
+        signer=signer_for(own[HOST]),
+        verifier=Verifier(public),
+        recorder=recorder,
+        reveal_wait=REVEAL_WAIT_S,
+    )
+
+
+async def party_process(
+    scenario: Scenario, party_id: str, *, bus: Bus, keys: Path, seed: int | None = None
+) -> None:
+    """Take part in the negotiation as ``party_id`` until the host sends the result."""
+    seed = scenario.seed if seed is None else seed
+    index = next((i for i, p in enumerate(scenario.parties) if p.id == party_id), None)
+    if index is None:
+        known = [p.id for p in scenario.parties]
+        raise InputError(f"party {party_id!r} is not in the scenario; its parties are {known!r}")
+    party = scenario.parties[index]
+    own = load_keys(keys, [party_id])
+    if party_id not in own:
+        raise InputError(f"no private key {keys / (party_id + '.key')} (accord keys new)")
+    space = scenario.outcome_space()
+    agent = Agent(
+        party_id=party_id,
+        strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
+        profile=party.profile.bind(space),
+        space=space,
+        bus=bus,
+        negotiation_id=scenario.negotiation_id(seed),
+        rng=np.random.default_rng([seed, index]),
+        signer=signer_for(own[party_id]),
+        reveal=True,
+    )
+    await agent.run()
+
+
+def spawn_parties(
+    scenario_path: Path, scenario: Scenario, broker: str, keys: Path, seed: int | None
+) -> list[subprocess.Popen[bytes]]:
+    """Start one ``accord agent`` process per party of ``scenario``."""
+    extra = ["--seed", str(seed)] if seed is not None else []
+    return [
+        subprocess.Popen(  # noqa: S603  # our own command, arguments from the scenario
+            [
+                sys.executable,
+                "-m",
+                "accord",
+                "agent",
+                str(scenario_path),
+                "--party",
+                party.id,
+                "--broker",
+                broker,
+                "--keys",
+                str(keys),
+                *extra,
+            ],
+            env=os.environ.copy(),
+        )
+        for party in scenario.parties
+    ]
+
+
+def make_keys(scenario: Scenario) -> Path:
+    """A fresh private directory with a key pair for every party, the host and the recorder."""
+    directory = Path(tempfile.mkdtemp(prefix="accord-keys-"))
+    for name in [p.id for p in scenario.parties] + [HOST, RECORDER]:
+        save_key_pair(name, directory)
+    return directory
+
+
+def reap(processes: list[subprocess.Popen[bytes]], grace: float) -> list[int | None]:
+    """The exit codes of ``processes`` after up to ``grace`` seconds each; any still running
+    then is terminated and reported as ``None``."""
+    codes: list[int | None] = []
+    for process in processes:
+        try:
+            codes.append(process.wait(grace))
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait(5)
+            codes.append(None)
+    return codes
