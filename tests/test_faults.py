@@ -172,7 +172,9 @@ async def test_replays_and_strangers_are_dropped() -> None:
     async def rogue(bus: MemoryBus, inbox: QueueInbox, envelope: Callable[..., Envelope]) -> None:
         join = envelope(Performative.JOIN)
         await bus.publish(join)
-        await bus.publish(join)  # a replay (same seq) is dropped and recorded
+        await bus.publish(join)  # the very same envelope again: dropped quietly
+        replay = join.model_copy(update={"body": {"changed": True}})
+        await bus.publish(replay)  # an old sequence number with new content: a replay
         stranger = join.model_copy(update={"sender": "mallory", "message_id": "mallory:0"})
         await bus.publish(stranger)
         async for request in _requests(inbox):

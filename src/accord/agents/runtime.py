@@ -14,6 +14,7 @@ host can end the negotiation at once with this party named.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import traceback
 from collections.abc import Mapping
@@ -34,6 +35,9 @@ from accord.wire import HOST, Envelope, Performative, Request, compose
 __all__ = ["Agent"]
 
 log = structlog.get_logger("accord.agent")
+
+JOIN_RETRY_S = 1.0
+"""How often an agent repeats its ``join`` until the host's ``start`` arrives."""
 
 
 class _BadAnswer(Exception):  # internal signal, never escapes the runtime
@@ -81,16 +85,30 @@ class Agent:
         executor = make_executor(self.executor_kind, self.strategy, f"strategy-{self.party_id}")
         try:
             async with self.bus.subscribe(self.negotiation_id, self.party_id) as inbox:
-                await self._send(Performative.JOIN, {"commitment": self.commitment})
-                async for envelope in inbox:
-                    if envelope.sender != HOST:
-                        if envelope.performative is not Performative.REVEAL:
-                            self.log.warning("non_host_message_dropped", sender=envelope.sender)
-                        continue
-                    if await self._handle(envelope, executor):
-                        return
+                join = await self._send(Performative.JOIN, {"commitment": self.commitment})
+                rejoin = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
+                try:
+                    async for envelope in inbox:
+                        if envelope.sender != HOST:
+                            if envelope.performative is not Performative.REVEAL:
+                                self.log.warning("non_host_message_dropped", sender=envelope.sender)
+                            continue
+                        if envelope.performative is Performative.START:
+                            rejoin.cancel()
+                        if await self._handle(envelope, executor):
+                            return
+                finally:
+                    rejoin.cancel()
         finally:
             executor.close()
+
+    async def _rejoin(self, join: Envelope) -> None:
+        """Publish the same ``join`` again every :data:`JOIN_RETRY_S` until ``start`` comes:
+        a host that subscribed after the first one was published still hears it. Receivers
+        drop the exact repeats."""
+        while True:
+            await asyncio.sleep(JOIN_RETRY_S)
+            await self.bus.publish(join)
 
     async def _handle(self, envelope: Envelope, executor: StrategyExecutor) -> bool:
         match envelope.performative:
@@ -231,7 +249,7 @@ class Agent:
         in_reply_to: str | None = None,
         round_: int = 0,
         to: str | None = HOST,
-    ) -> None:
+    ) -> Envelope:
         seq = self._seq
         self._seq += 1
         envelope = compose(
@@ -244,7 +262,9 @@ class Agent:
             round_=round_,
             in_reply_to=in_reply_to,
         )
-        await self.bus.publish(envelope if self.signer is None else self.signer(envelope))
+        signed = envelope if self.signer is None else self.signer(envelope)
+        await self.bus.publish(signed)
+        return signed
 
 
 def _plain(outcome: object) -> dict[str, JsonValue]:

@@ -110,6 +110,7 @@ class Session:
         self._seq = 0
         self._started_at: float | None = None
         self._last_seq: dict[str, int] = {}
+        self._last: dict[str, Envelope] = {}
         self._joined: set[str] = set()
         self._inbox: Inbox | None = None
         self._stack = contextlib.AsyncExitStack()
@@ -290,28 +291,39 @@ class Session:
         )
         return ProtocolViolation(party, kind, detail, message_id=message_id)
 
-    def _receive(self, envelope: Envelope, pending: _Pending | None) -> Envelope | None:
-        """Handle one arriving envelope: return it if it answers ``pending``; record joins;
-        drop duplicates and strangers; raise :class:`ProtocolViolation` for anything a party
-        sent that nobody asked for."""
+    def _admit(self, envelope: Envelope) -> bool:
+        """Whether ``envelope`` is a new, authentic envelope from a party of this negotiation;
+        strangers and repeats are dropped, forgeries and replays recorded as violations."""
         sender = envelope.sender
         if sender not in self.parties or envelope.negotiation_id != self.negotiation_id:
             self.log.warning(
                 "unknown_sender_dropped", sender=sender, message_id=envelope.message_id
             )
-            return None
+            return False
         if self.verifier is not None and (problem := self.verifier.problem(envelope)):
             # the claimed sender may be innocent (a forger used its name): record, drop, go on
             self._violation(sender, problem, "envelope rejected", envelope.message_id)
-            return None
+            return False
+        if envelope == self._last.get(sender):
+            return False  # the same envelope again (a repeated join): nothing new
         if envelope.seq <= self._last_seq.get(sender, -1):
             # transports de-duplicate their own redeliveries, so an old sequence number here
             # is a replay: record it under the claimed sender, drop it, go on
             self._violation(
                 sender, "replay", f"sequence number {envelope.seq} seen before", envelope.message_id
             )
-            return None
+            return False
         self._last_seq[sender] = envelope.seq
+        self._last[sender] = envelope
+        return True
+
+    def _receive(self, envelope: Envelope, pending: _Pending | None) -> Envelope | None:
+        """Handle one arriving envelope: return it if it answers ``pending``; record joins;
+        drop duplicates and strangers; raise :class:`ProtocolViolation` for anything a party
+        sent that nobody asked for."""
+        if not self._admit(envelope):
+            return None
+        sender = envelope.sender
         if envelope.performative is Performative.JOIN:
             self._joined.add(sender)
             return None

@@ -1,0 +1,186 @@
+"""One OS process per organisation, over real brokers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from accord.processes import REVEAL_WAIT_S
+from conftest import EXAMPLES, ROOT, scenario_data
+
+pytestmark = pytest.mark.mqtt
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+
+
+def accord(*args: str | Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def result_of(directory: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((directory / "result.json").read_text())
+    data.pop("wall_time_s")
+    data.pop("messages")  # the reveals arrive in any order, and all are counted
+    return data
+
+
+EXAMPLE = next(p for p in EXAMPLES if p.stem == "ecological-restoration")
+
+
+def test_every_party_in_its_own_process_over_the_embedded_broker(tmp_path: Path) -> None:
+    done = accord("run", EXAMPLE, "--processes", "--out", tmp_path / "p")
+    assert done.returncode == 0, done.stderr
+    memory = accord("run", EXAMPLE, "--bus", "memory", "--out", tmp_path / "m")
+    assert memory.returncode == 0, memory.stderr
+    assert result_of(tmp_path / "p") == result_of(tmp_path / "m")
+    verified = accord("log", "verify", tmp_path / "p")
+    assert verified.returncode == 0, verified.stderr
+    assert "4 of 4 commitments revealed and matching" in verified.stdout
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_with_a_process_per_party_over_mosquitto(
+    path: Path, tmp_path: Path, mosquitto_url: str
+) -> None:
+    done = accord("run", path, "--processes", "--broker", mosquitto_url, "--out", tmp_path / "p")
+    assert done.returncode == 0, done.stderr
+    memory = accord("run", path, "--bus", "memory", "--out", tmp_path / "m")
+    assert memory.returncode == 0, memory.stderr
+    assert result_of(tmp_path / "p") == result_of(tmp_path / "m")
+    assert accord("log", "verify", tmp_path / "p").returncode == 0
+
+
+def scenario_file(tmp_path: Path, **deadline: float) -> Path:
+    data = scenario_data("linear", "conceder")
+    data["name"] = f"Process test {tmp_path.name}"  # a negotiation id of its own on the broker
+    data["mechanism"]["deadline"] |= deadline
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def make_keys(tmp_path: Path) -> Path:
+    keys = tmp_path / "keys"
+    for name in ("buyer", "seller", "host", "recorder"):
+        assert accord("keys", "new", name, "--out", keys).returncode == 0
+    return keys
+
+
+def test_a_missing_party_is_named_when_the_handshake_times_out(
+    tmp_path: Path, mosquitto_url: str
+) -> None:
+    path = scenario_file(tmp_path, join_timeout=2)
+    keys = make_keys(tmp_path)
+    agent = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "accord",
+            "agent",
+            str(path),
+            "--party",
+            "buyer",
+            "--broker",
+            mosquitto_url,
+            "--keys",
+            str(keys),
+        ],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        began = time.monotonic()
+        done = accord(
+            "host", path, "--broker", mosquitto_url, "--keys", keys, "--out", tmp_path / "o"
+        )
+        assert done.returncode == 1
+        assert "parties ['seller'] did not join within 2 s" in done.stderr
+        assert time.monotonic() - began < 30
+        assert not (tmp_path / "o").exists()
+    finally:
+        agent.kill()
+        agent.wait(10)
+
+
+def test_a_killed_agent_ends_the_negotiation_naming_it(tmp_path: Path, mosquitto_url: str) -> None:
+    """The seller's agent is SIGKILLed in the middle; the host notices within its turn timeout."""
+    data = scenario_data("hardliner", "hardliner")
+    data["name"] = f"Kill test {tmp_path.name}"
+    data["mechanism"]["deadline"] = {"rounds": 100000, "turn_timeout": 2}
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    keys = make_keys(tmp_path)
+
+    def agent(party: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "accord",
+                "agent",
+                str(path),
+                "--party",
+                party,
+                "--broker",
+                mosquitto_url,
+                "--keys",
+                str(keys),
+            ],
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    buyer, seller = agent("buyer"), agent("seller")
+    host = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "accord",
+            "host",
+            str(path),
+            "--broker",
+            mosquitto_url,
+            "--keys",
+            str(keys),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        time.sleep(4)  # hardliners never agree: the negotiation is still going
+        assert host.poll() is None
+        seller.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        _, host_err = host.communicate(timeout=30)
+        # the host ends within two turn timeouts, then waits for the reveals it will not get
+        assert time.monotonic() - killed < 2 * 2 + REVEAL_WAIT_S + 3
+        assert host.returncode == 0, host_err
+        result = json.loads((tmp_path / "o" / "result.json").read_text())
+        assert (result["reason"], result["responsible"]) == ("turn_timeout", "seller")
+        buyer.wait(30)  # the surviving agent gets the result and exits by itself
+        assert buyer.returncode == 0
+    finally:
+        for process in (buyer, seller, host):
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=10)
