@@ -15,7 +15,7 @@ from accord import load_scenario
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import MAX_PAYLOAD, BrokerAddress, MqttBus
 from accord.broker.select import open_bus
-from accord.broker.topics import broadcast_topic, direct_topic
+from accord.broker.topics import PREFIX
 from accord.errors import InputError
 from accord.ledger.storage import JsonlStorage
 from accord.ledger.verify import verify_log
@@ -63,11 +63,10 @@ async def _garbage_during_a_negotiation(url: str, payloads: list[bytes]) -> Nego
         address = BrokerAddress.parse(url)
         async with address.client("garbage-thrower", clean=True) as thrower:
             task = asyncio.create_task(negotiate(scenario, bus=bus))
+            base = f"{PREFIX}/{negotiation_id}/from"
+            topics = [f"{base}/mallory/to/host", f"{base}/buyer/to/host", f"{base}/buyer/all"]
             for payload in payloads:
-                for topic in (
-                    direct_topic(negotiation_id, "host"),
-                    broadcast_topic(negotiation_id),
-                ):
+                for topic in topics:
                     await thrower.publish(topic, payload, qos=1)
             return (await asyncio.wait_for(task, 30)).result
 

@@ -29,7 +29,7 @@ import structlog
 from pydantic import ValidationError
 
 from accord.broker.memory import QueueInbox
-from accord.broker.topics import broadcast_topic, direct_topic, negotiation_filter, topic_for
+from accord.broker.topics import inbox_filters, negotiation_filter, sender_of, topic_for
 from accord.errors import BusError, InputError
 from accord.wire import Envelope
 
@@ -139,7 +139,7 @@ class MqttBus:
 
     @asynccontextmanager
     async def subscribe(self, negotiation_id: str, participant: str) -> AsyncIterator[QueueInbox]:
-        topics = [direct_topic(negotiation_id, participant), broadcast_topic(negotiation_id)]
+        topics = inbox_filters(negotiation_id, participant)
         async with self._reading(negotiation_id, participant, topics) as inbox:
             yield inbox
 
@@ -194,6 +194,13 @@ async def _read(
             continue
         if envelope.negotiation_id != negotiation_id:
             log.warning("foreign_message_dropped", topic=str(message.topic))
+            continue
+        if sender_of(str(message.topic)) != envelope.sender:
+            log.warning(
+                "sender_topic_mismatch_dropped",
+                topic=str(message.topic),
+                sender=envelope.sender,
+            )
             continue
         if participant is not None and envelope.sender == participant:
             continue  # our own broadcast, echoed by the broker

@@ -1,35 +1,49 @@
 """The MQTT topic layout of wire protocol version 1 (see ``docs/protocol.md``).
 
-    accord/v1/<negotiation>/to/<participant>   envelopes for one participant
-    accord/v1/<negotiation>/all                envelopes for everybody in the negotiation
-    accord/v1/<negotiation>/#                  what an observer (the recorder) reads
+    accord/v1/<negotiation>/from/<sender>/to/<recipient>   for one participant
+    accord/v1/<negotiation>/from/<sender>/all              for everybody in the negotiation
+    accord/v1/<negotiation>/#                              what an observer (the recorder) reads
 
-Every envelope is published once, on the topic its ``to`` field selects; all metadata is in
-the JSON payload, so the layout works on MQTT 3.1.1.
+Every envelope is published once, under its sender, on the topic its ``to`` field selects;
+all metadata is in the JSON payload, so the layout works on MQTT 3.1.1. Because the sender is
+a topic level, a broker ACL can let each party publish only under its own name
+(``accord broker-config``), and a receiver drops an envelope whose ``sender`` is not the one
+in its topic.
 """
 
 from __future__ import annotations
 
 from accord.wire import Envelope
 
-__all__ = ["PREFIX", "broadcast_topic", "direct_topic", "negotiation_filter", "topic_for"]
+__all__ = [
+    "PREFIX",
+    "inbox_filters",
+    "negotiation_filter",
+    "sender_of",
+    "topic_for",
+]
 
 PREFIX = "accord/v1"
 
 
-def direct_topic(negotiation_id: str, participant: str) -> str:
-    return f"{PREFIX}/{negotiation_id}/to/{participant}"
+def topic_for(envelope: Envelope) -> str:
+    base = f"{PREFIX}/{envelope.negotiation_id}/from/{envelope.sender}"
+    return f"{base}/all" if envelope.to is None else f"{base}/to/{envelope.to}"
 
 
-def broadcast_topic(negotiation_id: str) -> str:
-    return f"{PREFIX}/{negotiation_id}/all"
+def inbox_filters(negotiation_id: str, participant: str) -> list[str]:
+    """What ``participant`` subscribes to: what is sent to it, and every broadcast."""
+    base = f"{PREFIX}/{negotiation_id}/from/+"
+    return [f"{base}/to/{participant}", f"{base}/all"]
 
 
 def negotiation_filter(negotiation_id: str) -> str:
     return f"{PREFIX}/{negotiation_id}/#"
 
 
-def topic_for(envelope: Envelope) -> str:
-    if envelope.to is None:
-        return broadcast_topic(envelope.negotiation_id)
-    return direct_topic(envelope.negotiation_id, envelope.to)
+def sender_of(topic: str) -> str | None:
+    """The sender level of a protocol topic, or ``None`` if ``topic`` is not one."""
+    levels = topic.split("/")
+    if len(levels) >= 6 and "/".join(levels[:2]) == PREFIX and levels[3] == "from":
+        return levels[4]
+    return None
