@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.agents import STRATEGIES
+from accord.broker.acl import write_broker_config
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import BusKind, open_bus
@@ -223,6 +224,23 @@ def broker_command(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
+
+
+@app.command("broker-config")
+def broker_config_command(
+    scenario: ScenarioArg,
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the configuration.")],
+    host: Annotated[str, typer.Option(help="Interface mosquitto should listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port mosquitto should listen on.")] = 1883,
+) -> None:
+    """Write a mosquitto configuration, password file and ACL for a scenario's parties."""
+    credentials = write_broker_config(load_scenario(scenario), out_dir, host=host, port=port)
+    out.print(
+        f"wrote {out_dir}/mosquitto.conf, passwd, acl and credentials.json (private) for "
+        f"{', '.join(credentials)}; start it with: mosquitto -c {out_dir}/mosquitto.conf",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command()
