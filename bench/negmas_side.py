@@ -9,15 +9,17 @@ domain file and prints one JSON line per repetition::
 Timed: building the outcome space, one ``LinearAdditiveUtilityFunction`` per party (table
 value functions), ``SAOMechanism(n_steps=...)`` with a ``BoulwareTBNegotiator`` against an
 ``AspirationNegotiator`` (default parameters), and running it: what a NegMAS user does to
-run one negotiation, like for like with accord's side.
+run one negotiation, like for like with accord's side. Not timed: importing NegMAS, including
+``negmas.genius.negotiator``, which ``SAOMechanism.add`` otherwise imports on its first call
+(plotly, PIL and ~80 other modules, tens of milliseconds in the first repetition only).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +27,22 @@ import numpy as np
 
 __all__ = ["make_domain", "run_negmas_bilateral"]
 
-SHAPES = {1_000: (3, 10), 10_000: (4, 10), 100_000: (5, 10), 1_000_000: (6, 10)}
-"""Outcome count -> (issues, values per issue)."""
+
+def shape(n_outcomes_target: int) -> tuple[int, int]:
+    """(issues, values per issue) whose product is about ``n_outcomes_target``.
+
+    Powers of ten get ten values per issue: 10^3 is 3 issues of 10 values, 10^5 is 5 of 10.
+    """
+    if n_outcomes_target < 1:
+        raise ValueError(f"a domain needs at least one outcome, not {n_outcomes_target}")
+    n_issues = max(1, round(math.log10(n_outcomes_target)))
+    return n_issues, max(2, round(n_outcomes_target ** (1 / n_issues)))
 
 
-def make_domain(n_outcomes: int, seed: int) -> dict[str, Any]:
-    """A random bilateral linear-additive categorical domain with ``n_outcomes`` outcomes."""
-    n_issues, n_values = SHAPES[n_outcomes]
+def make_domain(n_outcomes_target: int, seed: int) -> dict[str, Any]:
+    """A random bilateral linear-additive categorical domain of about ``n_outcomes_target``
+    outcomes: weights summing to 1 and value tables in [0, 1], from ``default_rng(seed)``."""
+    n_issues, n_values = shape(n_outcomes_target)
     rng = np.random.default_rng(seed)
     issues = [
         {"name": f"i{k}", "values": [f"v{j}" for j in range(n_values)]} for k in range(n_issues)
@@ -59,6 +70,7 @@ def make_domain(n_outcomes: int, seed: int) -> dict[str, Any]:
 
 def run_negmas_bilateral(domain: dict[str, Any], n_steps: int = 100) -> dict[str, Any]:
     """One NegMAS negotiation on ``domain``: agreement, steps and wall time."""
+    import negmas.genius.negotiator  # noqa: F401, PLC0415  # else SAOMechanism.add imports it
     from negmas import SAOMechanism, make_issue  # noqa: PLC0415  # optional dependency
     from negmas.outcomes import make_os  # noqa: PLC0415
     from negmas.preferences import LinearAdditiveUtilityFunction, TableFun  # noqa: PLC0415
@@ -94,7 +106,6 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    warnings.filterwarnings("ignore")  # NegMAS warns about optional extras it cannot find
     domain = json.loads(args.domain.read_text())
     for _ in range(args.repeat):
         print(json.dumps(run_negmas_bilateral(domain, args.steps)), flush=True)
