@@ -20,7 +20,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +41,11 @@ MAX_PAYLOAD = 64 * 1024
 """Largest envelope accepted, in bytes of JSON."""
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+RECONNECT_FIRST_S = 0.1
+RECONNECT_MAX_S = 2.0
+RECONNECT_GIVE_UP_S = 60.0
+"""A publish keeps retrying (with backoff) this long before it gives up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +140,32 @@ class MqttBus:
             raise BusError(
                 f"envelope {envelope.message_id!r} is {len(payload)} bytes, over {MAX_PAYLOAD}"
             )
-        await self._publisher.publish(topic_for(envelope), payload, qos=1)
+        topic = topic_for(envelope)
+        delay = RECONNECT_FIRST_S
+        deadline = asyncio.get_running_loop().time() + RECONNECT_GIVE_UP_S
+        while True:
+            try:
+                await self._publisher.publish(topic, payload, qos=1)
+            except aiomqtt.MqttError as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise BusError(
+                        f"cannot publish to the broker at {self.address.url()}: {exc}"
+                    ) from None
+                log.warning("publish_failed_reconnecting", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+                await self._reconnect_publisher()
+            else:
+                return
+
+    async def _reconnect_publisher(self) -> None:
+        """A new publisher connection (the broker went away and, we hope, came back)."""
+        with contextlib.suppress(aiomqtt.MqttError):
+            await self._stack.aclose()
+        self._stack = contextlib.AsyncExitStack()
+        client = self.address.client(f"{self.prefix}-pub", clean=True)
+        with contextlib.suppress(aiomqtt.MqttError):
+            self._publisher = await self._stack.enter_async_context(client)
 
     @asynccontextmanager
     async def subscribe(self, negotiation_id: str, participant: str) -> AsyncIterator[QueueInbox]:
@@ -157,31 +187,91 @@ class MqttBus:
         name = participant or "observer"
         identifier = f"{self.prefix}-{negotiation_id}-{name}"[:120]
         inbox = QueueInbox()
+        link = _Link(identifier, topics, inbox, negotiation_id, participant)
+        pump = asyncio.create_task(self._pump(link), name=f"mqtt-{name}")
         try:
-            async with self.address.client(identifier, clean=False) as client:
-                for topic in topics:
-                    await client.subscribe(topic, qos=1)
-                reader = asyncio.create_task(
-                    _read(client, inbox, negotiation_id, participant), name=f"mqtt-{name}"
-                )
-                try:
-                    yield inbox
-                finally:
-                    reader.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await reader
-            # an orderly goodbye: connect once more with a clean session so that the broker
-            # forgets this one (MQTT 3.1.1 sessions never expire on their own)
+            await asyncio.shield(link.subscribed)
+        except BaseException:
+            pump.cancel()
+            raise
+        try:
+            yield inbox
+        finally:
+            link.stop.set()  # leave the client context normally: a clean disconnect
+            with contextlib.suppress(TimeoutError):  # a broker that does not answer
+                await asyncio.wait_for(pump, RECONNECT_MAX_S)
+        # an orderly goodbye: connect once more with a clean session so that the broker
+        # forgets this one (MQTT 3.1.1 sessions never expire on their own)
+        with contextlib.suppress(aiomqtt.MqttError):
             async with self.address.client(identifier, clean=True):
                 pass
-        except aiomqtt.MqttError as exc:
-            raise BusError(f"lost the broker at {self.address.url()}: {exc}") from None
+
+    async def _pump(self, link: _Link) -> None:
+        """Keep one subscription alive: connect with a persistent session, subscribe, read;
+        when the broker goes away, reconnect with backoff (it delivers what it queued for
+        the session meanwhile). The first connection failing is an error for the caller."""
+        delay = RECONNECT_FIRST_S
+        while not link.stop.is_set():
+            try:
+                async with self.address.client(link.identifier, clean=False) as client:
+                    for topic in link.topics:
+                        await client.subscribe(topic, qos=1)
+                    if not link.subscribed.done():
+                        link.subscribed.set_result(None)
+                    delay = RECONNECT_FIRST_S
+                    await link.read_until_stopped(client)
+            except aiomqtt.MqttError as exc:
+                if not link.subscribed.done():
+                    link.subscribed.set_exception(
+                        BusError(f"cannot connect to the broker at {self.address.url()}: {exc}")
+                    )
+                    return
+                log.warning(
+                    "subscription_lost_reconnecting", client=link.identifier, retry_in=delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(link.stop.wait(), delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+
+
+@dataclass
+class _Link:
+    """One subscription's state across reconnections."""
+
+    identifier: str
+    topics: list[str]
+    inbox: QueueInbox
+    negotiation_id: str
+    participant: str | None
+    seen: set[bytes] = field(default_factory=set)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    subscribed: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    async def read_until_stopped(self, client: aiomqtt.Client) -> None:
+        """Read until told to stop (then return, so the client disconnects cleanly) or until
+        the connection fails (then raise its error)."""
+        reader = asyncio.create_task(
+            _read(client, self.inbox, self.negotiation_id, self.participant, self.seen)
+        )
+        stopper = asyncio.create_task(self.stop.wait())
+        await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not reader.done():
+            reader.cancel()
+        results = await asyncio.gather(reader, stopper, return_exceptions=True)
+        if isinstance(results[0], aiomqtt.MqttError):
+            raise results[0]
 
 
 async def _read(
-    client: aiomqtt.Client, inbox: QueueInbox, negotiation_id: str, participant: str | None
+    client: aiomqtt.Client,
+    inbox: QueueInbox,
+    negotiation_id: str,
+    participant: str | None,
+    seen: set[bytes],
 ) -> None:
-    seen: set[bytes] = set()
     async for message in client.messages:
         payload = message.payload
         if not isinstance(payload, bytes | bytearray) or len(payload) > MAX_PAYLOAD:
