@@ -49,8 +49,8 @@ def make_domain(n_outcomes_target: int, seed: int) -> dict[str, Any]:
     ]
     parties = []
     for party in ("a", "b"):
-        weights = rng.random(n_issues)
-        weights = [float(w) for w in weights / weights.sum()]
+        raw = rng.random(n_issues)
+        weights = [float(w) for w in raw / raw.sum()]
         weights[-1] = 1.0 - sum(weights[:-1])  # exactly 1 in floating point
         tables = {
             issue["name"]: {value: float(rng.random()) for value in issue["values"]}

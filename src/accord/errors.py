@@ -12,6 +12,7 @@ __all__ = [
     "AccordError",
     "BusError",
     "DeadlineReached",
+    "GeniusImportError",
     "HandshakeTimeout",
     "InputError",
     "LedgerError",
@@ -48,6 +49,29 @@ class ScenarioError(InputError):
         if line is not None:
             where = f"{where}:{line}"
         prefix = f"{where}: {field}: " if field else f"{where}: "
+        super().__init__(prefix + message)
+
+
+class GeniusImportError(InputError):
+    """A GENIUS domain folder cannot be imported, or not exactly; names the file, the element
+    and, where known, its line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        element: str = "",
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.element = element
+        self.line = line
+        where = source or "<genius>"
+        if line is not None:
+            where = f"{where}:{line}"
+        prefix = f"{where}: {element}: " if element else f"{where}: "
         super().__init__(prefix + message)
 
 
