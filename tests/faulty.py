@@ -107,3 +107,10 @@ class AdvancesClock(Linear):
 
     def respond(self, state: TurnState, offer: Outcome) -> Response:
         return Response.REJECT
+
+
+class AcceptsAnything(Linear):
+    """Accepts whatever is on the table, however bad for it (an audit's planted victim)."""
+
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.ACCEPT

@@ -23,10 +23,13 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.agents import STRATEGIES
+from accord.analysis import scenario_metrics
 from accord.broker.acl import write_broker_config
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import BusKind, open_bus
+from accord.cli_analysis import analyze_command
+from accord.cli_audit import audit_command
 from accord.cli_ledger import keys_app, log_app
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
@@ -37,7 +40,7 @@ from accord.processes import host_process, make_keys, party_process, reap, spawn
 from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import Negotiation, negotiate
-from accord.scenarios import load_scenario
+from accord.scenarios import Scenario, load_scenario
 from accord.wire import HOST
 
 __all__ = ["app", "main"]
@@ -54,6 +57,8 @@ AGENT_EXIT_S = 15.0
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(log_app, name="log")
+app.command("analyze")(analyze_command)
+app.command("audit")(audit_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -67,8 +72,17 @@ def _configure(
     level = logging.INFO if verbose else logging.WARNING
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
     )
+
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    """A logger on the current ``sys.stderr``, looked up when each logger is made.
+
+    Binding the stream once (``PrintLoggerFactory(sys.stderr)``) keeps a stream that a test
+    runner or an embedding application may have closed since.
+    """
+    return structlog.PrintLogger(sys.stderr)
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
@@ -142,7 +156,7 @@ def run(
         return negotiation
 
     target = out_dir or Path("runs") / loaded.negotiation_id(seed)
-    result = _staged(target, sqlite, in_processes if processes else in_process)
+    result = _staged(target, sqlite, loaded, in_processes if processes else in_process)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
@@ -152,6 +166,7 @@ def run(
 def _staged(
     target: Path,
     sqlite: bool,
+    scenario: Scenario,
     negotiation: Callable[[LogStorage], Coroutine[Any, Any, Negotiation]],
 ) -> NegotiationResult:
     """Run ``negotiation`` with a log in a staging directory beside ``target``; move the log,
@@ -161,10 +176,13 @@ def _staged(
     try:
         log_path = staging / ("log.sqlite" if sqlite else "log.jsonl")
         done = asyncio.run(negotiation(open_storage(log_path)))
-        write_outputs(target, done.result, done.transcript, log=log_path)
+        result = done.result.model_copy(
+            update={"metrics": scenario_metrics(scenario, done.result.outcome)}
+        )
+        write_outputs(target, result, done.transcript, log=log_path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return done.result
+    return result
 
 
 @app.command("host")
@@ -189,7 +207,7 @@ def host_command(
             return await host_process(loaded, bus=transport, keys=keys, log=storage, seed=seed)
 
     target = out_dir or Path("runs") / loaded.negotiation_id(seed)
-    _summary(_staged(target, sqlite, hosted), target)
+    _summary(_staged(target, sqlite, loaded, hosted), target)
 
 
 @app.command("agent")

@@ -9,10 +9,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from accord.analysis.metrics import OutcomeMetrics
 from accord.model import Value
 from accord.wire import Envelope
 
-__all__ = ["NegotiationResult", "PartyOutcome", "ViolationRecord", "write_outputs"]
+__all__ = [
+    "NegotiationResult",
+    "PartyOutcome",
+    "ViolationRecord",
+    "atomic_write",
+    "write_outputs",
+]
 
 
 class _Model(BaseModel):
@@ -63,6 +70,10 @@ class NegotiationResult(_Model):
     wall_time_s: float
     parties: list[PartyOutcome]
     violations: list[ViolationRecord]
+    metrics: OutcomeMetrics | None = None
+    """Outcome metrics (:mod:`accord.analysis.metrics`): rationality, Pareto optimality and
+    distance, distances to the Nash, Kalai-Smorodinsky and egalitarian points, welfare share,
+    inequality of gains. ``accord run`` fills them in; ``None`` when not computed."""
 
 
 def write_outputs(
@@ -80,11 +91,12 @@ def write_outputs(
     if log is not None:
         os.replace(log, out / log.name)
     lines = "".join(envelope.model_dump_json() + "\n" for envelope in transcript)
-    _atomic_write(out / "transcript.jsonl", lines)
-    _atomic_write(out / "result.json", result.model_dump_json(indent=2) + "\n")
+    atomic_write(out / "transcript.jsonl", lines)
+    atomic_write(out / "result.json", result.model_dump_json(indent=2) + "\n")
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is an ordinary file

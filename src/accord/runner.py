@@ -158,6 +158,7 @@ async def serve(
         "mechanism": mechanism.name,
         "parties": [p.id for p in scenario.parties],
         "issues": [issue.name for issue in scenario.issues],
+        "domain": [issue.model_dump(mode="json") for issue in scenario.issues],
         "rounds": deadline.rounds,
         "seconds": deadline.seconds,
         "turn_timeout": deadline.turn_timeout,

@@ -144,6 +144,19 @@ class OutcomeSpace:
         self.check_size(limit)
         return self.indices
 
+    def rows(self, start: int, stop: int) -> npt.NDArray[np.float64]:
+        """Outcomes ``start`` to ``stop - 1`` of :meth:`enumerate` as a float64 value matrix,
+        computed from their positions: a chunk of a space too large to hold at once."""
+        stop = min(stop, self.cardinality)
+        if not 0 <= start <= stop:
+            raise OutcomeError(f"outcome range [{start}, {stop}) is outside the space")
+        flat = np.arange(start, stop, dtype=np.int64)
+        out = np.empty((stop - start, len(self.issues)), dtype=np.float64)
+        for k in reversed(range(len(self.issues))):
+            flat, position = np.divmod(flat, self.issues[k].cardinality)
+            out[:, k] = self.issues[k].values_of(position)
+        return out
+
     @cached_property
     def indices(self) -> npt.NDArray[np.int32]:
         self.check_size()

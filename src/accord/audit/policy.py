@@ -1,0 +1,142 @@
+"""Audit policies: the thresholds a negotiation must meet to be judged fair.
+
+A policy is a small YAML file; every key is optional and defaults to :data:`DEFAULT_POLICY`
+(documented in ``docs/audit.md``). ``null`` switches a numeric rule off. The thresholds on the
+outcome's distance to the frontier and its share of the maximum welfare apply to agreements
+only (without one, every party keeps its reservation value, and ``require_agreement`` decides).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.analysis.metrics import OutcomeMetrics
+from accord.audit.process import ProcessMetrics
+from accord.errors import InputError
+
+__all__ = ["AuditPolicy", "Breach", "judge", "load_policy"]
+
+
+class Breach(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str
+    detail: str
+
+
+class AuditPolicy(BaseModel):
+    """Thresholds; see the module docstring and ``docs/audit.md``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    require_agreement: bool = False
+    require_individual_rationality: bool = True
+    require_pareto_optimal: bool = False
+    max_pareto_distance: float | None = Field(default=0.1, ge=0)
+    min_welfare_share: float | None = Field(default=None, ge=0, le=1)
+    max_gini: float | None = Field(default=0.6, ge=0, le=1)
+    max_protocol_violations: int | None = Field(default=0, ge=0)
+    max_refused_messages: int | None = Field(default=None, ge=0)
+    forbid_one_sided_concession: bool = True
+    """Breached when a party never conceded while another did."""
+    max_response_time_ratio: float | None = Field(default=None, ge=1)
+    require_same_information: bool = True
+
+
+DEFAULT_POLICY = AuditPolicy()
+
+
+def load_policy(path: Path | None) -> AuditPolicy:
+    """The policy in ``path``, or the default; bad files raise :class:`InputError`."""
+    if path is None:
+        return DEFAULT_POLICY
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the policy: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not YAML: {exc}") from None
+    try:
+        return AuditPolicy.model_validate(data or {})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        raise InputError(f"{path}: {where}: {error['msg']}") from None
+
+
+def judge(policy: AuditPolicy, outcome: OutcomeMetrics, process: ProcessMetrics) -> list[Breach]:
+    """Every rule of ``policy`` that the negotiation breaks."""
+    return _outcome_breaches(policy, outcome) + _process_breaches(policy, process)
+
+
+def _outcome_breaches(policy: AuditPolicy, outcome: OutcomeMetrics) -> list[Breach]:
+    breaches: list[Breach] = []
+
+    def breach(rule: str, detail: str) -> None:
+        breaches.append(Breach(rule=rule, detail=detail))
+
+    if policy.require_agreement and not outcome.agreement:
+        breach("require_agreement", "the negotiation ended without agreement")
+    if policy.require_individual_rationality and not outcome.individually_rational:
+        below = [p for p, s in outcome.parties.items() if not s.rational]
+        for party in below:
+            s = outcome.parties[party]
+            breach(
+                "require_individual_rationality",
+                f"{party} ends with utility {s.utility:.4f}, below its reservation value "
+                f"{s.reservation:.4f}",
+            )
+    if outcome.agreement:
+        if policy.require_pareto_optimal and not outcome.pareto_optimal:
+            breach("require_pareto_optimal", "another outcome is better for some and no worse")
+        limit = policy.max_pareto_distance
+        if limit is not None and outcome.pareto_distance > limit:
+            breach(
+                "max_pareto_distance",
+                f"the agreement is {outcome.pareto_distance:.4f} from the Pareto frontier "
+                f"(limit {limit})",
+            )
+        share = policy.min_welfare_share
+        if share is not None and outcome.welfare_share < share:
+            breach(
+                "min_welfare_share",
+                f"welfare is {outcome.welfare_share:.1%} of the maximum (limit {share:.1%})",
+            )
+    if policy.max_gini is not None and outcome.gini > policy.max_gini:
+        breach("max_gini", f"Gini coefficient of gains {outcome.gini:.3f} > {policy.max_gini}")
+    return breaches
+
+
+def _process_breaches(policy: AuditPolicy, process: ProcessMetrics) -> list[Breach]:
+    breaches: list[Breach] = []
+
+    def breach(rule: str, detail: str) -> None:
+        breaches.append(Breach(rule=rule, detail=detail))
+
+    violations = {p: len(s.violations) for p, s in process.parties.items() if s.violations}
+    limit_v = policy.max_protocol_violations
+    if limit_v is not None and sum(violations.values()) > limit_v:
+        breach("max_protocol_violations", f"protocol violations by party: {violations}")
+    refused = {p: s.refused_messages for p, s in process.parties.items() if s.refused_messages}
+    limit_r = policy.max_refused_messages
+    if limit_r is not None and sum(refused.values()) > limit_r:
+        breach("max_refused_messages", f"messages the recorder refused, by party: {refused}")
+    if policy.forbid_one_sided_concession and process.never_conceded:
+        conceders = [p for p, s in process.parties.items() if p not in process.never_conceded]
+        breach(
+            "forbid_one_sided_concession",
+            f"{', '.join(process.never_conceded)} never conceded while {', '.join(conceders)} did",
+        )
+    ratio = process.response_time_ratio
+    limit_t = policy.max_response_time_ratio
+    if limit_t is not None and ratio is not None and ratio > limit_t:
+        breach(
+            "max_response_time_ratio",
+            f"the slowest party's median response is {ratio:.1f}x the fastest's",
+        )
+    if policy.require_same_information and not process.same_information:
+        breach("require_same_information", "; ".join(process.information_differences))
+    return breaches

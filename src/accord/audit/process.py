@@ -1,0 +1,209 @@
+"""Process metrics: how the negotiation went, read from the messages of the log.
+
+* **Concession curves**: every offer a party made, with its own utility and every other
+  party's, by round. A party's *concession* is how far its own utility fell from its first
+  offer to its lowest; it *conceded* when that exceeds ``CONCEDED`` (1e-9). A party that never
+  conceded while another did is listed in ``never_conceded``: the pattern of exploitation of
+  a conceding opponent.
+* **Turns**: the announced turn order and who made the first offer.
+* **Response times**: for each answer to a host's request, the time between the recorder
+  logging the request and logging the answer (one clock, the recorder's, for everybody);
+  ``response_time_ratio`` is the slowest party's median over the fastest's.
+* **Messages** sent per party, those the recorder refused (unsigned, forged, replayed) and
+  protocol violations, by party.
+* **Same information**: whether every event went to every party (no ``inform`` addressed to
+  some parties only) and every offer was announced to all; otherwise the differences.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+
+from pydantic import BaseModel, ConfigDict
+
+from accord.audit.transcript import Transcript
+from accord.errors import OutcomeError
+from accord.model import BoundProfile
+from accord.wire import HOST, Performative
+
+__all__ = ["CONCEDED", "OfferPoint", "PartyProcess", "ProcessMetrics", "process_metrics"]
+
+CONCEDED = 1e-9
+ANSWERS = {Performative.OFFER, Performative.ACCEPT, Performative.REJECT, Performative.END}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OfferPoint(_Model):
+    round: int
+    relative_time: float | None
+    utilities: dict[str, float]
+    """Every party's utility of the offer, the proposer's own included."""
+
+
+class PartyProcess(_Model):
+    offers: list[OfferPoint]
+    concession: float
+    """First offer's own utility minus the lowest own utility offered (0 without offers)."""
+    first_concession_round: int | None
+    others_gain_from_concessions: float
+    """Mean utility of the other parties in the party's last offer minus in its first."""
+    messages: int
+    refused_messages: int
+    violations: list[str]
+    median_response_ms: float | None
+    max_response_ms: float | None
+
+
+class ProcessMetrics(_Model):
+    turn_order: list[str]
+    first_mover: str | None
+    rounds: int
+    parties: dict[str, PartyProcess]
+    never_conceded: list[str]
+    """Parties that never conceded while another party did."""
+    response_time_ratio: float | None
+    same_information: bool
+    information_differences: list[str]
+
+
+def process_metrics(transcript: Transcript, profiles: dict[str, BoundProfile]) -> ProcessMetrics:
+    accepted = transcript.accepted
+    requests = {
+        m.envelope.message_id: m
+        for m in accepted
+        if m.envelope.sender == HOST and m.envelope.performative is Performative.REQUEST
+    }
+    offers: dict[str, list[OfferPoint]] = {p: [] for p in transcript.parties}
+    waits: dict[str, list[float]] = {p: [] for p in transcript.parties}
+    for m in accepted:
+        e = m.envelope
+        if e.sender not in offers or e.performative not in ANSWERS:
+            continue
+        request = requests.get(e.in_reply_to or "")
+        if request is not None:
+            waits[e.sender].append((m.received_ns - request.received_ns) / 1e6)
+        if e.performative is Performative.OFFER and isinstance(e.body.get("outcome"), dict):
+            outcome = e.body["outcome"]
+            try:
+                utilities = {p: profiles[p].of(outcome) for p in transcript.parties}  # type: ignore[arg-type]
+            except (OutcomeError, ValueError):
+                continue  # an offer outside the space: a violation, reported as one
+            t = request.envelope.body.get("relative_time") if request is not None else None
+            offers[e.sender].append(
+                OfferPoint(
+                    round=e.round,
+                    relative_time=float(t) if isinstance(t, int | float) else None,
+                    utilities=utilities,
+                )
+            )
+    sent = Counter(m.envelope.sender for m in accepted)
+    refused = Counter(m.envelope.sender for m in transcript.messages if m.status != "ok")
+    violations = _violations(transcript)
+    parties = {
+        p: _party(
+            p,
+            offers=offers[p],
+            waits=waits[p],
+            sent=sent[p],
+            refused=refused[p],
+            violations=violations.get(p, []),
+        )
+        for p in transcript.parties
+    }
+    conceders = [p for p, s in parties.items() if s.concession > CONCEDED]
+    never = [p for p, s in parties.items() if conceders and s.concession <= CONCEDED and s.offers]
+    medians = [s.median_response_ms for s in parties.values() if s.median_response_ms]
+    ratio = max(medians) / min(medians) if len(medians) >= 2 and min(medians) > 0 else None
+    first = next(
+        (m.envelope.sender for m in accepted if m.envelope.performative is Performative.OFFER),
+        None,
+    )
+    differences = _information(transcript)
+    result = transcript.result or {}
+    rounds = result.get("rounds")
+    return ProcessMetrics(
+        turn_order=list(transcript.parties),
+        first_mover=first,
+        rounds=rounds
+        if isinstance(rounds, int)
+        else max((m.envelope.round for m in accepted), default=0),
+        parties=parties,
+        never_conceded=never,
+        response_time_ratio=ratio,
+        same_information=not differences,
+        information_differences=differences,
+    )
+
+
+def _party(
+    party: str,
+    *,
+    offers: list[OfferPoint],
+    waits: list[float],
+    sent: int,
+    refused: int,
+    violations: list[str],
+) -> PartyProcess:
+    own = [o.utilities[party] for o in offers]
+    concession = own[0] - min(own) if own else 0.0
+    first_round = next((o.round for o in offers if own[0] - o.utilities[party] > CONCEDED), None)
+
+    def others(point: OfferPoint) -> float:
+        values = [u for p, u in point.utilities.items() if p != party]
+        return sum(values) / len(values) if values else 0.0
+
+    return PartyProcess(
+        offers=offers,
+        concession=max(concession, 0.0),
+        first_concession_round=first_round,
+        others_gain_from_concessions=others(offers[-1]) - others(offers[0]) if offers else 0.0,
+        messages=sent,
+        refused_messages=refused,
+        violations=violations,
+        median_response_ms=statistics.median(waits) if waits else None,
+        max_response_ms=max(waits) if waits else None,
+    )
+
+
+def _violations(transcript: Transcript) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in transcript.messages:
+        if m.status != "ok":
+            out.setdefault(m.envelope.sender, []).append(
+                f"{m.status}: {m.envelope.message_id} (entry {m.index})"
+            )
+    result = transcript.result or {}
+    party, reason = result.get("party"), result.get("reason")
+    if reason == "protocol_violation" and isinstance(party, str):
+        out.setdefault(party, []).append(f"protocol_violation: {result.get('detail', '')}")
+    return out
+
+
+def _information(transcript: Transcript) -> list[str]:
+    """Events not shared with every party."""
+    differences = []
+    announced: list[object] = []
+    for m in transcript.accepted:
+        e = m.envelope
+        if e.sender == HOST and e.performative is Performative.INFORM:
+            if e.to is not None:
+                differences.append(f"entry {m.index}: an event told to {e.to!r} only")
+            elif e.body.get("event") == "offer":
+                announced.append(e.body.get("outcome"))
+    offered = [
+        m.envelope.body.get("outcome")
+        for m in transcript.accepted
+        if m.envelope.performative is Performative.OFFER and m.envelope.sender != HOST
+    ]
+    unannounced = [o for o in offered if o not in announced]
+    if unannounced and transcript.result is not None:
+        reason = transcript.result.get("reason")
+        # the offer that ended a negotiation by violating the protocol is never announced
+        allowed = 1 if reason in {"protocol_violation", "deadline"} else 0
+        if len(unannounced) > allowed:
+            differences.append(f"{len(unannounced)} offers were never announced to every party")
+    return differences
