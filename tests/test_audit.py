@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -210,3 +211,18 @@ def test_the_html_report_renders_in_a_headless_browser(tmp_path: Path) -> None:
         check=True,
     )
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_the_checked_in_report_schema_is_current() -> None:
+    from accord.audit.schema import audit_schema  # noqa: PLC0415
+
+    checked_in = json.loads((ROOT / "docs" / "audit.schema.json").read_text())
+    assert checked_in == json.loads(json.dumps(audit_schema())), (
+        "docs/audit.schema.json is stale: python -m accord.audit.schema > docs/audit.schema.json"
+    )
+
+
+def test_the_documented_default_policy_is_the_default() -> None:
+    text = (ROOT / "docs" / "audit.md").read_text()
+    (block,) = re.findall(r"The default:\n\n```yaml\n(.*?)```", text, flags=re.DOTALL)
+    assert yaml.safe_load(block) == DEFAULT_POLICY.model_dump()
