@@ -13,6 +13,7 @@ __all__ = [
     "BusError",
     "DeadlineReached",
     "GeniusImportError",
+    "GeniusWebImportError",
     "HandshakeTimeout",
     "InputError",
     "LedgerError",
@@ -72,6 +73,30 @@ class GeniusImportError(InputError):
         if line is not None:
             where = f"{where}:{line}"
         prefix = f"{where}: {element}: " if element else f"{where}: "
+        super().__init__(prefix + message)
+
+
+class GeniusWebImportError(InputError):
+    """A GeniusWeb domain folder cannot be imported, or not exactly; names the file and the
+    JSON path of the problem (``$.LinearAdditiveUtilitySpace.issueWeights.price``) and, for
+    JSON that does not parse, the line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        path: str = "",
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.path = path
+        self.line = line
+        where = source or "<geniusweb>"
+        if line is not None:
+            where = f"{where}:{line}"
+        prefix = f"{where}: {path}: " if path else f"{where}: "
         super().__init__(prefix + message)
 
 

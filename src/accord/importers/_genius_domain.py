@@ -10,17 +10,16 @@ issue names may not: they are rewritten (``Size of Fund`` -> ``Size_of_Fund``, `
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from accord.importers._names import issue_name
 from accord.importers._xml import Node, fail, integer, number
 
 __all__ = ["DomainIssue", "issue_kind", "numeric_bounds", "objective_of", "read_domain"]
 
 Kind = Literal["discrete", "integer", "real"]
-_NAME_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +79,6 @@ def numeric_bounds(path: Path, node: Node) -> tuple[float, float] | None:
     return number(path, holder, "lowerbound"), number(path, holder, "upperbound")
 
 
-def accord_name(genius_name: str, taken: set[str]) -> str:
-    """A valid, unused accord issue name for ``genius_name``."""
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", genius_name).strip("_") or "issue"
-    if not re.match(r"[A-Za-z_]", name):
-        name = "_" + name
-    name = name[:_NAME_MAX]
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        suffix = f"_{n}"
-        candidate = name[: _NAME_MAX - len(suffix)] + suffix
-    taken.add(candidate)
-    return candidate
-
-
 def read_domain(path: Path, root: Node) -> list[DomainIssue]:
     """The issues of the domain file at ``path`` (parsed as ``root``), ordered by number."""
     objective = objective_of(path, root)
@@ -116,7 +100,7 @@ def read_domain(path: Path, root: Node) -> list[DomainIssue]:
         genius_name = node.attrib.get("name", "")
         if not genius_name.strip():
             raise fail(path, node, "an issue needs a non-empty name")
-        issues[index] = _issue(path, node, index, genius_name, accord_name(genius_name, taken))
+        issues[index] = _issue(path, node, index, genius_name, issue_name(genius_name, taken))
     if not issues:
         raise fail(path, objective, "the domain has no <issue> elements")
     return [issues[k] for k in sorted(issues)]

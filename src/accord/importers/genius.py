@@ -16,7 +16,6 @@ measures both libraries against each other and against GENIUS's rules.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,10 @@ from pydantic import ValidationError
 from accord.errors import GeniusImportError
 from accord.importers._genius_domain import read_domain
 from accord.importers._genius_profile import read_profile
+from accord.importers._names import party_id
 from accord.importers._xml import Node, parse_xml
 from accord.model import BindError
 from accord.scenarios import Scenario
-from accord.wire import HOST
 
 __all__ = ["genius_scenario"]
 
@@ -61,7 +60,7 @@ def genius_scenario(
     for k, (path, root) in enumerate(profiles):
         parties.append(
             {
-                "id": _party_id(path.stem, taken),
+                "id": party_id(path.stem, taken),
                 "organisation": path.stem,
                 "description": f"GENIUS profile {path.name}",
                 "strategy": {"name": strategies[k % len(strategies)]},
@@ -125,21 +124,6 @@ def _walk(node: Node) -> Iterator[Node]:
     yield node
     for child in node.children:
         yield from _walk(child)
-
-
-def _party_id(stem: str, taken: set[str]) -> str:
-    """A valid, unused party id made from a profile's file name."""
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", stem)
-    name = re.sub(r"^[^A-Za-z0-9]+", "", name)[:64].rstrip("-_.") or "party"
-    if name == HOST:
-        name = f"{HOST}-party"
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        suffix = f"-{n}"
-        candidate = name[: 64 - len(suffix)] + suffix
-    taken.add(candidate)
-    return candidate
 
 
 def _check(folder: Path, data: dict[str, Any]) -> None:
