@@ -30,6 +30,7 @@ from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import BusKind, open_bus
 from accord.cli_analysis import analyze_command
 from accord.cli_audit import audit_command
+from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
@@ -57,6 +58,7 @@ AGENT_EXIT_S = 15.0
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(log_app, name="log")
+app.add_typer(import_app, name="import")
 app.command("analyze")(analyze_command)
 app.command("audit")(audit_command)
 out = Console()
