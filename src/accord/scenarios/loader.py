@@ -2,7 +2,9 @@
 
 The file is parsed once into data and once into a YAML node tree (JSON is YAML), so that a
 field path from pydantic or from :mod:`accord.scenarios.checks` can be mapped back to the line
-it came from. Duplicate keys, which YAML would silently collapse, are reported too.
+it came from. Duplicate keys, which YAML would silently collapse, are reported too. A file with
+an ``import`` key takes its issues and parties from a GENIUS or GeniusWeb folder
+(:mod:`accord.scenarios.imports`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from accord.errors import ScenarioError
 from accord.scenarios.checks import check_scenario
+from accord.scenarios.imports import IMPORT_KEY, apply_import, relocate
 from accord.scenarios.schema import Scenario
 
 __all__ = ["load_scenario", "parse_scenario"]
@@ -33,11 +36,14 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError("no such file", source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file: {exc}", source=str(path)) from None
-    return parse_scenario(text, source=str(path))
+    return parse_scenario(text, source=str(path), base_dir=path.parent)
 
 
-def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
-    """Validate and check scenario ``text`` (YAML or JSON)."""
+def parse_scenario(
+    text: str, *, source: str = "<scenario>", base_dir: Path | None = None
+) -> Scenario:
+    """Validate and check scenario ``text`` (YAML or JSON); the relative path of an
+    ``import`` is taken from ``base_dir`` (default: the current directory)."""
     node = _compose(text, source)
     data = _load_data(text, source)
     if not isinstance(data, dict):
@@ -45,11 +51,21 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
             f"a scenario must be a mapping of fields, got {type(data).__name__}", source=source
         )
     _reject_duplicate_keys(node, source)
+    written = data
+    if IMPORT_KEY in data:
+        data, problem = apply_import(data, base_dir=base_dir or Path())
+        if problem is not None:
+            raise ScenarioError(
+                problem.message,
+                source=source,
+                field=_field(node, problem.loc),
+                line=_line(node, problem.loc),
+            )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        loc = relocate(tuple(err["loc"]), written)
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise ScenarioError(
             _message(err["msg"], err.get("input"), err["type"]) + more,
@@ -60,12 +76,13 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
     problems = check_scenario(scenario)
     if problems:
         first = problems[0]
+        loc = relocate(first.loc, written)
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise ScenarioError(
             first.message + more,
             source=source,
-            field=_field(node, first.loc),
-            line=_line(node, first.loc),
+            field=_field(node, loc),
+            line=_line(node, loc),
         )
     return scenario
 
