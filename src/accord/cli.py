@@ -32,6 +32,7 @@ from accord.cli_analysis import analyze_command
 from accord.cli_audit import audit_command
 from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
+from accord.cli_tournament import tournament_command
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
 from accord.ledger.records import RECORDER
@@ -61,6 +62,7 @@ app.add_typer(log_app, name="log")
 app.add_typer(import_app, name="import")
 app.command("analyze")(analyze_command)
 app.command("audit")(audit_command)
+app.command("tournament")(tournament_command)
 out = Console()
 err = Console(stderr=True)
 

@@ -24,6 +24,7 @@ __all__ = [
     "PluginError",
     "ProtocolViolation",
     "ScenarioError",
+    "TournamentSpecError",
     "TurnTimeout",
 ]
 
@@ -51,6 +52,11 @@ class ScenarioError(InputError):
             where = f"{where}:{line}"
         prefix = f"{where}: {field}: " if field else f"{where}: "
         super().__init__(prefix + message)
+
+
+class TournamentSpecError(ScenarioError):
+    """A tournament spec is invalid; names the file, the field path and, where known, the
+    line, like a scenario error."""
 
 
 class GeniusImportError(InputError):

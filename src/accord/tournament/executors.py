@@ -1,0 +1,135 @@
+"""Where negotiations run: in this process, or in a local pool of worker processes.
+
+An :class:`Executor` takes the :class:`~accord.tournament.workload.Workload` (sent to each
+worker once) and the jobs, and yields one row per job as the negotiations finish, in any
+order. Closing the iterator early (``--stop-after``, Ctrl-C) must stop the remaining work; rows
+already yielded are kept by the caller. Another backend (a Dask cluster, say) is one more class
+with a ``run`` method: ship the workload once (``scatter``), submit
+:func:`~accord.tournament.worker.play` per job, yield results ``as_completed``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.context import BaseContext
+from typing import Protocol
+
+from accord.tournament.plan import Job
+from accord.tournament.rows import Row, failed_row
+from accord.tournament.worker import play
+from accord.tournament.workload import Workload
+
+__all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "default_workers"]
+
+
+class Executor(Protocol):
+    """Runs the jobs of a tournament and yields their rows as they finish."""
+
+    def run(self, workload: Workload, jobs: Sequence[Job]) -> Generator[Row, None, None]:
+        """One row per job, in completion order; stops the remaining work when closed."""
+        ...
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+class SerialExecutor:
+    """Every negotiation in this process, one after the other (``--workers 1``)."""
+
+    def __init__(self, broker: str | None = None) -> None:
+        self.broker = broker
+
+    def run(self, workload: Workload, jobs: Sequence[Job]) -> Generator[Row, None, None]:
+        for job in jobs:
+            yield play(workload, job, self.broker)
+
+
+_WORKLOAD: Workload | None = None
+"""The workload of this worker process, set once by :func:`_start_worker`."""
+
+
+def _start_worker(workload: Workload, setup: Callable[[], None] | None) -> None:
+    global _WORKLOAD  # noqa: PLW0603  # one workload per worker process, by design
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if setup is not None:
+        setup()
+    _WORKLOAD = workload
+
+
+def _play_in_worker(job: Job, broker: str | None) -> Row:
+    if _WORKLOAD is None:
+        raise RuntimeError("worker process started without a workload")
+    return play(_WORKLOAD, job, broker)
+
+
+class ProcessExecutor:
+    """A local pool of ``workers`` processes (started by ``forkserver`` where available, so a
+    parent with threads, such as a progress bar, is never forked). ``setup`` runs once in each
+    worker (the CLI configures logging there); it must be picklable. At most ``2 * workers``
+    jobs are in flight, so stopping early wastes little."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        broker: str | None = None,
+        setup: Callable[[], None] | None = None,
+    ) -> None:
+        self.workers = workers or default_workers()
+        self.broker = broker
+        self.setup = setup
+
+    def run(self, workload: Workload, jobs: Sequence[Job]) -> Generator[Row, None, None]:
+        queue = iter(jobs)
+        pool = self._pool(workload)
+        pending: dict[Future[Row], Job] = {}
+        try:
+            while True:
+                for job in queue:
+                    pending[pool.submit(_play_in_worker, job, self.broker)] = job
+                    if len(pending) >= 2 * self.workers:
+                        break
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = pending.pop(future)
+                    try:
+                        row = future.result()
+                    except Exception as exc:  # noqa: BLE001  # a worker died: a failed row
+                        row = failed_row(job, "", exc)
+                    yield row
+                if _broken(pool):
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._pool(workload)  # the jobs still queued get a new pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _pool(self, workload: Workload) -> ProcessPoolExecutor:
+        context: BaseContext
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            # the server imports accord once; each worker is forked from it, ready to play
+            context.set_forkserver_preload([__name__])
+        else:
+            context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(workload, self.setup),
+        )
+
+
+def _broken(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of ``pool`` died (every later submission would fail)."""
+    return bool(getattr(pool, "_broken", False))

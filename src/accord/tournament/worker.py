@@ -1,0 +1,53 @@
+"""Playing one job: negotiate its scenario and turn the result into a row.
+
+A negotiation that crashes (an error accord did not contain as a party's fault) becomes a
+``failed`` row with the error; it never stops the tournament. A strategy that raises, breaks
+the protocol or times out is contained by the negotiation itself: its row is ``ok`` with the
+reason (``strategy_error``, ``protocol_violation``, ``turn_timeout``) and the responsible party.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from accord.analysis import outcome_metrics
+from accord.broker.select import open_bus
+from accord.runner import Negotiation, negotiate
+from accord.scenarios import Scenario
+from accord.tournament.plan import Job
+from accord.tournament.rows import Row, failed_row, result_row
+from accord.tournament.workload import Workload
+
+__all__ = ["play"]
+
+log = structlog.get_logger(__name__)
+
+
+def play(workload: Workload, job: Job, broker: str | None = None) -> Row:
+    """Negotiate ``job`` (over the memory bus, or over MQTT through ``broker``) in a new event
+    loop; never raises for a failed negotiation."""
+    scenario = workload.scenario_for(job)
+    negotiation_id = scenario.negotiation_id(job.seed)
+    try:
+        negotiation = asyncio.run(_negotiate(scenario, job.seed, broker, sign=workload.sign))
+        metrics = None
+        analysis = workload.analyses.get(job.scenario)
+        if analysis is not None:
+            metrics = outcome_metrics(
+                workload.profiles(job.scenario), analysis, negotiation.result.outcome
+            )
+        return result_row(job, negotiation.result, metrics)
+    except Exception as exc:  # noqa: BLE001  # recorded as a failed row, by design
+        log.warning("negotiation_failed", negotiation_id=negotiation_id, error=repr(exc))
+        return failed_row(job, negotiation_id, exc)
+
+
+async def _negotiate(
+    scenario: Scenario, seed: int, broker: str | None, *, sign: bool
+) -> Negotiation:
+    if broker is None:
+        return await negotiate(scenario, seed=seed, sign=sign)
+    async with open_bus("mqtt", broker) as bus:
+        return await negotiate(scenario, seed=seed, bus=bus, sign=sign)

@@ -1,0 +1,112 @@
+"""What every worker needs: the loaded scenarios, the strategies and mechanisms by label,
+and each scenario's domain analysis, computed once per scenario in the parent process and
+shipped to the workers (not recomputed per negotiation)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from accord.analysis import DomainAnalysis, analyze_domain
+from accord.analysis.scenario import RESULT_METRICS_LIMIT
+from accord.errors import OutcomeSpaceTooLarge
+from accord.importers import genius_scenario
+from accord.model import BoundProfile
+from accord.scenarios import MechanismSpec, Scenario, StrategySpec, load_scenario
+from accord.tournament.plan import Job
+from accord.tournament.spec import TournamentSpec, resolve
+
+__all__ = ["Workload", "prepare", "scenario_digest"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Workload:
+    """The spec's scenarios, strategies and mechanisms by label, with the analyses. Picklable
+    (bound profiles are made lazily, per process)."""
+
+    scenarios: dict[str, Scenario]
+    strategies: dict[str, StrategySpec]
+    mechanisms: dict[str, MechanismSpec]
+    analyses: dict[str, DomainAnalysis | None]
+    sign: bool = False
+    _profiles: dict[str, dict[str, BoundProfile]] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_profiles"] = {}
+        return state
+
+    def roles(self) -> dict[str, int]:
+        return {label: len(s.parties) for label, s in self.scenarios.items()}
+
+    def scenario_for(self, job: Job) -> Scenario:
+        """The scenario of ``job``: its strategies in the party roles, its mechanism and seed."""
+        base = self.scenarios[job.scenario]
+        parties = [
+            party.model_copy(update={"strategy": self.strategies[label]})
+            for party, label in zip(base.parties, job.strategies, strict=True)
+        ]
+        return base.model_copy(
+            update={
+                "parties": parties,
+                "mechanism": self.mechanisms[job.mechanism],
+                "seed": job.seed,
+            }
+        )
+
+    def profiles(self, label: str) -> dict[str, BoundProfile]:
+        """The bound profiles of scenario ``label``, by party id (cached)."""
+        if label not in self._profiles:
+            scenario = self.scenarios[label]
+            space = scenario.outcome_space()
+            self._profiles[label] = {p.id: p.profile.bind(space) for p in scenario.parties}
+        return self._profiles[label]
+
+
+def prepare(spec: TournamentSpec, base: Path) -> Workload:
+    """Load every scenario of ``spec`` (paths relative to ``base``) and analyse its domain."""
+    scenarios: dict[str, Scenario] = {}
+    for entry in spec.scenarios:
+        path = resolve(base, entry.path)
+        if path.is_dir():
+            scenarios[entry.title] = Scenario.model_validate(genius_scenario(path))
+        else:
+            scenarios[entry.title] = load_scenario(path)
+    workload = Workload(
+        scenarios=scenarios,
+        strategies={s.title: StrategySpec(name=s.name, params=s.params) for s in spec.strategies},
+        mechanisms={
+            m.title: MechanismSpec(name=m.name, params=m.params, deadline=m.deadline)
+            for m in spec.mechanisms
+        },
+        analyses={},
+        sign=spec.sign,
+    )
+    for label, scenario in scenarios.items():
+        profiles = workload.profiles(label)
+        try:
+            analysis = analyze_domain(
+                scenario.outcome_space(), profiles, max_outcomes=RESULT_METRICS_LIMIT
+            )
+        except OutcomeSpaceTooLarge as exc:
+            log.warning("metrics_skipped", scenario=label, reason=str(exc))
+            analysis = None
+        workload.analyses[label] = analysis
+    return workload
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """A SHA-256 of what a tournament takes from a scenario: the issues and each party's id
+    and profile (not its strategy, mechanism or seed, which the tournament replaces)."""
+    data = scenario.model_dump(mode="json", include={"name", "issues", "max_outcomes"})
+    data["parties"] = [
+        {"id": p.id, "profile": p.profile.model_dump(mode="json")} for p in scenario.parties
+    ]
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,338 @@
+"""accord tournament: reproducible per negotiation, resumable without duplicates, seat-balanced,
+with spec errors that name file, field and line, and crashes recorded as rows."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import accord.tournament.worker
+from accord.errors import InputError, TournamentSpecError
+from accord.runner import negotiate, run
+from accord.scenarios import parse_scenario
+from accord.tournament import (
+    ProcessExecutor,
+    Tournament,
+    TournamentRun,
+    derive_seed,
+    load_spec,
+    parse_spec,
+    run_tournament,
+)
+from accord.tournament.plan import Job
+from accord.tournament.results import read_results
+from accord.tournament.rows import columns
+from accord.tournament.summary import estimate
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAINS = ("y2013/Coffee", "y2010/ItexvsCypress")  # 112 and 180 outcomes, two parties each
+STRATEGIES = ["boulware", "conceder", "linear", "random"]
+VARYING = {"wall_time_s"}  # the only column that differs between identical runs
+
+
+def write_spec(folder: Path, corpus: Path, **changes: Any) -> Path:
+    data: dict[str, Any] = {
+        "name": "test tournament",
+        "seed": 11,
+        "strategies": STRATEGIES,
+        "scenarios": [str(corpus / "genius" / domain) for domain in DOMAINS],
+        "mechanisms": [{"name": "saop", "deadline": {"rounds": 20}}],
+        "repetitions": 2,
+    }
+    data |= changes
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def tournament_of(path: Path) -> Tournament:
+    spec, base = load_spec(path)
+    return Tournament.prepare(spec, base)
+
+
+def comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k not in VARYING} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def spec_path(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_spec(tmp_path_factory.mktemp("spec"), corpus)
+
+
+@pytest.fixture(scope="module")
+def reference(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> TournamentRun:
+    """The whole tournament, uninterrupted, in this process."""
+    return run_tournament(tournament_of(spec_path), tmp_path_factory.mktemp("reference"))
+
+
+# -- reproducibility and balance ---------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_a_whole_tournament_writes_every_file(reference: TournamentRun) -> None:
+    assert reference.complete
+    assert reference.total == 2 * 16 * 2  # domains x ordered pairs of 4 x repetitions
+    assert reference.failed == 0
+    assert [row["index"] for row in reference.rows] == list(range(reference.total))
+    for name in ("tournament.json", "results.csv", "summary.csv", "utility.png", "agreement.png"):
+        assert (reference.out / name).stat().st_size > 0
+    assert [s.strategy for s in reference.summaries] == STRATEGIES
+    for summary in reference.summaries:
+        assert summary.negotiations == 32  # 2 domains x 2 repetitions x 8 seats
+        utility = summary.estimates["utility"]
+        assert utility.low is not None
+        assert utility.high is not None
+        assert utility.mean is not None
+        assert utility.low <= utility.mean <= utility.high
+    row = reference.rows[0]
+    assert row["key"] == "Coffee|saop-r20|boulware|boulware|0"
+    assert row["seed"] == derive_seed(11, row["key"])
+    assert row["distance_nash"] is not None
+    assert row["role1_utility"] is not None
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_the_same_spec_gives_the_same_results_in_a_worker_pool(
+    spec_path: Path, reference: TournamentRun, tmp_path: Path
+) -> None:
+    again = run_tournament(tournament_of(spec_path), tmp_path, executor=ProcessExecutor(2))
+    assert comparable(again.rows) == comparable(reference.rows)
+    random_rows = {row["key"]: row for row in again.rows if "random" in row["assignment"]}
+    # repetitions of the random strategy differ (their seeds do), but each is reproduced
+    assert (
+        random_rows["Coffee|saop-r20|random|random|0"]["seed"]
+        != (random_rows["Coffee|saop-r20|random|random|1"]["seed"])
+    )
+
+
+@pytest.mark.corpus
+def test_each_strategy_sits_in_each_role_equally_often(reference: TournamentRun) -> None:
+    seats = collections.Counter(
+        (row[f"role{role}_strategy"], role) for row in reference.rows for role in (1, 2)
+    )
+    assert set(seats.values()) == {16}  # 2 domains x 4 opponents x 2 repetitions
+    assert len(seats) == len(STRATEGIES) * 2
+
+
+@pytest.mark.corpus
+def test_distinct_assignments_never_pit_a_strategy_against_itself(
+    corpus: Path, tmp_path: Path
+) -> None:
+    tournament = tournament_of(write_spec(tmp_path, corpus, assignments="distinct"))
+    assert len(tournament.jobs) == 2 * 12 * 2  # domains x permutations of 4 in 2 x reps
+    assert all(len(set(job.strategies)) == 2 for job in tournament.jobs)
+    seats = collections.Counter(
+        (s, role) for job in tournament.jobs for role, s in enumerate(job.strategies)
+    )
+    assert set(seats.values()) == {12}
+
+
+# -- interruption and resumption ---------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_killed_then_resumed_gives_the_uninterrupted_results(
+    spec_path: Path, reference: TournamentRun, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "accord", "tournament", str(spec_path)]
+    command += ["--out", str(out), "--workers", "1", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    results = out / "results.csv"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if results.exists() and results.read_bytes().count(b"\n") > 10:
+            break
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.stderr is not None
+    process.stderr.close()
+    done = results.read_bytes().count(b"\n") - 1
+    assert 10 <= done < reference.total, "the run was not interrupted midway"
+    with results.open("a", encoding="utf-8") as handle:  # as if killed in the middle of a row
+        handle.write(f"{done},Coffee|saop-r20|linear|lin")
+
+    resumed = run_tournament(tournament_of(spec_path), out)
+    assert resumed.resumed == done
+    assert resumed.played == reference.total - done
+    assert comparable(resumed.rows) == comparable(reference.rows)
+    keys = [line.split(",")[1] for line in results.read_text().splitlines()[1:]]
+    assert len(keys) == len(set(keys)) == reference.total  # no duplicates, nothing missing
+
+
+@pytest.mark.corpus
+def test_stop_after_then_resume_gives_the_uninterrupted_results(
+    spec_path: Path, reference: TournamentRun, tmp_path: Path
+) -> None:
+    first = run_tournament(tournament_of(spec_path), tmp_path, stop_after=9)
+    assert (first.played, len(first.rows), first.complete) == (9, 9, False)
+    second = run_tournament(tournament_of(spec_path), tmp_path)
+    assert (second.resumed, second.played, second.complete) == (9, reference.total - 9, True)
+    assert comparable(second.rows) == comparable(reference.rows)
+    third = run_tournament(tournament_of(spec_path), tmp_path)
+    assert third.played == 0
+
+
+@pytest.mark.corpus
+def test_a_changed_spec_is_refused_naming_what_changed(
+    corpus: Path, spec_path: Path, reference: TournamentRun, tmp_path: Path
+) -> None:
+    changed = write_spec(tmp_path, corpus, seed=12, repetitions=3)
+    with pytest.raises(InputError, match=r"differs in: repetitions \(2 before, 3 now\); seed"):
+        run_tournament(tournament_of(changed), reference.out)
+
+
+def test_a_torn_last_line_is_cut_off(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    names = columns(2)
+    row = ["" for _ in names]
+    row[names.index("index")], row[names.index("key")], row[names.index("status")] = "0", "k", "ok"
+    path.write_text(",".join(names) + "\n" + ",".join(row) + "\n" + "1,k2,ok,", encoding="utf-8")
+    assert list(read_results(path, names, 2)) == ["k"]
+    assert path.read_text(encoding="utf-8").endswith(",".join(row) + "\n")
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_a_failing_strategy_gives_a_fault_row_and_a_crash_a_failed_row(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coffee = str(corpus / "genius" / DOMAINS[0])
+    spec = write_spec(
+        tmp_path, corpus, strategies=["linear", "faulty:Raises"], scenarios=[coffee], repetitions=1
+    )
+    real = negotiate
+
+    async def crashes_once(scenario: Any, **kwargs: Any) -> Any:
+        if [p.strategy.name for p in scenario.parties] == ["linear", "linear"]:
+            raise RuntimeError("the bus caught fire")
+        return await real(scenario, **kwargs)
+
+    monkeypatch.setattr(accord.tournament.worker, "negotiate", crashes_once)
+    done = run_tournament(tournament_of(spec), tmp_path / "out")
+    assert done.complete
+    by_assignment = {row["assignment"]: row for row in done.rows}
+    crashed = by_assignment["linear|linear"]
+    assert crashed["status"] == "failed"
+    assert crashed["error"] == "RuntimeError: the bus caught fire"
+    assert crashed["role1_utility"] is None
+    faulted = by_assignment["linear|faulty:Raises"]
+    assert (faulted["status"], faulted["reason"]) == ("ok", "strategy_error")
+    assert faulted["responsible"] == faulted["role2_party"]
+    summaries = {s.strategy: s for s in done.summaries}
+    assert summaries["faulty:Raises"].faults == 3  # every negotiation it took part in
+    assert summaries["linear"].failed == 2  # both seats of the crashed negotiation
+    assert summaries["linear"].faults == 0
+
+
+# -- bad specs ---------------------------------------------------------------------------------
+
+GOOD = """\
+name: bad
+strategies:
+  - boulware
+  - conceder
+scenarios:
+  - {path: SCENARIO}
+mechanisms:
+  - {name: saop, deadline: {rounds: 10}}
+repetitions: 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line", "message"),
+    [
+        ("  - conceder", "  - concedr", "strategies[1].name", 4, "unknown strategy 'concedr'"),
+        (
+            "  - conceder",
+            "  - {name: linear, params: {speed: 2}}",
+            "strategies[1].params",
+            4,
+            "bad parameters",
+        ),
+        ("repetitions: 1", "repetitions: 0", "repetitions", 9, "greater than or equal to 1"),
+        ("repetitions: 1", "repetition: 1", "repetition", 9, "unknown field"),
+        ("SCENARIO", "nowhere.yaml", "scenarios[0].path", 6, "no such file or folder"),
+        ("  - conceder", "  - boulware", "strategies[1]", 4, "'boulware' is listed twice"),
+        ("rounds: 10", "rounds: -1", "mechanisms[0].deadline.rounds", 8, "greater than or"),
+        ("name: saop", "name: auction", "mechanisms[0].name", 8, "unknown mechanism"),
+        ("name: bad", "name: bad\nname: again", "", 2, "duplicate key 'name'"),
+    ],
+)
+def test_a_bad_spec_names_file_field_and_line(
+    tmp_path: Path, *, old: str, new: str, field: str, line: int, message: str
+) -> None:
+    text = GOOD.replace(old, new).replace("SCENARIO", str(ROOT / "scenarios" / "platform-isv.yaml"))
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TournamentSpecError) as caught:
+        load_spec(path)
+    error = caught.value
+    assert (error.source, error.field, error.line) == (str(path), field, line)
+    assert message in error.message
+    assert str(error).startswith(f"{path}:{line}: ")
+
+
+def test_a_valid_spec_parses_with_defaults() -> None:
+    spec = parse_spec("strategies: [linear]\nscenarios: [x.yaml]\n")
+    assert (spec.repetitions, spec.assignments, spec.seed, spec.sign) == (1, "ordered", 0, False)
+    assert [m.title for m in spec.mechanisms] == ["saop-r100"]
+    assert spec.strategies[0].title == "linear"
+
+
+def test_the_cli_reports_a_bad_spec_with_exit_code_2(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("strategies: [linear]\nscenarios: [missing.yaml]\n", encoding="utf-8")
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "accord", "tournament", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"COLUMNS": "200"},
+    )
+    assert done.returncode == 2
+    assert f"{path}:2: scenarios[0].path: no such file or folder" in done.stderr
+
+
+# -- reproducing one negotiation ----------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_one_negotiation_is_reproduced_from_its_scenario_and_seed(
+    spec_path: Path, reference: TournamentRun
+) -> None:
+    tournament = tournament_of(spec_path)
+    row = next(r for r in reference.rows if r["assignment"] == "random|conceder")
+    job: Job = tournament.job(row["key"])
+    scenario = parse_scenario(
+        yaml.safe_dump(tournament.workload.scenario_for(job).model_dump(mode="json"))
+    )
+    result = run(scenario).result  # signed, as accord run does
+    assert result.seed == row["seed"]
+    assert (result.reason, result.rounds) == (row["reason"], row["rounds"])
+    assert [p.utility for p in result.parties] == [row["role1_utility"], row["role2_utility"]]
+
+
+def test_confidence_intervals_are_t_intervals() -> None:
+    e = estimate([1.0, 2.0, 3.0])
+    assert e.mean == 2.0
+    assert e.low is not None
+    assert e.high is not None
+    assert e.high - 2.0 == pytest.approx(4.302653 * 1.0 / 3**0.5, rel=1e-6)
+    assert estimate([5.0]).low is None
+    assert estimate([]).mean is None
