@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from accord.errors import GeniusImportError, InputError
 from accord.importers import genius_scenario
 from accord.model import BoundProfile
 from accord.scenarios import Scenario
+from conftest import ROOT
 
 
 def load(folder: Path, **kwargs: Any) -> tuple[Scenario, dict[str, BoundProfile]]:
@@ -241,3 +247,92 @@ def test_real_issues_and_their_evaluators(tmp_path: Path) -> None:
     for x, lin, tri in [(0.0, 0.0, 0.0), (3.0, 0.25, 0.5), (6.0, 1.0, 0.5), (9.0, 1.0, 0.0)]:
         assert bound["lin"].of({"price": x}) == pytest.approx(lin, abs=1e-12)
         assert bound["tri"].of({"price": x}) == pytest.approx(tri, abs=1e-12)
+
+
+# -- accord import, as a user runs it ----------------------------------------------------------
+
+
+def accord(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("kind", "domain", "expected"),
+    [
+        ("geniusweb", Path("geniusweb") / "Party", (["party1", "party2"], 0.50636)),
+        ("genius", Path("genius") / "y2013" / "Coffee", (["Coffee_util1", "Coffee_util2"], 0.2)),
+    ],
+)
+def test_accord_import_writes_a_scenario_that_validates_and_negotiates(
+    corpus: Path,
+    tmp_path: Path,
+    kind: str,
+    domain: Path,
+    expected: tuple[list[str], float],
+) -> None:
+    parties, reservation = expected
+    path = tmp_path / "scenarios" / "imported.yaml"
+    done = accord(
+        "import",
+        kind,
+        corpus / domain,
+        "-o",
+        path,
+        "--strategies",
+        "linear,conceder",
+        "--rounds",
+        "50",
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {path}: 2 parties" in done.stdout
+    data = yaml.safe_load(path.read_text())
+    assert [party["id"] for party in data["parties"]] == parties
+    assert [party["strategy"]["name"] for party in data["parties"]] == ["linear", "conceder"]
+    assert data["parties"][0]["profile"]["reservation"] == pytest.approx(reservation, abs=1e-12)
+    assert data["mechanism"]["deadline"]["rounds"] == 50
+    assert not [p for p in path.parent.iterdir() if p != path]  # no temporary file left
+    validated = accord("validate", path)
+    assert validated.returncode == 0, validated.stderr
+    assert "valid: 2 parties" in validated.stdout
+    out = tmp_path / "run"
+    ran = accord("run", path, "--bus", "memory", "--out", out)
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads((out / "result.json").read_text())
+    assert [party["id"] for party in result["parties"]] == parties
+    assert result["reason"] in {"agreement", "deadline"}
+    assert 1 <= result["rounds"] <= 50
+    assert result["parties"][0]["reservation"] == pytest.approx(reservation, abs=1e-12)
+
+
+@pytest.mark.corpus
+def test_accord_import_without_out_prints_the_scenario(corpus: Path) -> None:
+    done = accord("import", "geniusweb", corpus / "geniusweb" / "FlightBooking")
+    assert done.returncode == 0, done.stderr
+    data = yaml.safe_load(done.stdout)
+    assert Scenario.model_validate(data).name == "FlightBooking"
+    assert done.stdout.startswith("# GeniusWeb domain FlightBooking")
+
+
+@pytest.mark.corpus
+def test_accord_import_of_a_refused_folder_exits_2_and_writes_nothing(
+    corpus: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "laptop.yaml"
+    done = accord("import", "genius", corpus / "genius" / "y2011" / "Laptop", "-o", path)
+    assert done.returncode == 2
+    assert "laptop_buyer_utility.xml:3: <objective name='LaptopDomain'>" in done.stderr
+    assert "GENIUS caps utilities at 1" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not path.exists()
+    done = accord("import", "geniusweb", tmp_path, "--strategies", "linear,,", "-o", path)
+    assert done.returncode == 2
+    assert "--strategies must be names separated by commas" in done.stderr

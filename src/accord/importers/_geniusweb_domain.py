@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
-from accord.importers._json import Where
+from accord.importers._json import Constant, Where
 from accord.importers._names import issue_name
 
 __all__ = ["WebIssue", "read_domain", "same_domain"]
@@ -59,7 +59,9 @@ class WebIssue:
     def contains(self, value: object) -> bool:
         """Whether ``value`` (as parsed from JSON) is one of the issue's values."""
         if self.kind == "discrete":
-            return isinstance(value, str) and value in self.labels
+            return (
+                isinstance(value, str) and not isinstance(value, Constant) and value in self.labels
+            )
         if not isinstance(value, Decimal) or not self.low <= value <= self.high:
             return False
         return ((value - self.low) / self.step) == ((value - self.low) / self.step).to_integral()

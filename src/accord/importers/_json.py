@@ -21,7 +21,7 @@ from typing import Any
 
 from accord.errors import GeniusWebImportError
 
-__all__ = ["Object", "Where", "parse_json"]
+__all__ = ["Constant", "Object", "Where", "parse_json"]
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -43,8 +43,11 @@ def _object(pairs: list[tuple[str, Any]]) -> Object:
     return found
 
 
-def _constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+class Constant(str):
+    """``NaN``, ``Infinity`` or ``-Infinity``, which Python's parser reads but JSON does not
+    allow: kept as found, so that reading it as a number fails with its path."""
+
+    __slots__ = ()
 
 
 def parse_json(path: Path) -> Any:
@@ -60,14 +63,12 @@ def parse_json(path: Path) -> Any:
             object_pairs_hook=_object,
             parse_float=Decimal,
             parse_int=Decimal,
-            parse_constant=_constant,
+            parse_constant=Constant,
         )
     except json.JSONDecodeError as exc:
         raise GeniusWebImportError(
             f"not valid JSON: {exc.msg} (column {exc.colno})", source=str(path), line=exc.lineno
         ) from None
-    except ValueError as exc:
-        raise GeniusWebImportError(f"not valid JSON: {exc}", source=str(path)) from None
 
 
 def _step(key: str | int) -> str:
@@ -77,17 +78,14 @@ def _step(key: str | int) -> str:
 
 
 def _kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
+    if isinstance(value, Constant):
+        return f"{value}, which JSON does not allow"
     if isinstance(value, str):
         return f"the string {value!r}"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if value is None:
-        return "null"
-    return f"the number {value}"
+    if isinstance(value, Decimal):
+        return f"the number {value}"
+    names = {dict: "an object", list: "an array", bool: str(value).lower()}
+    return names.get(type(value), "null")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +143,7 @@ class Where:
             yield self.at(k, value)
 
     def string(self) -> str:
-        if not isinstance(self.value, str):
+        if not isinstance(self.value, str) or isinstance(self.value, Constant):
             raise self.fail(f"expected a string, found {_kind(self.value)}")
         return self.value
 
