@@ -39,16 +39,19 @@ def shape(n_outcomes_target: int) -> tuple[int, int]:
     return n_issues, max(2, round(n_outcomes_target ** (1 / n_issues)))
 
 
-def make_domain(n_outcomes_target: int, seed: int) -> dict[str, Any]:
-    """A random bilateral linear-additive categorical domain of about ``n_outcomes_target``
-    outcomes: weights summing to 1 and value tables in [0, 1], from ``default_rng(seed)``."""
+def make_domain(
+    n_outcomes_target: int, seed: int, party_ids: tuple[str, ...] = ("a", "b")
+) -> dict[str, Any]:
+    """A random linear-additive categorical domain of about ``n_outcomes_target`` outcomes for
+    ``party_ids``: weights summing to 1 and value tables in [0, 1], from ``default_rng(seed)``
+    (the first two parties get the same preferences whatever the number of parties)."""
     n_issues, n_values = shape(n_outcomes_target)
     rng = np.random.default_rng(seed)
     issues = [
         {"name": f"i{k}", "values": [f"v{j}" for j in range(n_values)]} for k in range(n_issues)
     ]
     parties = []
-    for party in ("a", "b"):
+    for party in party_ids:
         raw = rng.random(n_issues)
         weights = [float(w) for w in raw / raw.sum()]
         weights[-1] = 1.0 - sum(weights[:-1])  # exactly 1 in floating point

@@ -100,6 +100,18 @@ def test_nash_kalai_smorodinsky_and_welfare_differ_where_theory_says() -> None:
     assert analysis.nash.utilities == {"a": pytest.approx(0.5), "b": pytest.approx(0.9)}
 
 
+def test_kalai_smorodinsky_is_the_most_even_split_as_in_genius_and_negmas() -> None:
+    # x=5 gives (0.5, 0.52): spread 0.02; x=6 gives (0.6, 0.51): a larger smallest gain (0.51)
+    # but a spread of 0.09. KS takes the most even split, x=5; Nash and egalitarian take x=6.
+    analysis = analyze_scenario(pie(b_points=[[0, 1.0], [5, 0.52], [6, 0.51], [10, 0.0]]))
+    assert analysis.kalai_smorodinsky is not None
+    assert analysis.kalai_smorodinsky.outcome == {"x": 5}
+    assert analysis.egalitarian is not None
+    assert analysis.egalitarian.outcome == {"x": 6}
+    assert analysis.nash is not None
+    assert analysis.nash.outcome == {"x": 6}  # 0.6 * 0.51 = 0.306 beats 0.5 * 0.52 = 0.26
+
+
 def test_reservation_values_move_the_points_and_can_rule_every_outcome_out() -> None:
     # with b's reservation at 0.5, only x <= 5 is rational for b; a's ideal becomes 0.5
     analysis = analyze_scenario(pie(reservation_b=0.5))
@@ -162,6 +174,15 @@ def test_points_are_the_brute_force_optima_of_the_examples(path: Any) -> None:
     welfare = u.sum(axis=1)
     assert analysis.max_welfare is not None
     assert analysis.max_welfare.index == int(np.argmax(welfare))
+    gains = np.where(ok[:, None], u - r, -np.inf)
+    assert analysis.egalitarian is not None
+    assert analysis.egalitarian.index == int(np.argmax(gains.min(axis=1)))
+    ideal = u[ok].max(axis=0)
+    relative = (u - r) / np.where(ideal > r, ideal - r, 1.0)
+    spread = np.where(ok, relative.max(axis=1) - relative.min(axis=1), np.inf)
+    assert analysis.kalai_smorodinsky is not None  # the most even split on the frontier
+    best = spread[frontier].min()
+    assert spread[analysis.kalai_smorodinsky.index] == pytest.approx(best, abs=1e-12)
 
 
 def test_continuous_issues_are_refined_between_grid_points() -> None:

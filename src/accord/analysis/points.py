@@ -5,9 +5,12 @@ the gain of an outcome is ``u - r``; an outcome is individually rational when no
 is negative. Over the individually rational frontier points:
 
 * **Nash** bargaining point: the largest product of gains (Nash 1950);
-* **Kalai-Smorodinsky** point: the largest smallest *relative* gain, each party's gain divided
-  by its best possible gain ``ideal - r`` (Kalai and Smorodinsky 1975); a party whose ideal is
-  its reservation value counts as fully satisfied;
+* **Kalai-Smorodinsky** point: the most even *relative* gains, each party's gain divided by
+  its best possible gain ``ideal - r`` (Kalai and Smorodinsky 1975), that is the smallest
+  spread (largest minus smallest relative gain): on a discrete frontier, the point nearest the
+  line from the reservation values to the ideal point, as GENIUS and NegMAS choose it. The
+  ideal point is each party's best individually rational utility; a party whose ideal is its
+  reservation value counts as fully satisfied;
 * **egalitarian** point: the largest smallest gain (Kalai 1977);
 
 and over the whole frontier, the **maximum-welfare** point: the largest sum of utilities.
@@ -66,15 +69,20 @@ def ideal_point(frontier: Matrix, reservations: Vector) -> Vector | None:
     return np.asarray(frontier[allowed].max(axis=0), dtype=np.float64)
 
 
-def kalai_smorodinsky(frontier: Matrix, reservations: Vector) -> int | None:
-    """Position in ``frontier`` of the Kalai-Smorodinsky point."""
-    ideal = ideal_point(frontier, reservations)
+def kalai_smorodinsky(
+    frontier: Matrix, reservations: Vector, ideal: Vector | None = None
+) -> int | None:
+    """Position in ``frontier`` of the Kalai-Smorodinsky point; ``ideal`` defaults to
+    :func:`ideal_point` (NegMAS takes each party's best utility over all outcomes instead)."""
+    if ideal is None:
+        ideal = ideal_point(frontier, reservations)
     if ideal is None:
         return None
     span = ideal - reservations
     safe = np.where(span > 0, span, 1.0)
     relative = np.where(span > 0, (frontier - reservations) / safe, 1.0)
-    return _best(relative.min(axis=1), rational(frontier, reservations))
+    spread = relative.max(axis=1) - relative.min(axis=1)
+    return _best(-spread, rational(frontier, reservations))
 
 
 def egalitarian(frontier: Matrix, reservations: Vector) -> int | None:
