@@ -3,6 +3,7 @@ with spec errors that name file, field and line, and crashes recorded as rows.""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import signal
@@ -16,11 +17,13 @@ import pytest
 import yaml
 
 import accord.tournament.worker
+from accord.broker.embedded import embedded_broker
 from accord.errors import InputError, TournamentSpecError
 from accord.runner import negotiate, run
 from accord.scenarios import parse_scenario
 from accord.tournament import (
     ProcessExecutor,
+    SerialExecutor,
     Tournament,
     TournamentRun,
     derive_seed,
@@ -336,3 +339,31 @@ def test_confidence_intervals_are_t_intervals() -> None:
     assert e.high - 2.0 == pytest.approx(4.302653 * 1.0 / 3**0.5, rel=1e-6)
     assert estimate([5.0]).low is None
     assert estimate([]).mean is None
+
+
+@pytest.mark.corpus
+def test_parquet_has_the_rows_in_plan_order_with_types(reference: TournamentRun) -> None:
+    parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow (accord[parquet])")
+    assert reference.parquet
+    table = parquet.read_table(reference.out / "results.parquet")
+    assert table.column("index").to_pylist() == list(range(reference.total))
+    assert str(table.schema.field("error").type) == "string"
+    assert str(table.schema.field("role1_utility").type) == "double"
+
+
+@pytest.mark.corpus
+@pytest.mark.mqtt
+async def test_over_an_mqtt_broker_the_results_are_those_of_the_memory_bus(
+    corpus: Path, tmp_path: Path
+) -> None:
+    coffee = str(corpus / "genius" / DOMAINS[0])
+    spec = write_spec(tmp_path, corpus, strategies=STRATEGIES[:2], scenarios=[coffee])
+    tournament = tournament_of(spec)
+    memory = run_tournament(tournament, tmp_path / "memory")
+    async with embedded_broker() as address:
+        executor = SerialExecutor(address.url())
+        mqtt = await asyncio.to_thread(
+            run_tournament, tournament, tmp_path / "mqtt", executor=executor
+        )
+    assert mqtt.failed == 0
+    assert comparable(mqtt.rows) == comparable(memory.rows)

@@ -112,15 +112,20 @@ class ResultsFile:
         self.close()
 
 
-def write_parquet(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> bool:
-    """Write ``rows`` (typed, in plan order) to ``path`` as Parquet if pyarrow is importable
-    (the optional extra ``accord[parquet]``); return whether it was written."""
+def write_parquet(path: Path, rows: list[dict[str, Any]], types: dict[str, type]) -> bool:
+    """Write ``rows`` (typed, in plan order) to ``path`` as Parquet, with the column
+    ``types``, if pyarrow is importable (the optional extra ``accord[parquet]``); return
+    whether it was written."""
     try:  # optional: imported by name, so that type checking does not need it
         pa = importlib.import_module("pyarrow")
         pq = importlib.import_module("pyarrow.parquet")
     except ImportError:
         return False
-    table = pa.Table.from_pylist([{name: row.get(name) for name in columns} for row in rows])
+    kinds = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string()}
+    schema = pa.schema([(name, kinds[kind]) for name, kind in types.items()])
+    table = pa.Table.from_pylist(
+        [{name: row.get(name) for name in types} for row in rows], schema=schema
+    )
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp)
     tmp.replace(path)

@@ -22,6 +22,7 @@ __all__ = [
     "DISTANCES",
     "Cell",
     "Row",
+    "column_types",
     "columns",
     "failed_row",
     "parse_row",
@@ -70,6 +71,11 @@ _METRICS: dict[str, type] = {
     "gini": float,
     "min_max_ratio": float,
 }
+
+
+def column_types(roles: int) -> dict[str, type]:
+    """Each column's type (``int``, ``float``, ``bool`` or ``str``; every cell may be empty)."""
+    return _types(roles)
 
 
 def _types(roles: int) -> dict[str, type]:

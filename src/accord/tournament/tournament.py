@@ -22,7 +22,7 @@ from accord.tournament.manifest import Manifest, check_manifest
 from accord.tournament.plan import Job, plan
 from accord.tournament.plots import write_plots
 from accord.tournament.results import ResultsFile, read_results, write_parquet
-from accord.tournament.rows import Row, columns
+from accord.tournament.rows import Row, column_types, columns
 from accord.tournament.spec import TournamentSpec
 from accord.tournament.summary import StrategySummary, summarise, write_summary
 from accord.tournament.workload import Workload, prepare, scenario_digest
@@ -134,7 +134,7 @@ def _conclude(tournament: Tournament, out: Path, resumed: int, played: int) -> T
     """Read every row back, in plan order, and write Parquet, the summary and the figures."""
     by_key = read_results(out / RESULTS, tournament.columns, tournament.roles)
     rows = sorted(by_key.values(), key=lambda row: int(row["index"]))
-    parquet = write_parquet(out / "results.parquet", rows, tournament.columns)
+    parquet = write_parquet(out / "results.parquet", rows, column_types(tournament.roles))
     summaries = summarise(rows, [s.title for s in tournament.spec.strategies])
     write_summary(out / "summary.csv", summaries)
     write_plots(out, summaries)

@@ -9,6 +9,10 @@ reason (``strategy_error``, ``protocol_violation``, ``turn_timeout``) and the re
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import structlog
 
@@ -31,7 +35,9 @@ def play(workload: Workload, job: Job, broker: str | None = None) -> Row:
     scenario = workload.scenario_for(job)
     negotiation_id = scenario.negotiation_id(job.seed)
     try:
-        negotiation = asyncio.run(_negotiate(scenario, job.seed, broker, sign=workload.sign))
+        negotiation = _blocking(
+            functools.partial(_negotiate, scenario, job.seed, broker, sign=workload.sign)
+        )
         metrics = None
         analysis = workload.analyses.get(job.scenario)
         if analysis is not None:
@@ -42,6 +48,17 @@ def play(workload: Workload, job: Job, broker: str | None = None) -> Row:
     except Exception as exc:  # noqa: BLE001  # recorded as a failed row, by design
         log.warning("negotiation_failed", negotiation_id=negotiation_id, error=repr(exc))
         return failed_row(job, negotiation_id, exc)
+
+
+def _blocking(start: Callable[[], Coroutine[Any, Any, Negotiation]]) -> Negotiation:
+    """Run the coroutine that ``start`` makes in a new event loop: in this thread, or in a
+    helper thread when this one already runs a loop (a notebook, an async application)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(start())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="accord-play") as pool:
+        return pool.submit(lambda: asyncio.run(start())).result()
 
 
 async def _negotiate(
