@@ -367,3 +367,16 @@ async def test_over_an_mqtt_broker_the_results_are_those_of_the_memory_bus(
         )
     assert mqtt.failed == 0
     assert comparable(mqtt.rows) == comparable(memory.rows)
+
+
+def test_the_example_spec_seats_every_strategy_equally_with_three_and_four_parties() -> None:
+    tournament = tournament_of(ROOT / "scenarios" / "tournaments" / "partnerships.yaml")
+    assert len(tournament.jobs) == 3**2 + 3**3 + 3**4
+    assert tournament.roles == 4
+    for scenario, parties in (("platform-isv", 2), ("urban-redevelopment", 3), ("restoration", 4)):
+        jobs = [job for job in tournament.jobs if job.scenario == scenario]
+        seats = collections.Counter(
+            (s, role) for job in jobs for role, s in enumerate(job.strategies)
+        )
+        assert len(seats) == 3 * parties
+        assert set(seats.values()) == {3 ** (parties - 1)}
