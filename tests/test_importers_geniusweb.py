@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from accord.importers import geniusweb_scenario
 from accord.model import BoundProfile
 from accord.runner import negotiate
 from accord.scenarios import Scenario, load_scenario
+from conftest import ROOT
 
 
 def load(folder: Path, **kwargs: Any) -> tuple[Scenario, dict[str, BoundProfile]]:
@@ -519,3 +521,20 @@ def test_a_relative_import_path_is_taken_from_the_scenario_files_folder(
     scenario = load_scenario(path)
     assert scenario.name == "domains"
     assert [issue.name for issue in scenario.issues] == ["colour_paint", "size", "price"]
+
+
+def test_the_import_example_in_the_scenario_doc_loads(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "scenarios.md").read_text()
+    (example,) = re.findall(
+        r"## Importing a domain folder\n.*?```yaml\n(.*?)```", text, flags=re.DOTALL
+    )
+    (tmp_path / "domains" / "Party").mkdir(parents=True)
+    files = {"d.json": DOMAIN, "a.json": profile_json(), "b.json": profile_json()}
+    folder(tmp_path / "domains" / "Party", files)
+    (tmp_path / "exp").mkdir()
+    path = tmp_path / "exp" / "party.yaml"
+    path.write_text(example)
+    scenario = load_scenario(path)
+    assert scenario.name == "Party, hardliner vs conceder"
+    assert [p.strategy.name for p in scenario.parties] == ["hardliner", "conceder"]
+    assert scenario.mechanism.deadline.turn_timeout == 2
