@@ -59,6 +59,16 @@ def test_every_corpus_folder_loads_or_is_refused_with_file_and_line(genius: Path
         assert error.line is not None
     # the refusals known today: weights summing above 1, which GENIUS caps at 1
     assert all("GENIUS caps utilities at 1" in str(e) for e in refused.values()), report
+    # ... in exactly the folders docs/research.md lists
+    assert {name: Path(str(e.source)).name for name, e in refused.items()} == {
+        "y2011/Laptop": "laptop_buyer_utility.xml",
+        "y2012/LaptopA": "Laptop-A-prof1.xml",
+        "y2012/LaptopB": "Laptop-B-prof1.xml",
+        "y2012/LaptopC": "Laptop-C-prof1.xml",
+        "y2013/Laptop": "Laptop-C-prof1.xml",
+        "y2015/group5-car_domain": "car-Profile8.xml",
+        "y2016/SYAgent": "JapanTrip_util1.xml",
+    }, report
 
 
 @pytest.mark.corpus
