@@ -1,0 +1,135 @@
+"""Tournament throughput: accord tournament against NegMAS 0.16's cartesian_tournament.
+
+The same four time-based strategies (Boulware, Conceder, Linear, tit-for-tat) on the same
+GENIUS domains (default ``y2013/Coffee`` and ``y2010/ItexvsCypress``, 112 and 180 outcomes),
+SAOP with ``--rounds`` rounds, self-play included, every strategy in every role. accord plays
+every ordered pair ``--repetitions`` times (default 2: 2 domains x 16 x 2 = 64 negotiations);
+NegMAS plays every pair ``repetitions / 2`` times with its utility functions rotated (also 64).
+
+Timed on accord's side: ``Tournament.prepare`` (import and analysis of the domains) and
+``run_tournament`` into a new folder (CSV rows, summary, plots), in this process
+(``--workers 1``) and in a process pool. On NegMAS's side (``negmas_tournament_side.py``, in
+the NegMAS virtualenv): ``cartesian_tournament`` with statistics files and figures off, in
+process (``njobs=-1``) and with worker processes. Interpreter start-up and imports are not
+timed on either side. Prints the median of ``--repeat`` runs and negotiations per second.
+Machines here are shared and noisy: compare figures from one run.
+
+    python bench/bench_tournament.py --negmas-python .venv-negmas/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import structlog
+import yaml
+
+from accord.tournament import ProcessExecutor, SerialExecutor, Tournament, load_spec, run_tournament
+from accord.tournament.executors import Executor
+
+DOMAINS = ("y2013/Coffee", "y2010/ItexvsCypress")
+STRATEGIES = ["boulware", "conceder", "linear", "tit-for-tat"]
+
+
+def quiet() -> None:
+    """Worker processes log warnings only, as the ``accord`` command's do."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def time_accord(spec: Path, workers: int, repeat: int) -> tuple[int, float]:
+    """Negotiations played and the median seconds of ``repeat`` whole tournaments."""
+    times = []
+    played = 0
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as out:
+            began = time.perf_counter()
+            loaded, base = load_spec(spec)
+            tournament = Tournament.prepare(loaded, base)
+            executor: Executor = (
+                SerialExecutor() if workers == 1 else ProcessExecutor(workers, setup=quiet)
+            )
+            run = run_tournament(tournament, Path(out) / "t", executor=executor)
+            times.append(time.perf_counter() - began)
+            played = run.played
+            assert run.failed == 0  # noqa: S101  # a benchmark of failures would mean nothing
+    return played, statistics.median(times)
+
+
+def time_negmas(  # noqa: PLR0917  # a benchmark helper, called once
+    python: str, folders: list[Path], rounds: int, njobs: int, repeat: int, repetitions: int
+) -> tuple[int, float]:
+    times = []
+    count = 0
+    script = Path(__file__).with_name("negmas_tournament_side.py")
+    for _ in range(repeat):
+        command = [python, str(script), *map(str, folders), "--steps", str(rounds)]
+        command += ["--repetitions", str(repetitions)]
+        done = subprocess.run(
+            [*command, "--njobs", str(njobs)], capture_output=True, text=True, check=True
+        )
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        count = figures["negotiations"]
+        times.append(figures["seconds"])
+    return count, statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default_corpus = os.environ.get("ACCORD_CORPUS", "../shared/corpus")
+    parser.add_argument("--corpus", type=Path, default=Path(default_corpus))
+    parser.add_argument("--domains", nargs="+", default=list(DOMAINS))
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--repetitions", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="Pool size on both sides.")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--negmas-python", help="A Python with negmas==0.16.0 installed.")
+    args = parser.parse_args()
+    quiet()
+
+    folders = [(args.corpus / "genius" / d).resolve() for d in args.domains]
+    rows: list[tuple[str, int, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "spec.yaml"
+        data = {
+            "name": "bench",
+            "seed": 1,
+            "strategies": STRATEGIES,
+            "scenarios": [str(f) for f in folders],
+            "mechanisms": [{"name": "saop", "deadline": {"rounds": args.rounds}}],
+            "repetitions": args.repetitions,
+        }
+        spec.write_text(yaml.safe_dump(data), encoding="utf-8")
+        for workers in (1, args.workers):
+            played, seconds = time_accord(spec, workers, args.repeat)
+            rows.append((f"accord tournament, workers={workers}", played, seconds))
+    if args.negmas_python:
+        for njobs in (-1, args.workers):
+            # rotation already plays each pair in both roles: half the repetitions
+            count, seconds = time_negmas(
+                args.negmas_python,
+                folders,
+                args.rounds,
+                njobs,
+                args.repeat,
+                max(1, args.repetitions // 2),
+            )
+            label = "in process" if njobs < 0 else f"njobs={njobs}"
+            rows.append((f"NegMAS cartesian_tournament, {label}", count, seconds))
+    print(f"domains: {', '.join(args.domains)}; {args.rounds} rounds; median of {args.repeat}")
+    print(f"{'':44} {'negotiations':>12} {'seconds':>8} {'per second':>10}")
+    for label, count, seconds in rows:
+        print(f"{label:44} {count:12d} {seconds:8.2f} {count / seconds:10.1f}")
+
+
+if __name__ == "__main__":
+    main()
