@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
 from accord.analysis.report import Point
 from accord.model import BoundProfile, ContinuousIssue, OutcomeSpace
@@ -50,6 +49,8 @@ def refine(
 
     x0 = row[free]
     before = criterion(utilities(x0))
+    from scipy.optimize import minimize  # noqa: PLC0415  # a third of a second to import
+
     found = minimize(loss, x0, method="Powell", bounds=bounds, options={"xtol": 1e-10})
     after = criterion(utilities(found.x))
     if not after > before + IMPROVEMENT:
