@@ -1,14 +1,14 @@
 """The audit's figures, drawn with matplotlib (no display needed) and returned as PNG bytes:
 the utility space with the frontier, the agreement and the reference points; the concession
-curves. With more than two parties the utility space is shown for the first two."""
+curves. With more than two parties the utility space is shown for the first and the last."""
 
 from __future__ import annotations
 
 import io
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from accord.audit.report import AuditReport
+from accord.pyplot import pyplot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,19 +23,8 @@ MARKERS = {
 }
 
 
-def _pyplot() -> ModuleType:
-    """matplotlib's pyplot, drawing to memory, imported on first use: importing it takes a
-    third of a second, which every ``accord`` command (agents included) would otherwise pay."""
-    import matplotlib as mpl  # noqa: PLC0415
-
-    mpl.use("Agg")  # before pyplot: draw to memory, never to a screen
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    return plt
-
-
 def _png(figure: Figure) -> bytes:
-    plt = _pyplot()
+    plt = pyplot()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
     plt.close(figure)
@@ -45,7 +34,7 @@ def _png(figure: Figure) -> bytes:
 def utility_space_plot(report: AuditReport) -> bytes:
     parties = report.process.turn_order[:2]
     x, y = parties[0], parties[-1]
-    figure, axes = _pyplot().subplots(figsize=(5.5, 5))
+    figure, axes = pyplot().subplots(figsize=(5.5, 5))
     frontier = sorted(report.domain.pareto, key=lambda p: p.utilities[x])
     axes.plot(
         [p.utilities[x] for p in frontier],
@@ -91,7 +80,7 @@ def utility_space_plot(report: AuditReport) -> bytes:
 
 def concession_plot(report: AuditReport) -> bytes:
     parties = report.process.parties
-    figure, axes = _pyplot().subplots(1, 2, figsize=(10, 4), sharey=True)
+    figure, axes = pyplot().subplots(1, 2, figsize=(10, 4), sharey=True)
     for party, process in parties.items():
         rounds = [o.round for o in process.offers]
         own = [o.utilities[party] for o in process.offers]

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib as mpl
-
-mpl.use("Agg")  # before pyplot: draw to files, never to a screen
-import matplotlib.pyplot as plt
-
+from accord.pyplot import pyplot
 from accord.tournament.summary import METRICS, StrategySummary
 
 __all__ = ["PLOTS", "write_plots"]
@@ -26,6 +22,7 @@ def _bars(path: Path, summaries: list[StrategySummary], metric: str) -> None:
     above = [
         e.high - e.mean if e.mean is not None and e.high is not None else 0.0 for e in estimates
     ]
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(max(4.0, 0.9 * len(names) + 2), 3.6))
     axes.bar(names, means, yerr=[below, above], capsize=4, color="#4c72b0")
     axes.set_ylabel(METRICS[metric])

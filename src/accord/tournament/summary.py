@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from scipy import stats
 
 __all__ = [
     "FAULTS",
@@ -76,6 +75,8 @@ def estimate(values: list[float]) -> Estimate:
     if n == 1:
         return Estimate(n=1, mean=mean, low=None, high=None)
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    from scipy import stats  # noqa: PLC0415  # a second to import: only when summarising
+
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / math.sqrt(n)
     return Estimate(n=n, mean=mean, low=mean - half, high=mean + half)
 
