@@ -12,6 +12,7 @@ from accord.agents.strategy import (
     Response,
     Strategy,
     TurnState,
+    Voter,
 )
 from accord.agents.time_dependent import Boulware, Conceder, Linear, TimeDependent
 from accord.agents.tit_for_tat import TitForTat
@@ -35,6 +36,7 @@ __all__ = [
     "TimeDependent",
     "TitForTat",
     "TurnState",
+    "Voter",
 ]
 
 STRATEGIES: Registry[object] = Registry(

@@ -3,7 +3,10 @@
 It subscribes, sends ``join`` (with a commitment to its profile, see
 :mod:`accord.ledger.commitment`), and then answers the host: ``start`` builds the
 :class:`~accord.agents.strategy.AgentContext` and calls ``on_start``; each ``request`` calls
-the strategy method named by its kind and sends the answer; each ``inform`` is recorded (offers
+the strategy method named by its kind and sends the answer (``propose``, ``respond`` and
+``vote`` as documented in :mod:`accord.agents.strategy`; any other kind ``K`` calls
+``K(state)``, whose outcome is sent as an ``offer``, ``None`` as ``end`` and a ``Response`` as
+``accept``/``reject``/``end``); each ``inform`` is recorded (offers
 go into ``ctx.offers``) and passed to ``on_event``; ``result`` calls ``on_end``, sends the
 ``reveal`` of its profile if told to, and stops.
 
@@ -38,6 +41,13 @@ log = structlog.get_logger("accord.agent")
 
 JOIN_RETRY_S = 1.0
 """How often an agent repeats its ``join`` until the host's ``start`` arrives."""
+
+
+_ANSWERS = {
+    Response.ACCEPT: Performative.ACCEPT,
+    Response.REJECT: Performative.REJECT,
+    Response.END: Performative.END,
+}
 
 
 class _BadAnswer(Exception):  # internal signal, never escapes the runtime
@@ -213,19 +223,23 @@ class Agent:
             raise _BadAnswer(self._broken)
         if state.kind == "propose":
             return await self._propose(state, executor)
-        if state.kind == "respond":
+        if state.kind in ("respond", "vote"):
             if state.offer is None:
-                raise _BadAnswer("a respond request came without an offer")
-            respond = self._method("respond")
-            answer = await executor.call(respond, state, state.offer)
-            if answer == Response.ACCEPT:
-                return Performative.ACCEPT, {}
-            if answer == Response.END:
-                return Performative.END, {}
-            if answer == Response.REJECT:
-                return await self._propose(state, executor)
-            raise _BadAnswer(f"respond() must return a Response, got {answer!r}")
-        raise _BadAnswer(f"this runtime cannot answer requests of kind {state.kind!r}")
+                raise _BadAnswer(f"a {state.kind} request came without an offer")
+            answer = await executor.call(self._method(state.kind), state, state.offer)
+            if not isinstance(answer, str) or answer not in _ANSWERS:
+                raise _BadAnswer(f"{state.kind}() must return a Response, got {answer!r}")
+            if state.kind == "respond" and answer == Response.REJECT:
+                return await self._propose(state, executor)  # the counter-offer
+            return _ANSWERS[Response(answer)], {}
+        # any other kind K: the strategy's K(state) returns an outcome (offer), None (end)
+        # or a Response (accept, reject, end)
+        answer = await executor.call(self._method(state.kind), state)
+        if answer is None:
+            return Performative.END, {}
+        if isinstance(answer, Response):
+            return _ANSWERS[answer], {}
+        return Performative.OFFER, {"outcome": _plain(answer)}
 
     async def _propose(
         self, state: TurnState, executor: StrategyExecutor

@@ -6,7 +6,9 @@ calls its methods in this order (every hook but the request methods is optional)
 1. ``on_start(ctx)`` once, when the host sends ``start``;
 2. for every request, the method named by the request kind: ``propose(state)`` or
    ``respond(state, offer)`` (for ``respond``, a ``REJECT`` is followed by ``propose`` to get
-   the counter-offer); ``on_event(ctx, event)`` for every event the host broadcasts, in order,
+   the counter-offer), ``vote(state, offer)`` (accept or reject ``offer``; mechanisms that
+   vote: multilateral voting, mediated single text, monotonic concession) or, for any other
+   kind ``K``, ``K(state)``; ``on_event(ctx, event)`` for every event the host broadcasts, in order,
    interleaved with the requests as they arrive;
 3. ``on_end(ctx, result)`` once, when the host sends ``result``.
 
@@ -33,6 +35,7 @@ __all__ = [
     "Response",
     "Strategy",
     "TurnState",
+    "Voter",
 ]
 
 
@@ -128,4 +131,11 @@ class Proposer(Protocol):
 class Responder(Protocol):
     def respond(self, state: TurnState, offer: Outcome) -> Response:
         """Accept, reject (a ``propose`` call follows) or end."""
+        ...
+
+
+@runtime_checkable
+class Voter(Protocol):
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        """Accept or reject ``offer`` (``END`` walks away where the mechanism allows it)."""
         ...
