@@ -87,8 +87,9 @@ def make_scenario(
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus, found through ACCORD_CORPUS (default ../shared/corpus)."""
-    path = Path(os.environ.get("ACCORD_CORPUS", str(ROOT.parent / "shared" / "corpus")))
+    """The shared corpus, found through ACCORD_CORPUS (default ../shared/corpus), as an absolute
+    path: tests hand it to files and processes that live elsewhere."""
+    path = Path(os.environ.get("ACCORD_CORPUS", str(ROOT.parent / "shared" / "corpus"))).resolve()
     if not path.is_dir():
         message = f"corpus not found at {path}; set ACCORD_CORPUS to the shared corpus folder"
         if os.environ.get("CI"):
