@@ -163,6 +163,7 @@ async def serve(
         "seconds": deadline.seconds,
         "turn_timeout": deadline.turn_timeout,
     }
+    profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     transcript: list[Envelope] = []
     began = time.perf_counter()
     async with (
@@ -177,6 +178,7 @@ async def serve(
             seed=seed,
             signer=signer,
             verifier=verifier,
+            profiles=profiles,
         ) as session,
     ):
         observer = _Observer(transcript, recorder)
@@ -197,7 +199,6 @@ async def serve(
             if recorder is not None:
                 recorder.close()
     wall = time.perf_counter() - began
-    profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     result = _result(
         scenario,
         seed=seed,

@@ -16,6 +16,7 @@ from accord.agents.strategy import (
 )
 from accord.agents.time_dependent import Boulware, Conceder, Linear, TimeDependent
 from accord.agents.tit_for_tat import TitForTat
+from accord.agents.zeuthen import Zeuthen
 from accord.plugins import Registry
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "TitForTat",
     "TurnState",
     "Voter",
+    "Zeuthen",
 ]
 
 STRATEGIES: Registry[object] = Registry(
@@ -51,6 +53,7 @@ STRATEGIES: Registry[object] = Registry(
         "hardliner": Hardliner,
         "random": RandomStrategy,
         "tit-for-tat": TitForTat,
+        "zeuthen": Zeuthen,
     },
 )
 """Every strategy accord can find by name."""

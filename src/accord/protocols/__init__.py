@@ -14,6 +14,7 @@ from accord.protocols.clock import Clock, FakeClock, SystemClock
 from accord.protocols.deadline import Deadline
 from accord.protocols.host import host_negotiation
 from accord.protocols.mechanism import Mechanism
+from accord.protocols.monotonic_concession import MonotonicConcession
 from accord.protocols.saop import StackedAlternatingOffers
 from accord.protocols.session import Session, Violation
 
@@ -28,6 +29,7 @@ __all__ = [
     "Ending",
     "FakeClock",
     "Mechanism",
+    "MonotonicConcession",
     "Offer",
     "Reject",
     "Session",
@@ -41,6 +43,9 @@ MECHANISMS: Registry[Mechanism] = Registry(
     "mechanism",
     "mechanisms",
     "accord.mechanisms",
-    {StackedAlternatingOffers.name: StackedAlternatingOffers},
+    {
+        StackedAlternatingOffers.name: StackedAlternatingOffers,
+        MonotonicConcession.name: MonotonicConcession,
+    },
 )
 """Every mechanism accord can find by name."""

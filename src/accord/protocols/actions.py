@@ -44,6 +44,9 @@ class EndReason(StrEnum):
     PROTOCOL_VIOLATION = "protocol_violation"
     TURN_TIMEOUT = "turn_timeout"
     STRATEGY_ERROR = "strategy_error"
+    NO_AGREEMENT = "no_agreement"
+    """The mechanism's own rules ended it without agreement (nobody conceded, no offer was
+    accepted by every party, ...)."""
 
 
 @dataclass(frozen=True, slots=True)

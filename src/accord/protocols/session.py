@@ -36,7 +36,7 @@ from accord.errors import (
     TurnTimeout,
 )
 from accord.ledger.signing import Signer, Verifier
-from accord.model import OutcomeSpace
+from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols.actions import Accept, Action, EndNegotiation, Offer, Reject
 from accord.protocols.clock import Clock, SystemClock
 from accord.protocols.deadline import Deadline
@@ -94,8 +94,12 @@ class Session:
         seed: int = 0,
         signer: Signer | None = None,
         verifier: Verifier | None = None,
+        profiles: Mapping[str, BoundProfile] | None = None,
     ) -> None:
         self.bus = bus
+        self.profiles: Mapping[str, BoundProfile] | None = profiles
+        """The parties' profiles, when the host has them (it does when it runs a scenario
+        file). Only mechanisms that assume complete information (``mcp``) may use them."""
         self.seed = seed
         self.signer = signer
         self.verifier = verifier
@@ -281,6 +285,13 @@ class Session:
             ) from None
         except OutcomeError as exc:
             raise self._violation(party, "invalid_offer", str(exc), answer.message_id) from None
+
+    def violation(self, party: str, kind: str, detail: str) -> ProtocolViolation:
+        """Record a breach of the mechanism's own rules (found by the mechanism, not by the
+        session) against ``party`` and its last envelope; ``raise`` the returned error to
+        end the negotiation."""
+        last = self._last.get(party)
+        return self._violation(party, kind, detail, None if last is None else last.message_id)
 
     def _violation(
         self, party: str, kind: str, detail: str, message_id: str | None

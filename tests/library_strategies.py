@@ -1,0 +1,28 @@
+"""Strategies for the mechanism-library tests, named by import path
+(``library_strategies:GoesBack``) in test scenarios: some misbehave on purpose."""
+
+from __future__ import annotations
+
+from accord.agents import AgentContext, OfferIndex, TurnState
+from accord.model import Outcome
+
+
+class StandsStill:
+    """Proposes its best outcome and never concedes."""
+
+    def on_start(self, ctx: AgentContext) -> None:
+        self.index = OfferIndex(ctx.profile)
+
+    def propose(self, state: TurnState) -> Outcome:
+        return self.index.best()
+
+    def concede(self, state: TurnState) -> Outcome:
+        return self.index.best()
+
+
+class GoesBack(StandsStill):
+    """Opens with a middling outcome, then "concedes" back to its best: a step backwards for
+    anybody who does not share its taste."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        return self.index.outcome(len(self.index) // 2)
