@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from accord.errors import InputError
-from accord.ledger.commitment import Reveal
+from accord.ledger.commitment import load_reveal
 from accord.ledger.keys import save_key_pair
 from accord.ledger.receipts import check_receipt, load_receipt, make_receipt
 from accord.ledger.storage import read_records
@@ -57,18 +56,6 @@ def _log_path(path: Path) -> Path:
     return path
 
 
-def _reveals(paths: list[Path]) -> list[Reveal]:
-    reveals = []
-    for path in paths:
-        try:
-            reveals.append(Reveal.model_validate_json(path.read_text()))
-        except OSError as exc:
-            raise InputError(f"{path}: {exc.strerror}") from None
-        except ValidationError as exc:
-            raise InputError(f"{path} is not a reveal: {exc.errors()[0]['msg']}") from None
-    return reveals
-
-
 @log_app.command("verify")
 def verify(
     path: LogArg,
@@ -87,7 +74,9 @@ def verify(
         if not sep:
             raise InputError(f"--trust takes PARTY=PUBLICKEY, got {item!r}")
         trusted[party] = key
-    result = verify_log(_log_path(path), reveals=_reveals(reveal or []), trusted_keys=trusted)
+    result = verify_log(
+        _log_path(path), reveals=[load_reveal(r) for r in reveal or []], trusted_keys=trusted
+    )
     for note in result.notes:
         out.print(f"note: {note}", soft_wrap=True, highlight=False)
     if result.ok:

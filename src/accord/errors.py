@@ -29,6 +29,12 @@ __all__ = [
 ]
 
 
+def located(message: str, source: str, line: int | None, part: str) -> str:
+    """``source[:line]: [part: ]message``: where in which file an input error is."""
+    where = source if line is None else f"{source}:{line}"
+    return f"{where}: {part}: {message}" if part else f"{where}: {message}"
+
+
 class AccordError(Exception):
     """Root of every error accord raises on purpose."""
 
@@ -47,11 +53,7 @@ class ScenarioError(InputError):
         self.source = source
         self.field = field
         self.line = line
-        where = source or "<scenario>"
-        if line is not None:
-            where = f"{where}:{line}"
-        prefix = f"{where}: {field}: " if field else f"{where}: "
-        super().__init__(prefix + message)
+        super().__init__(located(message, source or "<scenario>", line, field))
 
 
 class TournamentSpecError(ScenarioError):
@@ -75,11 +77,7 @@ class GeniusImportError(InputError):
         self.source = source
         self.element = element
         self.line = line
-        where = source or "<genius>"
-        if line is not None:
-            where = f"{where}:{line}"
-        prefix = f"{where}: {element}: " if element else f"{where}: "
-        super().__init__(prefix + message)
+        super().__init__(located(message, source or "<genius>", line, element))
 
 
 class GeniusWebImportError(InputError):
@@ -99,11 +97,7 @@ class GeniusWebImportError(InputError):
         self.source = source
         self.path = path
         self.line = line
-        where = source or "<geniusweb>"
-        if line is not None:
-            where = f"{where}:{line}"
-        prefix = f"{where}: {path}: " if path else f"{where}: "
-        super().__init__(prefix + message)
+        super().__init__(located(message, source or "<geniusweb>", line, path))
 
 
 class PluginError(InputError):

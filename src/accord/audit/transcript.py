@@ -9,7 +9,6 @@ For a simulation, where the scenario file is at hand, its profiles may stand in 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Literal
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from accord.errors import InputError, LedgerError
-from accord.ledger.commitment import Reveal
+from accord.ledger.commitment import Reveal, load_reveal
 from accord.ledger.records import EnvelopeEntry
 from accord.ledger.storage import read_records
 from accord.ledger.verify import Verification, verify_log
@@ -31,7 +30,7 @@ __all__ = [
     "LoggedMessage",
     "Transcript",
     "find_log",
-    "load_reveal",
+    "load_reveal",  # accord.ledger's, re-exported for auditors
     "load_transcript",
 ]
 
@@ -209,13 +208,3 @@ def _require_profiles(
         + (" (it committed to one)" if party in verification.commitments else "")
         + "; pass --reveal FILE with its reveal, or --scenario for a simulation"
     )
-
-
-def load_reveal(path: Path) -> Reveal:
-    """A reveal file (``{"party", "profile", "salt"}``), as ``accord log verify`` reads it."""
-    try:
-        return Reveal.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise InputError(f"{path}: not a reveal file: {exc}") from None

@@ -13,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from accord.errors import InputError
 from accord.ledger.canonical import canonical
 from accord.model import Profile
 
-__all__ = ["Reveal", "commit", "commitment_of"]
+__all__ = ["Reveal", "commit", "commitment_of", "load_reveal"]
 
 _TAG = b"accord-commitment-v1\x00"
 
@@ -49,3 +51,16 @@ def commit(party: str, profile: Profile, *, salt: str | None = None) -> tuple[st
     profiles are all in one scenario file anyway, so there is nothing to hide)."""
     salt = secrets.token_hex(32) if salt is None else salt
     return commitment_of(profile, salt), Reveal(party=party, profile=profile, salt=salt)
+
+
+def load_reveal(path: Path) -> Reveal:
+    """A reveal file (``{"party", "profile", "salt"}``) a party handed over; raises
+    :class:`~accord.errors.InputError` naming the file."""
+    try:
+        return Reveal.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        raise InputError(f"{path}: not a reveal file: {where}: {error['msg']}") from None
