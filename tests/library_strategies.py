@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from accord.agents import AgentContext, OfferIndex, TurnState
+from accord.agents import AgentContext, OfferIndex, Response, TurnState
 from accord.model import Outcome
 
 
@@ -26,3 +26,17 @@ class GoesBack(StandsStill):
 
     def propose(self, state: TurnState) -> Outcome:
         return self.index.outcome(len(self.index) // 2)
+
+
+class AcceptsAll(StandsStill):
+    """Offers its best outcome and votes for everything."""
+
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.ACCEPT
+
+
+class WalksOutOfTheVote(StandsStill):
+    """Answers a vote by walking away, which a vote does not allow."""
+
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.END

@@ -27,3 +27,7 @@ class Hardliner:
         if self.ctx.utility(offer) >= self.index.best_utility - 1e-12:
             return Response.ACCEPT
         return Response.REJECT
+
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        """Votes as it would respond: for an offer it would accept."""
+        return Response.ACCEPT if self.respond(state, offer) == Response.ACCEPT else Response.REJECT

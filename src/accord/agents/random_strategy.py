@@ -36,3 +36,7 @@ class RandomStrategy:
         if self.ctx.rng.random() < self.accept_probability:
             return Response.ACCEPT
         return Response.REJECT
+
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        """Votes as it would respond: for an offer it would accept."""
+        return Response.ACCEPT if self.respond(state, offer) == Response.ACCEPT else Response.REJECT

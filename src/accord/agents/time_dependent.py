@@ -52,6 +52,10 @@ class TimeDependent:
             return Response.ACCEPT
         return Response.REJECT
 
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        """Votes as it would respond: for an offer it would accept."""
+        return Response.ACCEPT if self.respond(state, offer) == Response.ACCEPT else Response.REJECT
+
 
 class Boulware(TimeDependent):
     summary: ClassVar[str] = "Time-dependent, concedes late (e = 0.2)"

@@ -17,6 +17,7 @@ from accord.protocols.mechanism import Mechanism
 from accord.protocols.monotonic_concession import MonotonicConcession
 from accord.protocols.saop import StackedAlternatingOffers
 from accord.protocols.session import Session, Violation
+from accord.protocols.voting import MultilateralVoting
 
 __all__ = [
     "MECHANISMS",
@@ -30,6 +31,7 @@ __all__ = [
     "FakeClock",
     "Mechanism",
     "MonotonicConcession",
+    "MultilateralVoting",
     "Offer",
     "Reject",
     "Session",
@@ -46,6 +48,7 @@ MECHANISMS: Registry[Mechanism] = Registry(
     {
         StackedAlternatingOffers.name: StackedAlternatingOffers,
         MonotonicConcession.name: MonotonicConcession,
+        MultilateralVoting.name: MultilateralVoting,
     },
 )
 """Every mechanism accord can find by name."""
