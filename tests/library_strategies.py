@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from accord.agents import AgentContext, OfferIndex, Response, TurnState
+from accord.agents import AgentContext, HillClimber, OfferIndex, Response, TurnState
 from accord.model import Outcome
 
 
@@ -40,3 +40,12 @@ class WalksOutOfTheVote(StandsStill):
 
     def vote(self, state: TurnState, offer: Outcome) -> Response:
         return Response.END
+
+
+class NeverRatifies(HillClimber):
+    """Votes like a hill-climber but refuses to ratify the final draft."""
+
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        if state.options.get("ratify"):
+            return Response.REJECT
+        return super().vote(state, offer)

@@ -4,6 +4,7 @@ from accord.agents.hardliner import Hardliner
 from accord.agents.offer_index import OfferIndex
 from accord.agents.random_strategy import RandomStrategy
 from accord.agents.runtime import Agent
+from accord.agents.single_text_voters import Annealer, HillClimber
 from accord.agents.strategy import (
     AgentContext,
     OfferEvent,
@@ -23,9 +24,11 @@ __all__ = [
     "STRATEGIES",
     "Agent",
     "AgentContext",
+    "Annealer",
     "Boulware",
     "Conceder",
     "Hardliner",
+    "HillClimber",
     "Linear",
     "OfferEvent",
     "OfferIndex",
@@ -54,6 +57,8 @@ STRATEGIES: Registry[object] = Registry(
         "random": RandomStrategy,
         "tit-for-tat": TitForTat,
         "zeuthen": Zeuthen,
+        "hill-climber": HillClimber,
+        "annealer": Annealer,
     },
 )
 """Every strategy accord can find by name."""

@@ -17,6 +17,7 @@ from accord.protocols.mechanism import Mechanism
 from accord.protocols.monotonic_concession import MonotonicConcession
 from accord.protocols.saop import StackedAlternatingOffers
 from accord.protocols.session import Session, Violation
+from accord.protocols.single_text import MediatedSingleText
 from accord.protocols.voting import MultilateralVoting
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Ending",
     "FakeClock",
     "Mechanism",
+    "MediatedSingleText",
     "MonotonicConcession",
     "MultilateralVoting",
     "Offer",
@@ -49,6 +51,7 @@ MECHANISMS: Registry[Mechanism] = Registry(
         StackedAlternatingOffers.name: StackedAlternatingOffers,
         MonotonicConcession.name: MonotonicConcession,
         MultilateralVoting.name: MultilateralVoting,
+        MediatedSingleText.name: MediatedSingleText,
     },
 )
 """Every mechanism accord can find by name."""
