@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 from accord.agents import AgentContext, Linear, Response, TurnState
@@ -114,3 +115,11 @@ class AcceptsAnything(Linear):
 
     def respond(self, state: TurnState, offer: Outcome) -> Response:
         return Response.ACCEPT
+
+
+class KillsItsProcess(Linear):
+    """Ends the whole process on its first proposal, as a crash of a worker would (only for
+    workers that a test can afford to lose, such as a Dask cluster's)."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        os._exit(13)

@@ -27,17 +27,14 @@ from rich.table import Table
 from accord.errors import InputError
 from accord.tournament import (
     Estimate,
-    ProcessExecutor,
-    SerialExecutor,
     Tournament,
     TournamentRun,
-    default_workers,
     load_spec,
     run_tournament,
 )
-from accord.tournament.executors import Executor
 from accord.tournament.plots import PLOTS
 from accord.tournament.rows import Row
+from accord.tournament.select import EXECUTOR_CHOICES, make_executor
 
 __all__ = ["tournament_command"]
 
@@ -59,12 +56,22 @@ def tournament_command(
     spec: Annotated[Path, typer.Argument(help="Tournament spec (YAML or JSON).")],
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Output folder [default: runs/tournament-<spec name>]."),
+        typer.Option("--out", help="Output folder \\[default: runs/tournament-<spec name>]."),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, help="Worker processes [default: the CPUs available]; 1 runs here."),
+        typer.Option(
+            min=1,
+            help="Worker processes of --executor local \\[default: the CPUs available]; "
+            "1 runs here.",
+        ),
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help=f"Where negotiations run: {EXECUTOR_CHOICES} (a Dask cluster's scheduler)."
+        ),
+    ] = "local",
     broker: Annotated[
         str | None,
         typer.Option(help="Negotiate over MQTT through this broker (mqtt://host:port)."),
@@ -91,13 +98,8 @@ def tournament_command(
         _print_scenario(tournament, scenario_of)
         return
     target = out_dir or Path("runs") / f"tournament-{_slug(loaded.name)}"
-    count = workers or default_workers()
-    executor: Executor
-    if count == 1:
-        executor = SerialExecutor(broker)
-    else:
-        setup = functools.partial(_worker_logging, logging.WARNING)
-        executor = ProcessExecutor(count, broker=broker, setup=setup)
+    setup = functools.partial(_worker_logging, logging.WARNING)
+    chosen = make_executor(executor, workers=workers, broker=broker, setup=setup)
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -126,7 +128,7 @@ def tournament_command(
         run = run_tournament(
             tournament,
             target,
-            executor=executor,
+            executor=chosen,
             stop_after=stop_after,
             on_start=started,
             on_row=finished_one,

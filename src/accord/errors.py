@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AccordError",
     "BusError",
+    "ClusterError",
     "DeadlineReached",
     "GeniusImportError",
     "GeniusWebImportError",
@@ -110,6 +111,15 @@ class OutcomeError(InputError):
 
 class OutcomeSpaceTooLarge(InputError):
     """An outcome space was asked to enumerate more outcomes than its configured limit."""
+
+
+class ClusterError(InputError):
+    """A compute cluster given by the user (``--executor dask://HOST:PORT``) cannot be reached
+    or cannot run accord; names its address. The CLI exits with 2."""
+
+    def __init__(self, address: str, detail: str) -> None:
+        self.address = address
+        super().__init__(f"Dask cluster at {address}: {detail}")
 
 
 class BusError(AccordError):

@@ -1,0 +1,184 @@
+"""Negotiations on a Dask distributed cluster (``--executor dask://HOST:PORT``).
+
+The workload (scenarios already loaded and imported, strategies and mechanisms by label, the
+domain analyses) is scattered to the cluster once; each job is one task that calls
+:func:`~accord.tournament.worker.play` on a worker; rows come back as the tasks finish. The
+workers therefore need accord (the same version) and any plug-in strategies or mechanisms the
+spec names installed, but not the scenario files or the corpus.
+
+A task that raises, and a task whose worker died more often than the scheduler's
+``distributed.scheduler.allowed-failures`` (``KilledWorker``), become ``failed`` rows; the
+tournament goes on. Tasks cancelled under the run (the scheduler was lost or restarted) stop
+it with a :class:`~accord.errors.ClusterError`, like an interruption: run again to resume. A
+cluster that cannot be reached within Dask's connect timeout
+(``distributed.comm.timeouts.connect``), that has no worker, or whose workers cannot import
+accord is a :class:`~accord.errors.ClusterError` too.
+
+Needs the ``dask`` extra (``pip install accord[dask]``); this module imports ``distributed``
+and is imported only when a Dask executor is asked for.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import CancelledError
+
+import structlog
+from distributed import Client, Future, as_completed
+
+import accord
+from accord.errors import ClusterError
+from accord.tournament.plan import Job
+from accord.tournament.rows import Row, failed_row
+from accord.tournament.worker import play
+from accord.tournament.workload import Workload
+
+__all__ = ["DaskExecutor"]
+
+log = structlog.get_logger(__name__)
+
+WAIT_FOR_WORKERS_S = 30.0
+"""How long a run waits for a cluster without workers to get one."""
+
+RECOUNT_S = 5.0
+"""How often the number of threads of the cluster (which sets the jobs in flight) is re-read."""
+
+
+class DaskExecutor:
+    """The jobs as tasks on the Dask cluster whose scheduler is at ``address``
+    (``tcp://host:port``, or ``dask://host:port``). At most ``2 x`` the cluster's threads are
+    in flight, so stopping early wastes little; closing the iterator cancels them. ``setup``
+    runs once in each worker process before its first negotiation (the CLI configures logging
+    there); it must be picklable."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        broker: str | None = None,
+        setup: Callable[[], None] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.address = address
+        self._scheduler = _scheduler_address(address)
+        self.broker = broker
+        self.setup = setup
+        self.timeout = timeout
+        self._client: Client | None = None
+
+    def connect(self) -> None:
+        """Connect to the scheduler now (``run`` does it otherwise), and check that the
+        workers can run accord: a :class:`ClusterError` if not."""
+        if self._client is not None:
+            return
+        try:
+            if self.timeout is None:
+                client = Client(self._scheduler, set_as_default=False)
+            else:
+                client = Client(self._scheduler, timeout=self.timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterError(self.address, f"cannot connect to the scheduler: {exc}") from exc
+        try:
+            client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
+            versions = client.run(_accord_version)
+        except TimeoutError as exc:
+            client.close()
+            raise ClusterError(
+                self.address, f"no worker joined the cluster within {WAIT_FOR_WORKERS_S:g} s"
+            ) from exc
+        except Exception as exc:
+            client.close()
+            raise ClusterError(
+                self.address, f"its workers cannot run accord (is it installed there?): {exc!r}"
+            ) from exc
+        others = {w: v for w, v in versions.items() if v != accord.__version__}
+        if others:
+            log.warning(
+                "cluster_version_mismatch", address=self.address, here=accord.__version__, **others
+            )
+        self._client = client
+
+    def run(self, workload: Workload, jobs: Sequence[Job]) -> Generator[Row, None, None]:
+        self.connect()
+        client = self._client
+        assert client is not None  # noqa: S101  # connect() set it or raised
+        self._client = None  # one run per connection: the next run connects again
+        queue = iter(jobs)
+        pending: dict[Future[Row], Job] = {}
+        run_id = uuid.uuid4().hex[:8]
+        try:
+            remote = client.scatter(workload, broadcast=True, hash=False)
+            in_flight = _threads(client)
+            counted = time.monotonic()
+            finished = as_completed(loop=client.loop)
+            while True:
+                for job in queue:
+                    future = client.submit(
+                        _play_on_worker,
+                        remote,
+                        job,
+                        self.broker,
+                        self.setup,
+                        key=f"accord-{run_id}-{job.index}",
+                        pure=False,
+                    )
+                    pending[future] = job
+                    finished.add(future)
+                    if len(pending) >= 2 * in_flight:
+                        break
+                if not pending:
+                    return
+                future = next(finished)
+                job = pending.pop(future)
+                try:
+                    row: Row = future.result()
+                except CancelledError as exc:  # not the negotiation's doing: stop, resumable
+                    raise ClusterError(
+                        self.address, f"the run's tasks were cancelled: {exc}"
+                    ) from exc
+                except Exception as exc:  # noqa: BLE001  # the task raised, its worker died
+                    row = failed_row(job, "", exc)
+                future.release()
+                yield row
+                if time.monotonic() - counted > RECOUNT_S:
+                    in_flight, counted = _threads(client), time.monotonic()
+        finally:
+            if pending:
+                client.cancel(list(pending))
+            client.close()
+
+
+def _scheduler_address(address: str) -> str:
+    scheme, sep, rest = address.partition("://")
+    if sep and scheme == "dask":
+        return f"tcp://{rest}"
+    return address
+
+
+def _threads(client: Client) -> int:
+    """The threads of the cluster's workers (at least 1)."""
+    threads: dict[str, int] = client.nthreads()
+    return max(1, sum(threads.values()))
+
+
+def _accord_version() -> str:
+    return accord.__version__
+
+
+_SET_UP = False
+"""Whether this worker process ran the executor's ``setup``."""
+
+
+def _play_on_worker(
+    workload: Workload, job: Job, broker: str | None, setup: Callable[[], None] | None
+) -> Row:
+    """The task: :func:`play`, after ``setup`` the first time in this process. The workload
+    is the one object scattered to this worker, so its bound profiles are cached across
+    tasks."""
+    global _SET_UP  # noqa: PLW0603  # once per worker process, by design
+    if setup is not None and not _SET_UP:
+        setup()
+        _SET_UP = True
+    return play(workload, job, broker)
