@@ -49,3 +49,17 @@ class NeverRatifies(HillClimber):
         if state.options.get("ratify"):
             return Response.REJECT
         return super().vote(state, offer)
+
+
+class Greedy:
+    """Claims the whole coalition's value and gives everybody else one unit too."""
+
+    def on_start(self, ctx: AgentContext) -> None:
+        self.ctx = ctx
+
+    def divide(self, state: TurnState) -> Outcome:
+        grand = int(state.options["grand"])
+        return {p: grand if p == self.ctx.party_id else 1 for p in self.ctx.parties}
+
+    def vote(self, state: TurnState, offer: Outcome) -> Response:
+        return Response.REJECT

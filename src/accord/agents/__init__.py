@@ -4,6 +4,7 @@ from accord.agents.hardliner import Hardliner
 from accord.agents.offer_index import OfferIndex
 from accord.agents.random_strategy import RandomStrategy
 from accord.agents.runtime import Agent
+from accord.agents.shapley_proposer import ShapleyProposer
 from accord.agents.single_text_voters import Annealer, HillClimber
 from accord.agents.strategy import (
     AgentContext,
@@ -36,6 +37,7 @@ __all__ = [
     "RandomStrategy",
     "Responder",
     "Response",
+    "ShapleyProposer",
     "Strategy",
     "TimeDependent",
     "TitForTat",
@@ -59,6 +61,7 @@ STRATEGIES: Registry[object] = Registry(
         "zeuthen": Zeuthen,
         "hill-climber": HillClimber,
         "annealer": Annealer,
+        "shapley": ShapleyProposer,
     },
 )
 """Every strategy accord can find by name."""

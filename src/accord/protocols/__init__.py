@@ -11,6 +11,7 @@ from accord.protocols.actions import (
     Reject,
 )
 from accord.protocols.clock import Clock, FakeClock, SystemClock
+from accord.protocols.coalition_division import CoalitionDivision
 from accord.protocols.deadline import Deadline
 from accord.protocols.host import host_negotiation
 from accord.protocols.mechanism import Mechanism
@@ -25,6 +26,7 @@ __all__ = [
     "Accept",
     "Action",
     "Clock",
+    "CoalitionDivision",
     "Deadline",
     "EndNegotiation",
     "EndReason",
@@ -52,6 +54,7 @@ MECHANISMS: Registry[Mechanism] = Registry(
         MonotonicConcession.name: MonotonicConcession,
         MultilateralVoting.name: MultilateralVoting,
         MediatedSingleText.name: MediatedSingleText,
+        CoalitionDivision.name: CoalitionDivision,
     },
 )
 """Every mechanism accord can find by name."""
