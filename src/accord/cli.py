@@ -32,9 +32,11 @@ from accord.cli_analysis import analyze_command
 from accord.cli_audit import audit_command
 from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
+from accord.cli_recorder import recorder_command
 from accord.cli_tournament import tournament_command
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
+from accord.ledger.receipt_client import ReceiptsFetched
 from accord.ledger.records import RECORDER
 from accord.ledger.storage import LogStorage, open_storage
 from accord.plugins import Registry
@@ -63,6 +65,7 @@ app.add_typer(import_app, name="import")
 app.command("analyze")(analyze_command)
 app.command("audit")(audit_command)
 app.command("tournament")(tournament_command)
+app.command("recorder")(recorder_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -219,17 +222,29 @@ def agent_command(
     scenario: ScenarioArg,
     party: Annotated[str, typer.Option(help="The party this agent speaks for.")],
     broker: Annotated[str, typer.Option(help="mqtt://[user:pass@]host:port of the broker.")],
-    keys: Annotated[Path, typer.Option(help="Directory with <party>.key.")],
+    keys: Annotated[Path, typer.Option(help="Directory with <party>.key (and recorder.pub).")],
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(help="After the result, ask accord recorder for receipts; keep them here."),
+    ] = None,
 ) -> None:
     """Run one party's agent against a broker until the host sends the result."""
     loaded = load_scenario(scenario)
 
-    async def take_part() -> None:
+    async def take_part() -> ReceiptsFetched | None:
         async with MqttBus(BrokerAddress.parse(broker)) as transport:
-            await party_process(loaded, party, bus=transport, keys=keys, seed=seed)
+            return await party_process(
+                loaded, party, bus=transport, keys=keys, seed=seed, receipts=receipts
+            )
 
-    asyncio.run(take_part())
+    fetched = asyncio.run(take_part())
+    if fetched is not None:
+        for message_id, problem in fetched.problems.items():
+            err.print(f"no receipt for {message_id}: {problem}", highlight=False)
+        err.print(f"kept {len(fetched.saved)} receipts in {receipts}", highlight=False)
+        if fetched.problems:
+            raise typer.Exit(1)
 
 
 @app.command("broker")

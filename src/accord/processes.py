@@ -1,4 +1,5 @@
-"""One process per organisation: the host (with the recorder) and each party apart.
+"""One process per organisation: the host (with a recorder of its own), each party apart, and
+optionally an independent recorder (``accord recorder``) that parties ask for receipts.
 
 Every party's agent runs where its organisation runs it and talks to the others only through
 the broker. Identities come from a key directory (``accord keys new``): the host reads every
@@ -23,8 +24,10 @@ from accord.agents import STRATEGIES, Agent
 from accord.broker import Bus
 from accord.errors import InputError
 from accord.ledger.keys import decode_public_key, load_keys, save_key_pair
+from accord.ledger.receipt_client import ReceiptsFetched, fetch_receipts
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
+from accord.ledger.service import RecorderService
 from accord.ledger.signing import Verifier, signer_for
 from accord.ledger.storage import LogStorage
 from accord.runner import Negotiation, serve
@@ -32,16 +35,22 @@ from accord.scenarios import Scenario
 from accord.wire import HOST
 
 __all__ = [
+    "RECORDER_LINGER_S",
     "REVEAL_WAIT_S",
     "host_process",
     "make_keys",
     "party_process",
     "reap",
+    "recorder_process",
     "spawn_parties",
 ]
 
 REVEAL_WAIT_S = 5.0
 """How long the host keeps recording after the result, waiting for the parties' reveals."""
+
+RECORDER_LINGER_S = 10.0
+"""How long ``accord recorder`` keeps going after the result and the last envelope (reveals
+and proof requests come then)."""
 
 
 def _public_keys(scenario: Scenario, keys: Path) -> dict[str, VerifyKey]:
@@ -85,10 +94,51 @@ async def host_process(
     )
 
 
+async def recorder_process(
+    scenario: Scenario,
+    *,
+    bus: Bus,
+    keys: Path,
+    log: LogStorage,
+    seed: int | None = None,
+    linger: float = RECORDER_LINGER_S,
+    give_up: float | None = None,
+) -> int:
+    """Record the negotiation as a participant of its own (see
+    :mod:`accord.ledger.service`) and answer proof requests; return the entries logged."""
+    seed = scenario.seed if seed is None else seed
+    own = load_keys(keys, [RECORDER])
+    if RECORDER not in own:
+        raise InputError(f"no private key {keys / (RECORDER + '.key')} (accord keys new)")
+    public = _public_keys(scenario, keys)
+    public[HOST] = _public_key(keys, HOST)
+    recorder = Recorder(
+        negotiation_id=scenario.negotiation_id(seed), storage=log, key=own[RECORDER], keys=public
+    )
+    service = RecorderService(recorder, bus, signer_for(own[RECORDER]), linger=linger)
+    await service.run(give_up=give_up)
+    return service.entries
+
+
+def _public_key(keys: Path, name: str) -> VerifyKey:
+    path = keys / f"{name}.pub"
+    if not path.exists():
+        raise InputError(f"no public key for {name!r}: put it in {path} (accord keys new)")
+    return decode_public_key(path.read_text().strip(), what=str(path))
+
+
 async def party_process(
-    scenario: Scenario, party_id: str, *, bus: Bus, keys: Path, seed: int | None = None
-) -> None:
-    """Take part in the negotiation as ``party_id`` until the host sends the result."""
+    scenario: Scenario,
+    party_id: str,
+    *,
+    bus: Bus,
+    keys: Path,
+    seed: int | None = None,
+    receipts: Path | None = None,
+) -> ReceiptsFetched | None:
+    """Take part in the negotiation as ``party_id`` until the host sends the result; with
+    ``receipts``, then ask the recorder (``accord recorder``) for a receipt of every message
+    the party sent and keep them there."""
     seed = scenario.seed if seed is None else seed
     index = next((i for i, p in enumerate(scenario.parties) if p.id == party_id), None)
     if index is None:
@@ -110,7 +160,20 @@ async def party_process(
         signer=signer_for(own[party_id]),
         reveal=True,
     )
+    recorder_key = _public_key(keys, RECORDER) if receipts is not None else None
     await agent.run()
+    if receipts is None or recorder_key is None:
+        return None
+    return await fetch_receipts(
+        bus=bus,
+        negotiation_id=agent.negotiation_id,
+        party=party_id,
+        signer=signer_for(own[party_id]),
+        first_seq=agent.next_seq,
+        message_ids=agent.sent,
+        recorder_key=recorder_key,
+        out=receipts,
+    )
 
 
 def spawn_parties(

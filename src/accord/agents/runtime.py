@@ -90,6 +90,16 @@ class Agent:
         self._broken: str | None = None
         """Why this strategy cannot act any more (its ``on_start`` raised), if it cannot."""
 
+    @property
+    def sent(self) -> list[str]:
+        """The message ids of every envelope this agent has sent, in order."""
+        return [f"{self.party_id}:{seq}" for seq in range(self._seq)]
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number of the agent's next envelope (whoever sends it for the party)."""
+        return self._seq
+
     async def run(self) -> None:
         """Take part in the negotiation until the host sends ``result``."""
         executor = make_executor(self.executor_kind, self.strategy, f"strategy-{self.party_id}")

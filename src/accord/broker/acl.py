@@ -7,6 +7,7 @@ broker URLs, readable by its owner only; hand each organisation its own line). I
 * each party may publish only under its own name (``accord/v1/+/from/<party>/#``) and read
   only what is sent to it and the broadcasts;
 * ``host`` may publish under its name and read everything (it runs the recorder);
+* ``recorder`` (``accord recorder``) may read everything and publish under its name (receipts);
 * ``auditor`` may read everything and publish nothing;
 * anonymous clients are refused. ``TCP_NODELAY`` is on, the queue limit is raised from 1000
   (mosquitto drops QoS 1 messages beyond it) and persistence saves on every change, so a
@@ -22,6 +23,7 @@ import os
 import secrets
 from pathlib import Path
 
+from accord.ledger.records import RECORDER
 from accord.scenarios import Scenario
 from accord.wire import HOST
 
@@ -53,6 +55,12 @@ def _acl(scenario: Scenario) -> str:
         "topic read accord/v1/#",
         "",
     ]
+    lines += [
+        f"user {RECORDER}",
+        f"topic write accord/v1/+/from/{RECORDER}/#",
+        "topic read accord/v1/#",
+        "",
+    ]
     lines += [f"user {AUDITOR}", "topic read accord/v1/#", ""]
     return "\n".join(lines)
 
@@ -70,7 +78,7 @@ def write_broker_config(
     then be able to read ``out`` and write ``out/data``)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
-    names = [p.id for p in scenario.parties] + [HOST, AUDITOR]
+    names = [p.id for p in scenario.parties] + [HOST, RECORDER, AUDITOR]
     passwords = {name: secrets.token_urlsafe(18) for name in names}
     (out / "passwd").write_text("".join(f"{n}:{mosquitto_hash(p)}\n" for n, p in passwords.items()))
     (out / "acl").write_text(_acl(scenario))

@@ -48,13 +48,17 @@ class QueueInbox:
             yield await self.get()
 
 
+_WAKES_OBSERVERS = frozenset({Performative.RESULT, Performative.PROOF_REQUEST})
+
+
 class MemoryBus:
     """Delivers envelopes between coroutines of one event loop, in publish order.
 
     Order is all a participant can observe, so the bus saves event-loop wake-ups that change
     nothing: a broadcast ``inform`` is queued without waking the parties (each finds it, in
     order, before the next envelope addressed to it), and observers are woken only by the
-    ``result`` (they can poll with ``get_nowait`` at any time).
+    ``result`` and by proof requests, which the recorder answers (they can poll with
+    ``get_nowait`` at any time).
 
     With ``roundtrip=True`` every envelope is serialised to JSON and parsed back on publish,
     exactly as a network transport would, which catches bodies that would not survive one.
@@ -69,7 +73,7 @@ class MemoryBus:
         if self.roundtrip:
             envelope = Envelope.model_validate_json(envelope.model_dump_json())
         neg = envelope.negotiation_id
-        final = envelope.performative is Performative.RESULT
+        final = envelope.performative in _WAKES_OBSERVERS
         for observer in self._observers.get(neg, ()):
             observer.put(envelope, wake=final)
         inboxes = self._inboxes.get(neg)

@@ -15,10 +15,11 @@ from accord.errors import LedgerError
 from accord.ledger.canonical import canonical
 from accord.ledger.keys import decode_public_key
 from accord.ledger.merkle import MerkleTree, leaf_hash, verify_inclusion
+from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER, Checkpoint
 from accord.ledger.storage import read_records
 
-__all__ = ["Receipt", "check_receipt", "load_receipt", "make_receipt"]
+__all__ = ["Receipt", "check_receipt", "load_receipt", "make_receipt", "receipt_for"]
 
 
 class Receipt(BaseModel):
@@ -57,14 +58,25 @@ def make_receipt(path: Path, index: int) -> Receipt:
         raise LedgerError(f"the log has entries 0..{len(entries) - 1}; there is no entry {index}")
     if checkpoint is None or checkpoint.tree_size <= index:
         raise LedgerError(f"no signed checkpoint of the log covers entry {index}")
-    key = str(json.loads(entries[0])["keys"][RECORDER])
+    return _receipt(entries, tree, index, checkpoint)
+
+
+def receipt_for(recorder: Recorder, index: int) -> Receipt:
+    """A receipt for entry ``index`` of the log ``recorder`` is writing, against its latest
+    checkpoint (signing a new one when the latest does not cover the entry yet)."""
+    if not 0 <= index < recorder.tree.size:
+        raise LedgerError(f"the log has entries 0..{recorder.tree.size - 1}; there is no {index}")
+    return _receipt(recorder.lines, recorder.tree, index, recorder.covering_checkpoint(index))
+
+
+def _receipt(entries: list[bytes], tree: MerkleTree, index: int, checkpoint: Checkpoint) -> Receipt:
     return Receipt(
         index=index,
         entry=entries[index].decode(),
         leaf_hash=_b64(tree.leaf(index)),
         proof=[_b64(p) for p in tree.inclusion_proof(index, checkpoint.tree_size)],
         checkpoint=checkpoint,
-        recorder_key=key,
+        recorder_key=str(json.loads(entries[0])["keys"][RECORDER]),
     )
 
 

@@ -56,6 +56,8 @@ class Recorder:
         self.checkpoint_every = checkpoint_every
         self.checkpoints: list[Checkpoint] = []
         self._seen: dict[tuple[str, int], bytes] = {}
+        self.lines: list[bytes] = []
+        """Every entry as logged, for receipts (:func:`accord.ledger.receipts.receipt_for`)."""
         self.log = log.bind(negotiation_id=negotiation_id)
         public = {party: encode_public_key(k) for party, k in keys.items()}
         public[RECORDER] = encode_public_key(key)
@@ -64,6 +66,11 @@ class Recorder:
 
     def record(self, envelope: Envelope) -> int:
         """Append ``envelope``; return its index in the log."""
+        return self.record_entry(envelope)[0]
+
+    def record_entry(self, envelope: Envelope) -> tuple[int, str]:
+        """Append ``envelope``; return its index in the log and its status (``ok`` or the
+        problem the recorder found: a bad signature, a duplicate, a conflicting repeat)."""
         signed = signing_bytes(envelope)
         status = self.verifier.problem(envelope, signed) or self._repeat(envelope, signed) or "ok"
         if status != "ok":
@@ -83,7 +90,7 @@ class Recorder:
         index = self._append(line)
         if self.tree.size % self.checkpoint_every == 0:
             self.checkpoint()
-        return index
+        return index, status
 
     def _repeat(self, envelope: Envelope, signed: bytes) -> str | None:
         """``duplicate`` for a repeat of a (sender, seq) already recorded with the same
@@ -96,7 +103,14 @@ class Recorder:
 
     def _append(self, line: bytes) -> int:
         self.storage.append(line)
+        self.lines.append(line)
         return self.tree.append(line)
+
+    def covering_checkpoint(self, index: int) -> Checkpoint:
+        """The latest signed checkpoint if it covers entry ``index``, else a new one."""
+        if self.checkpoints and self.checkpoints[-1].tree_size > index:
+            return self.checkpoints[-1]
+        return self.checkpoint()
 
     def checkpoint(self) -> Checkpoint:
         """Sign and store a checkpoint of the tree as it is now."""

@@ -57,6 +57,10 @@ class Performative(StrEnum):
     """host -> all: the negotiation is over; body is the result."""
     REVEAL = "reveal"
     """party -> all, after the result: its preference profile and the salt of its commitment."""
+    PROOF_REQUEST = "proof_request"
+    """party -> recorder, after the result: asks for receipts of ``body.message_ids``."""
+    RECEIPT = "receipt"
+    """recorder -> party: one receipt (``body.receipt``) or why there is none (``body.error``)."""
 
 
 ACTIONS = frozenset(

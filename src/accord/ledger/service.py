@@ -1,0 +1,140 @@
+"""The recorder as a participant of its own: it observes a negotiation over the bus, keeps the
+log, and answers the parties' requests for receipts.
+
+``accord recorder`` runs it beside the host and the agents, so that the log does not depend on
+the host. After the result it stays ``linger`` seconds after the last envelope it saw (the
+parties reveal their profiles and ask for receipts then), then signs a final checkpoint and
+closes the log.
+
+A **proof request** is an envelope from a party to ``recorder`` (``proof_request``, body
+``{"message_ids": [...]}``, at most :data:`MAX_REQUESTED` ids). For each id the recorder
+answers with a ``receipt`` envelope to that party, body ``{"message_id", "receipt", "error"}``:
+the receipt (:class:`~accord.ledger.receipts.Receipt`, an inclusion proof of the entry against
+a signed checkpoint) or, when there is none, why. A party gets receipts for what it could read
+anyway: what it sent, what was sent to it, and broadcasts. The request itself is logged, like
+every envelope; a request that does not verify is logged as such and not answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import structlog
+from pydantic import JsonValue
+
+from accord.broker import Bus
+from accord.errors import BusError, LedgerError
+from accord.ledger.receipts import receipt_for
+from accord.ledger.recorder import Recorder
+from accord.ledger.records import RECORDER
+from accord.ledger.signing import Signer
+from accord.wire import Envelope, Performative, compose
+
+__all__ = ["MAX_REQUESTED", "RecorderService"]
+
+log = structlog.get_logger("accord.recorder")
+
+MAX_REQUESTED = 64
+"""The most message ids one proof request may ask for."""
+
+
+@dataclass
+class RecorderService:
+    """Records the negotiation ``recorder`` was made for from ``bus`` and answers proof
+    requests, signing its answers with ``signer``."""
+
+    recorder: Recorder
+    bus: Bus
+    signer: Signer
+    linger: float = 10.0
+    """Seconds to wait after the last envelope, once the result is in, before closing."""
+    _seq: int = 0
+    _index: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
+    """message id -> (log index, sender, addressee) of every envelope logged as ``ok``."""
+    _ended: bool = False
+
+    async def run(self, *, give_up: float | None = None) -> None:
+        """Record until the negotiation has ended and ``linger`` seconds have passed without
+        an envelope (or ``give_up`` seconds without one before the result); then close."""
+        negotiation_id = self.recorder.negotiation_id
+        try:
+            async with self.bus.observe(negotiation_id) as inbox:
+                while True:
+                    wait = self.linger if self._ended else give_up
+                    try:
+                        async with asyncio.timeout(wait):
+                            envelope = await inbox.get()
+                    except TimeoutError:
+                        break
+                    await self.keep(envelope)
+                while (late := inbox.get_nowait()) is not None:
+                    await self.keep(late)
+        finally:
+            self.recorder.close()
+            log.info("recorder_closed", negotiation_id=negotiation_id, entries=self.entries)
+
+    @property
+    def entries(self) -> int:
+        return self.recorder.tree.size
+
+    async def keep(self, envelope: Envelope) -> None:
+        """Log ``envelope`` (the recorder's own answers excepted) and answer it if it is a
+        proof request."""
+        if envelope.sender == RECORDER:
+            return
+        index, status = self.recorder.record_entry(envelope)
+        if status == "ok":
+            self._index.setdefault(envelope.message_id, (index, envelope.sender, envelope.to))
+        if envelope.performative is Performative.RESULT:
+            self._ended = True
+        if envelope.performative is Performative.PROOF_REQUEST and envelope.to == RECORDER:
+            if status != "ok":
+                log.warning("proof_request_refused", sender=envelope.sender, status=status)
+                return
+            await self._answer(envelope)
+
+    async def _answer(self, request: Envelope) -> None:
+        raw = request.body.get("message_ids")
+        ids = [i for i in raw if isinstance(i, str)] if isinstance(raw, list) else []
+        if not isinstance(raw, list) or len(ids) != len(raw):
+            await self._reply(request, None, error="body.message_ids must be a list of strings")
+            return
+        for message_id in ids[:MAX_REQUESTED]:
+            await self._reply(request, message_id, error=self._refusal(request, message_id))
+        for message_id in ids[MAX_REQUESTED:]:
+            await self._reply(request, str(message_id), error=f"over {MAX_REQUESTED} ids")
+
+    def _refusal(self, request: Envelope, message_id: str) -> str | None:
+        found = self._index.get(message_id)
+        if found is None:
+            return "no such message in the log"
+        _, sender, to = found
+        if request.sender not in {sender, to} and to is not None:
+            return "not a message this party sent, received or was broadcast"
+        return None
+
+    async def _reply(self, request: Envelope, message_id: str | None, *, error: str | None) -> None:
+        body: dict[str, JsonValue] = {"message_id": message_id, "receipt": None, "error": error}
+        if error is None and message_id is not None:
+            try:
+                receipt = receipt_for(self.recorder, self._index[message_id][0])
+            except LedgerError as exc:
+                body["error"] = str(exc)
+            else:
+                body["receipt"] = receipt.model_dump(mode="json")
+        envelope = compose(
+            negotiation_id=self.recorder.negotiation_id,
+            sender=RECORDER,
+            seq=self._seq,
+            performative=Performative.RECEIPT,
+            body=body,
+            to=request.sender,
+            round_=request.round,
+            in_reply_to=request.message_id,
+        )
+        self._seq += 1
+        try:
+            await self.bus.publish(self.signer(envelope))
+        except BusError as exc:  # the party asks again for what it did not get
+            log.warning("receipt_not_sent", to=request.sender, error=str(exc))

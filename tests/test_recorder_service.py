@@ -1,0 +1,168 @@
+"""The independent recorder: it logs a negotiation it only observes, and gives each party
+receipts for what it may see, checkable offline; as OS processes over a real broker, and the
+refusals over the memory bus."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from nacl.signing import SigningKey
+
+from accord.broker import MemoryBus
+from accord.ledger.keys import save_key_pair
+from accord.ledger.receipt_client import fetch_receipts
+from accord.ledger.receipts import Receipt, check_receipt
+from accord.ledger.recorder import Recorder
+from accord.ledger.records import RECORDER
+from accord.ledger.service import RecorderService
+from accord.ledger.signing import signer_for
+from accord.ledger.storage import JsonlStorage, read_records
+from accord.ledger.verify import verify_log
+from accord.wire import HOST, Envelope, Performative, compose
+from conftest import ROOT, scenario_data
+
+ENV = dict(os.environ, PYTHONPATH=str(ROOT / "tests"))
+
+
+def accord(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "accord", *map(str, args)]
+
+
+@pytest.mark.mqtt
+def test_parties_keep_receipts_from_an_independent_recorder(
+    tmp_path: Path, mosquitto_url: str
+) -> None:
+    data = scenario_data("boulware", "conceder")
+    data["name"] = f"Receipts {tmp_path.name}"
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    keys = tmp_path / "keys"
+    for name in ("buyer", "seller", HOST, RECORDER):
+        save_key_pair(name, keys)
+    common: list[str | Path] = ["--broker", mosquitto_url, "--keys", keys]
+    recorder = subprocess.Popen(  # noqa: S603  # our own command
+        accord("recorder", path, *common, "--out", tmp_path / "rec", "--linger", "3"),
+        env=ENV,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.5)  # the recorder subscribes before anything is said
+    agents = {
+        party: subprocess.Popen(  # noqa: S603
+            accord("agent", path, "--party", party, *common, "--receipts", tmp_path / party),
+            env=ENV,
+            stderr=subprocess.PIPE,
+        )
+        for party in ("buyer", "seller")
+    }
+    host = subprocess.run(  # noqa: S603
+        accord("host", path, *common, "--out", tmp_path / "host"),
+        env=ENV,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert host.returncode == 0, host.stderr.decode()
+    for party, agent in agents.items():
+        _, err = agent.communicate(timeout=60)
+        assert agent.returncode == 0, (party, err.decode())
+    _, err = recorder.communicate(timeout=60)
+    assert recorder.returncode == 0, err.decode()
+
+    log = tmp_path / "rec" / "log.jsonl"
+    verification = verify_log(log)
+    assert verification.ok, verification.problems
+    lines = [raw for _, raw in read_records(log).records]
+    entries = [json.loads(raw) for raw in lines]
+    recorder_key = (keys / "recorder.pub").read_text().strip()
+    for party in ("buyer", "seller"):
+        sent = [
+            e["envelope"]["message_id"]
+            for e in entries
+            if e.get("envelope", {}).get("sender") == party
+            and e["envelope"]["performative"] != "proof_request"
+        ]
+        kept = sorted((tmp_path / party).glob("*.json"))
+        assert len(kept) == len(sent) > 3  # join, offers or an accept, reveal
+        for file in kept:
+            receipt = Receipt.model_validate_json(file.read_text())
+            assert check_receipt(receipt, recorder_key=recorder_key) == []
+            assert lines[receipt.index] == receipt.entry.encode()  # the entry as logged
+    # a receipt is checkable offline, and a doctored one is not
+    receipt_file = sorted((tmp_path / "buyer").glob("*.json"))[0]
+    check = accord("log", "check-proof", receipt_file, "--recorder-key", recorder_key)
+    assert subprocess.run(check, env=ENV, capture_output=True, check=False).returncode == 0  # noqa: S603
+    doctored = json.loads(receipt_file.read_text())
+    doctored["entry"] = doctored["entry"].replace('"round":0', '"round":7')
+    receipt_file.write_text(json.dumps(doctored))
+    done = subprocess.run(check, env=ENV, capture_output=True, text=True, check=False)  # noqa: S603
+    assert done.returncode == 1
+    assert "leaf hash" in done.stdout + done.stderr
+
+
+def signed(key: SigningKey, **fields: object) -> Envelope:
+    return signer_for(key)(compose(negotiation_id="n", **fields))  # type: ignore[arg-type]
+
+
+async def test_the_recorder_answers_only_for_what_a_party_may_see(tmp_path: Path) -> None:
+    keys = {name: SigningKey.generate() for name in ("a", "b", HOST, RECORDER)}
+    recorder = Recorder(
+        negotiation_id="n",
+        storage=JsonlStorage(tmp_path / "log.jsonl"),
+        key=keys[RECORDER],
+        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
+    )
+    bus = MemoryBus(roundtrip=True)
+    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=0.5)
+    running = asyncio.create_task(service.run(give_up=10))
+    await asyncio.sleep(0)
+    said = [
+        signed(keys["a"], sender="a", seq=0, performative=Performative.JOIN, body={}, to=HOST),
+        signed(keys[HOST], sender=HOST, seq=0, performative=Performative.REQUEST, body={}, to="b"),
+        signed(keys[HOST], sender=HOST, seq=1, performative=Performative.RESULT, body={}, to=None),
+    ]
+    for envelope in said:
+        await bus.publish(envelope)
+    fetched = await fetch_receipts(
+        bus=bus,
+        negotiation_id="n",
+        party="a",
+        signer=signer_for(keys["a"]),
+        first_seq=1,
+        message_ids=["a:0", "host:0", "host:1", "b:9"],
+        recorder_key=keys[RECORDER].verify_key,
+        out=tmp_path / "a",
+        within=3,
+        retry=0.5,
+    )
+    assert sorted(fetched.saved) == ["a:0", "host:1"]  # its own message, and a broadcast
+    assert fetched.problems == {
+        "host:0": "not a message this party sent, received or was broadcast",
+        "b:9": "no such message in the log",
+    }
+    # a request that does not verify (signed with b's key in a's name) is logged, unanswered
+    forged = signed(
+        keys["b"],
+        sender="a",
+        seq=9,
+        performative=Performative.PROOF_REQUEST,
+        body={"message_ids": ["a:0"]},
+        to=RECORDER,
+    )
+    async with bus.subscribe("n", "a") as inbox:
+        await bus.publish(forged)
+        await asyncio.sleep(0.2)
+        assert inbox.get_nowait() is None
+    await running
+    statuses = [
+        json.loads(raw).get("status") for _, raw in read_records(tmp_path / "log.jsonl").records
+    ]
+    assert statuses.count("ok") == 3 + 1  # three envelopes, the good proof request
+    assert len([s for s in statuses if s not in {None, "ok"}]) == 1  # the forgery, marked
