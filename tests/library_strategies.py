@@ -63,3 +63,17 @@ class Greedy:
 
     def vote(self, state: TurnState, offer: Outcome) -> Response:
         return Response.REJECT
+
+
+class AnswersTheCallWithAccept(StandsStill):
+    """Answers a call for proposals with ``accept``, which a bid does not allow."""
+
+    def bid(self, state: TurnState) -> Response:
+        return Response.ACCEPT
+
+    def award(self, state: TurnState) -> Response:
+        return Response.ACCEPT
+
+
+class BidsOnly(AnswersTheCallWithAccept):
+    """Can bid and award but not negotiate terms by alternating offers."""

@@ -197,4 +197,4 @@ def test_unknown_mechanism(tmp_path: Path) -> None:
     data["mechanism"]["name"] = "auction"
     error = refused(write(tmp_path, data))
     assert error.field == "mechanism.name"
-    assert "unknown mechanism 'auction'; known mechanisms: coalition, mcp, saop" in str(error)
+    assert "unknown mechanism 'auction'; known mechanisms: coalition, contract-net" in str(error)

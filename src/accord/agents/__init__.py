@@ -1,5 +1,6 @@
 """Agents: the ``Strategy`` protocol, the agent runtime and the built-in strategies."""
 
+from accord.agents.contract_net_party import ContractNetParty
 from accord.agents.hardliner import Hardliner
 from accord.agents.offer_index import OfferIndex
 from accord.agents.random_strategy import RandomStrategy
@@ -28,6 +29,7 @@ __all__ = [
     "Annealer",
     "Boulware",
     "Conceder",
+    "ContractNetParty",
     "Hardliner",
     "HillClimber",
     "Linear",
@@ -62,6 +64,7 @@ STRATEGIES: Registry[object] = Registry(
         "hill-climber": HillClimber,
         "annealer": Annealer,
         "shapley": ShapleyProposer,
+        "contract-net": ContractNetParty,
     },
 )
 """Every strategy accord can find by name."""

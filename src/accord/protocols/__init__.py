@@ -12,6 +12,7 @@ from accord.protocols.actions import (
 )
 from accord.protocols.clock import Clock, FakeClock, SystemClock
 from accord.protocols.coalition_division import CoalitionDivision
+from accord.protocols.contract_net import ContractNet
 from accord.protocols.deadline import Deadline
 from accord.protocols.host import host_negotiation
 from accord.protocols.mechanism import Mechanism
@@ -27,6 +28,7 @@ __all__ = [
     "Action",
     "Clock",
     "CoalitionDivision",
+    "ContractNet",
     "Deadline",
     "EndNegotiation",
     "EndReason",
@@ -55,6 +57,7 @@ MECHANISMS: Registry[Mechanism] = Registry(
         MultilateralVoting.name: MultilateralVoting,
         MediatedSingleText.name: MediatedSingleText,
         CoalitionDivision.name: CoalitionDivision,
+        ContractNet.name: ContractNet,
     },
 )
 """Every mechanism accord can find by name."""
