@@ -1,7 +1,9 @@
 """Agents: the ``Strategy`` protocol, the agent runtime and the built-in strategies."""
 
+from accord.agents.boa import BOA
 from accord.agents.contract_net_party import ContractNetParty
 from accord.agents.hardliner import Hardliner
+from accord.agents.micro import MiCRO
 from accord.agents.offer_index import OfferIndex
 from accord.agents.random_strategy import RandomStrategy
 from accord.agents.runtime import Agent
@@ -23,6 +25,7 @@ from accord.agents.zeuthen import Zeuthen
 from accord.plugins import Registry
 
 __all__ = [
+    "BOA",
     "STRATEGIES",
     "Agent",
     "AgentContext",
@@ -33,6 +36,7 @@ __all__ = [
     "Hardliner",
     "HillClimber",
     "Linear",
+    "MiCRO",
     "OfferEvent",
     "OfferIndex",
     "Proposer",
@@ -65,6 +69,8 @@ STRATEGIES: Registry[object] = Registry(
         "annealer": Annealer,
         "shapley": ShapleyProposer,
         "contract-net": ContractNetParty,
+        "micro": MiCRO,
+        "boa": BOA,
     },
 )
 """Every strategy accord can find by name."""
