@@ -178,6 +178,9 @@ def test_profile_discount_and_cached_utilities() -> None:
     assert sorted(order.tolist()) == list(range(36))
     assert np.all(np.diff(sorted_u) >= 0)
     assert sorted_u[-1] == pytest.approx(bound.all_utilities.max())
+    assert bound.sorted_outcomes()[0] is order  # sorted once, then cached
+    assert not order.flags.writeable
+    assert not sorted_u.flags.writeable
     # the profile round-trips through JSON as one object
     assert Profile.model_validate_json(profile.model_dump_json()) == profile
 

@@ -36,6 +36,7 @@ from accord.tournament.plan import Job
 from accord.tournament.results import read_results
 from accord.tournament.rows import columns
 from accord.tournament.summary import estimate
+from conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("y2013/Coffee", "y2010/ItexvsCypress")  # 112 and 180 outcomes, two parties each
@@ -140,6 +141,36 @@ def test_distinct_assignments_never_pit_a_strategy_against_itself(
         (s, role) for job in tournament.jobs for role, s in enumerate(job.strategies)
     )
     assert set(seats.values()) == {12}
+
+
+@pytest.mark.corpus
+def test_profiles_bound_once_per_process_give_the_results_of_profiles_bound_afresh(
+    spec_path: Path, reference: TournamentRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = negotiate
+    given: set[int] = set()
+
+    async def binds_afresh(scenario: Any, **kwargs: Any) -> Any:
+        given.update(id(bound) for bound in kwargs.pop("profiles").values())
+        return await real(scenario, **kwargs)
+
+    monkeypatch.setattr(accord.tournament.worker, "negotiate", binds_afresh)
+    afresh = run_tournament(tournament_of(spec_path), tmp_path)
+    assert len(given) == 2 * 2  # the worker offered one bound profile per scenario and party
+    assert comparable(afresh.rows) == comparable(reference.rows)  # the reference reused them
+
+
+async def test_bound_profiles_of_another_scenario_are_refused() -> None:
+    scenario = make_scenario("linear", "linear")
+    other = make_scenario("linear", "linear")
+    seller = other.parties[1]
+    other = other.model_copy(
+        update={"parties": [other.parties[0], seller.model_copy(update={"id": "vendor"})]}
+    )
+    space = other.outcome_space()
+    profiles = {p.id: p.profile.bind(space) for p in other.parties}
+    with pytest.raises(InputError, match="party 'seller' has none"):
+        await negotiate(scenario, sign=False, profiles=profiles)
 
 
 # -- interruption and resumption ---------------------------------------------------------------

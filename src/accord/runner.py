@@ -30,7 +30,7 @@ from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
-from accord.model import BoundProfile
+from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
 from accord.result import NegotiationResult, PartyOutcome, ViolationRecord
 from accord.scenarios import Scenario
@@ -85,6 +85,7 @@ async def negotiate(
     keys: Mapping[str, SigningKey] | None = None,
     log: LogStorage | None = None,
     reveal: bool = True,
+    profiles: Mapping[str, BoundProfile] | None = None,
 ) -> Negotiation:
     """Negotiate ``scenario`` with every party in this event loop over ``bus`` (default: a
     new :class:`~accord.broker.MemoryBus`). ``seed`` overrides the scenario's seed.
@@ -92,12 +93,15 @@ async def negotiate(
     With ``sign`` (the default) every participant signs its envelopes with its key from
     ``keys`` (party ids, ``host``, ``recorder``) or an ephemeral one, and the host checks
     every signature. With ``log``, a :class:`~accord.ledger.recorder.Recorder` appends every
-    envelope to it, and with ``reveal`` the parties reveal their profiles into it at the end."""
+    envelope to it, and with ``reveal`` the parties reveal their profiles into it at the end.
+    ``profiles`` are the parties' profiles already bound to the scenario's outcome space (by
+    party id), to reuse their cached utilities and orderings across negotiations of one
+    scenario (as a tournament does); the result is the same as without."""
     seed = scenario.seed if seed is None else seed
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
-    space = scenario.outcome_space()
-    profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
+    profiles = _bind(scenario) if profiles is None else _checked(scenario, profiles)
+    space = _space(scenario, profiles)
     identities = _identities(scenario, keys or {}) if sign or log is not None else {}
     public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
     agents = [
@@ -130,6 +134,7 @@ async def negotiate(
         verifier=Verifier(public) if sign else None,
         recorder=recorder,
         agents=agents,
+        profiles=profiles,
     )
 
 
@@ -144,13 +149,15 @@ async def serve(
     agents: Sequence[Agent] = (),
     clock: Clock | None = None,
     reveal_wait: float = 0.0,
+    profiles: Mapping[str, BoundProfile] | None = None,
 ) -> Negotiation:
     """The host's side: run the mechanism over ``bus`` while an observer keeps the
     transcript (and ``recorder`` the log), with ``agents`` running in this event loop (none
     when every party runs in its own process). After the result, waits up to
-    ``reveal_wait`` seconds for every party's reveal."""
+    ``reveal_wait`` seconds for every party's reveal. ``profiles``: as in :func:`negotiate`."""
     negotiation_id = scenario.negotiation_id(seed)
-    space = scenario.outcome_space()
+    profiles = _bind(scenario) if profiles is None else _checked(scenario, profiles)
+    space = _space(scenario, profiles)
     mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
     deadline = scenario.mechanism.deadline
     start: dict[str, JsonValue] = {
@@ -163,7 +170,6 @@ async def serve(
         "seconds": deadline.seconds,
         "turn_timeout": deadline.turn_timeout,
     }
-    profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     transcript: list[Envelope] = []
     began = time.perf_counter()
     async with (
@@ -247,6 +253,29 @@ class _Observer:
         """Keep what arrived but was not handed over yet (the run has been cancelled)."""
         while (envelope := inbox.get_nowait()) is not None:
             self.keep(envelope)
+
+
+def _bind(scenario: Scenario) -> dict[str, BoundProfile]:
+    """The profiles of ``scenario``'s parties bound to its outcome space, by party id."""
+    space = scenario.outcome_space()
+    return {p.id: p.profile.bind(space) for p in scenario.parties}
+
+
+def _checked(scenario: Scenario, profiles: Mapping[str, BoundProfile]) -> dict[str, BoundProfile]:
+    """``profiles``, if they are those of ``scenario``'s parties."""
+    for party in scenario.parties:
+        bound = profiles.get(party.id)
+        if bound is None or not (bound.profile is party.profile or bound.profile == party.profile):
+            raise InputError(
+                f"the bound profiles given do not match scenario {scenario.name!r}: "
+                f"party {party.id!r} has {'none' if bound is None else 'another profile'}"
+            )
+    return dict(profiles)
+
+
+def _space(scenario: Scenario, profiles: Mapping[str, BoundProfile]) -> OutcomeSpace:
+    """The outcome space the profiles are bound to (one object for the whole negotiation)."""
+    return profiles[scenario.parties[0].id].space
 
 
 def _identities(scenario: Scenario, keys: Mapping[str, SigningKey]) -> dict[str, SigningKey]:

@@ -42,6 +42,7 @@ class BoundProfile:
         self.utility = utility
         self.space = utility.space
         self._all: Column | None = None
+        self._sorted: tuple[npt.NDArray[np.intp], Column] | None = None
 
     @property
     def reservation(self) -> float:
@@ -64,11 +65,17 @@ class BoundProfile:
         return self._all
 
     def sorted_outcomes(self) -> tuple[npt.NDArray[np.intp], Column]:
-        """Enumeration indices sorted by increasing utility, and the sorted utilities.
+        """Enumeration indices sorted by increasing utility, and the sorted utilities (both
+        read-only, computed once: a bound profile reused across negotiations sorts once).
 
         Equal utilities are ordered by enumeration index, so the order is the same on every
         machine (numpy's fast sorts may order ties differently from one CPU to another)."""
-        return sort_by_value_then_index(self.all_utilities)
+        if self._sorted is None:
+            order, values = sort_by_value_then_index(self.all_utilities)
+            order.setflags(write=False)
+            values.setflags(write=False)
+            self._sorted = order, values
+        return self._sorted
 
 
 def sort_by_value_then_index(values: Column) -> tuple[npt.NDArray[np.intp], Column]:

@@ -4,6 +4,11 @@ A negotiation that crashes (an error accord did not contain as a party's fault) 
 ``failed`` row with the error; it never stops the tournament. A strategy that raises, breaks
 the protocol or times out is contained by the negotiation itself: its row is ``ok`` with the
 reason (``strategy_error``, ``protocol_violation``, ``turn_timeout``) and the responsible party.
+
+Every negotiation of a scenario reuses the profiles that the workload bound once in this
+process (:meth:`~accord.tournament.workload.Workload.profiles`), with their utilities over the
+whole outcome space and their sorted orders: on large domains that sort was most of a
+negotiation's time. The results are those of profiles bound afresh.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import structlog
 
 from accord.analysis import outcome_metrics
 from accord.broker.select import open_bus
+from accord.model import BoundProfile
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario
 from accord.tournament.plan import Job
@@ -35,15 +41,16 @@ def play(workload: Workload, job: Job, broker: str | None = None) -> Row:
     scenario = workload.scenario_for(job)
     negotiation_id = scenario.negotiation_id(job.seed)
     try:
+        profiles = workload.profiles(job.scenario)
         negotiation = _blocking(
-            functools.partial(_negotiate, scenario, job.seed, broker, sign=workload.sign)
+            functools.partial(
+                _negotiate, scenario, job.seed, broker, sign=workload.sign, profiles=profiles
+            )
         )
         metrics = None
         analysis = workload.analyses.get(job.scenario)
         if analysis is not None:
-            metrics = outcome_metrics(
-                workload.profiles(job.scenario), analysis, negotiation.result.outcome
-            )
+            metrics = outcome_metrics(profiles, analysis, negotiation.result.outcome)
         return result_row(job, negotiation.result, metrics)
     except Exception as exc:  # noqa: BLE001  # recorded as a failed row, by design
         log.warning("negotiation_failed", negotiation_id=negotiation_id, error=repr(exc))
@@ -62,9 +69,14 @@ def _blocking(start: Callable[[], Coroutine[Any, Any, Negotiation]]) -> Negotiat
 
 
 async def _negotiate(
-    scenario: Scenario, seed: int, broker: str | None, *, sign: bool
+    scenario: Scenario,
+    seed: int,
+    broker: str | None,
+    *,
+    sign: bool,
+    profiles: Mapping[str, BoundProfile],
 ) -> Negotiation:
     if broker is None:
-        return await negotiate(scenario, seed=seed, sign=sign)
+        return await negotiate(scenario, seed=seed, sign=sign, profiles=profiles)
     async with open_bus("mqtt", broker) as bus:
-        return await negotiate(scenario, seed=seed, bus=bus, sign=sign)
+        return await negotiate(scenario, seed=seed, bus=bus, sign=sign, profiles=profiles)
