@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="needs Dask: pip install 'accord[dask]' (test extra)")
 
-from accord.errors import InputError
+from accord.errors import ClusterError, InputError
 from accord.tournament import ProcessExecutor, SerialExecutor, TournamentRun, run_tournament
 from accord.tournament.dask_executor import DaskExecutor
 from accord.tournament.results import read_results
@@ -82,21 +82,22 @@ def workers_of(address: str) -> int:
         return len(client.nthreads())
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """``tcp://127.0.0.1:PORT``: a scheduler and two single-thread worker processes (under a
-    nanny, which restarts a worker that dies), with the tests folder importable."""
+@contextlib.contextmanager
+def dask_cluster(workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``tcp://127.0.0.1:PORT`` and the scheduler's process: a scheduler and ``workers``
+    single-thread worker processes (under a nanny, which restarts a worker that dies), with
+    the tests folder importable; every process stopped at the end."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     local = ["--no-dashboard", "--host", "127.0.0.1"]
     scheduler = start("distributed.cli.dask_scheduler", *local, "--port", str(port))
-    workers = None
+    pool = None
     try:
-        workers = start(
+        pool = start(
             "distributed.cli.dask_worker",
             address,
             "--nworkers",
-            "2",
+            str(workers),
             "--nthreads",
             "1",
             "--memory-limit",
@@ -106,18 +107,25 @@ def cluster() -> Iterator[str]:
         deadline = time.monotonic() + STARTUP_S
         while True:
             try:
-                if workers_of(address) == 2:
+                if workers_of(address) == workers:
                     break
             except OSError:
                 pass
             assert scheduler.poll() is None, "the Dask scheduler exited"
             assert time.monotonic() < deadline, "the Dask cluster did not start in time"
             time.sleep(0.2)
-        yield address
+        yield address, scheduler
     finally:
-        if workers is not None:
-            stop(workers)
+        if pool is not None:
+            stop(pool)
         stop(scheduler)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A scheduler and two workers for the tests of this module."""
+    with dask_cluster(2) as (address, _):
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +240,22 @@ def test_local_is_a_pool_of_workers_or_this_process() -> None:
     pool = make_executor("local", workers=3)
     assert isinstance(pool, ProcessExecutor)
     assert pool.workers == 3
+
+
+@pytest.mark.corpus
+def test_a_lost_scheduler_stops_the_run_resumably_not_as_failed_rows(
+    corpus: Path, tmp_path: Path
+) -> None:
+    coffee = str(corpus / "genius" / DOMAINS[0])
+    spec = write_spec(tmp_path, corpus, strategies=["linear", "faulty:Hangs"], scenarios=[coffee])
+    tournament = tournament_of(spec)
+    jobs = {job.assignment: job for job in tournament.jobs if job.repetition == 0}
+    with dask_cluster(2) as (address, scheduler):
+        rows = DaskExecutor(address, timeout=2).run(
+            tournament.workload, [jobs["faulty:Hangs|linear"], jobs["linear|linear"]]
+        )
+        first = next(rows)  # linear|linear; the other hangs on its worker
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        with pytest.raises(ClusterError, match=f"Dask cluster at {address}: the run stopped: "):
+            next(rows)
+    assert (first["assignment"], first["status"]) == ("linear|linear", "ok")

@@ -119,6 +119,7 @@ class ClusterError(InputError):
 
     def __init__(self, address: str, detail: str) -> None:
         self.address = address
+        self.detail = detail
         super().__init__(f"Dask cluster at {address}: {detail}")
 
 

@@ -8,8 +8,9 @@ spec names installed, but not the scenario files or the corpus.
 
 A task that raises, and a task whose worker died more often than the scheduler's
 ``distributed.scheduler.allowed-failures`` (``KilledWorker``), become ``failed`` rows; the
-tournament goes on. Tasks cancelled under the run (the scheduler was lost or restarted) stop
-it with a :class:`~accord.errors.ClusterError`, like an interruption: run again to resume. A
+tournament goes on. A result lost otherwise (the scheduler was lost or restarted, the tasks
+cancelled) is not the negotiation's doing: it stops the run with a
+:class:`~accord.errors.ClusterError`, like an interruption, and running again resumes. A
 cluster that cannot be reached within Dask's connect timeout
 (``distributed.comm.timeouts.connect``), that has no worker, or whose workers cannot import
 accord is a :class:`~accord.errors.ClusterError` too.
@@ -23,7 +24,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import CancelledError
 
 import structlog
 from distributed import Client, Future, as_completed
@@ -81,18 +81,10 @@ class DaskExecutor:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterError(self.address, f"cannot connect to the scheduler: {exc}") from exc
         try:
-            client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
-            versions = client.run(_accord_version)
-        except TimeoutError as exc:
+            versions = _check_workers(client, self.address)
+        except ClusterError:
             client.close()
-            raise ClusterError(
-                self.address, f"no worker joined the cluster within {WAIT_FOR_WORKERS_S:g} s"
-            ) from exc
-        except Exception as exc:
-            client.close()
-            raise ClusterError(
-                self.address, f"its workers cannot run accord (is it installed there?): {exc!r}"
-            ) from exc
+            raise
         others = {w: v for w, v in versions.items() if v != accord.__version__}
         if others:
             log.warning(
@@ -134,12 +126,11 @@ class DaskExecutor:
                 job = pending.pop(future)
                 try:
                     row: Row = future.result()
-                except CancelledError as exc:  # not the negotiation's doing: stop, resumable
-                    raise ClusterError(
-                        self.address, f"the run's tasks were cancelled: {exc}"
-                    ) from exc
-                except Exception as exc:  # noqa: BLE001  # the task raised, its worker died
-                    row = failed_row(job, "", exc)
+                except Exception as exc:
+                    if future.status != "error":  # cancelled, or lost on its way: not the task
+                        detail = " ".join(str(exc).split()) or repr(exc)
+                        raise ClusterError(self.address, f"the run stopped: {detail}") from exc
+                    row = failed_row(job, "", exc)  # the task raised, or killed its workers
                 future.release()
                 yield row
                 if time.monotonic() - counted > RECOUNT_S:
@@ -148,6 +139,26 @@ class DaskExecutor:
             if pending:
                 client.cancel(list(pending))
             client.close()
+
+
+def _check_workers(client: Client, address: str) -> dict[str, str]:
+    """The accord version of every worker, once at least one has joined; a
+    :class:`ClusterError` saying what went wrong."""
+    try:
+        client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
+    except TimeoutError as exc:
+        raise ClusterError(address, f"no worker joined within {WAIT_FOR_WORKERS_S:g} s") from exc
+    except OSError as exc:
+        raise ClusterError(address, f"lost the connection to the scheduler: {exc}") from exc
+    try:
+        versions: dict[str, str] = client.run(_accord_version)
+    except OSError as exc:  # CommClosedError too
+        raise ClusterError(address, f"lost the connection to the scheduler: {exc}") from exc
+    except Exception as exc:
+        raise ClusterError(
+            address, f"its workers cannot run accord (is it installed there?): {exc!r}"
+        ) from exc
+    return versions
 
 
 def _scheduler_address(address: str) -> str:
