@@ -58,6 +58,12 @@ async def test_the_call_selects_partners_by_capability_then_agrees_terms(
     assert requests[:2] == [("logistics", "bid"), ("software", "bid")]  # the bank's is third
     terms = [to for to, kind in requests if kind in {"propose", "respond"}]
     assert set(terms) == {"cooperative", "logistics", "software"}  # the bank stands by
+    # the bank is not bound by the partners' terms: it keeps its reservation value
+    standing = {p.id: p for p in result.parties}
+    assert not standing["bank"].bound
+    assert standing["bank"].utility == standing["bank"].reservation
+    assert standing["bank"].gain == 0
+    assert all(standing[p].bound for p in ("cooperative", "logistics", "software"))
 
 
 async def test_max_partners_limits_the_awards() -> None:

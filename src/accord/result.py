@@ -27,8 +27,8 @@ class _Model(BaseModel):
 
 
 class PartyOutcome(_Model):
-    """One party's standing at the end. Without agreement, a party gets its reservation
-    value, so ``utility`` is always what the party ended up with."""
+    """One party's standing at the end. Without agreement, or when the agreement does not
+    bind it, a party gets its reservation value, so ``utility`` is what it ended up with."""
 
     id: str
     organisation: str
@@ -40,6 +40,9 @@ class PartyOutcome(_Model):
     reservation: float
     gain: float
     """``utility - reservation``: what the negotiation was worth to the party."""
+    bound: bool = True
+    """Whether the outcome binds the party. A mechanism may leave parties out of the final
+    terms (contract net: bidders not awarded); they keep their reservation value."""
 
 
 class ViolationRecord(_Model):

@@ -343,10 +343,11 @@ def _result(
     wall: float,
 ) -> NegotiationResult:
     t = session.relative_time
+    bound = set(session.parties if ending.bound is None else ending.bound)
     parties = []
     for party in scenario.parties:
         profile = profiles[party.id]
-        if ending.agreement is not None:
+        if ending.agreement is not None and party.id in bound:
             utility = profile.of(ending.agreement)
         else:
             utility = profile.reservation
@@ -359,6 +360,7 @@ def _result(
                 discounted_utility=profile.discounted(utility, t),
                 reservation=profile.reservation,
                 gain=utility - profile.reservation,
+                bound=party.id in bound,
             )
         )
     return NegotiationResult(

@@ -58,3 +58,6 @@ class Ending:
     party: str | None = None
     """The party that ended it, violated the protocol, timed out or failed."""
     detail: str = ""
+    bound: tuple[str, ...] | None = None
+    """The parties the agreement binds; ``None``: every party (a contract net binds only the
+    initiator and the partners it awarded)."""

@@ -23,6 +23,7 @@ Capabilities are mechanism parameters (``capabilities: {party: [...]}``). Reques
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -103,9 +104,10 @@ class ContractNet(Mechanism):
         everybody = session.parties
         session.parties = tuple(partners)  # the terms are negotiated by the partners only
         try:
-            return await self.then.run(session)
+            ending = await self.then.run(session)
         finally:
             session.parties = everybody
+        return dataclasses.replace(ending, bound=tuple(partners))
 
     async def _award(self, session: Session, bids: Mapping[str, dict[str, Value]]) -> list[str]:
         awarded: list[str] = []
