@@ -98,7 +98,9 @@ class Registry(Generic[T]):
             try:
                 factory = ep.load()
             except Exception as exc:  # one broken plug-in must not hide the rest
-                self.problems[ep.name] = f"{source} failed to import: {exc!r}"
+                self.problems[ep.name] = (
+                    f"{self.kind} {ep.name!r} from {source} failed to import: {exc!r}"
+                )
                 log.exception("plugin_import_failed", kind=self.kind, name=ep.name, error=repr(exc))
                 continue
             entries[ep.name] = PluginEntry(ep.name, factory, _summary(factory), source)
