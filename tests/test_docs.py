@@ -51,3 +51,42 @@ async def test_the_example_in_the_scenario_doc_runs(tmp_path: Path) -> None:
     result = (await negotiate(load_scenario(path))).result
     assert result.reason in {"agreement", "deadline"}
     assert result.negotiation_id == "supply-deal-3"
+
+
+async def test_the_strategy_tutorial_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import tomllib  # noqa: PLC0415
+    from importlib.metadata import EntryPoint  # noqa: PLC0415
+
+    from accord import load_scenario  # noqa: PLC0415
+
+    text = (ROOT / "docs" / "strategies.md").read_text()
+    strategy, test = python_blocks(ROOT / "docs" / "strategies.md")
+    module = types.ModuleType("patient")
+    exec(compile(strategy, "docs/strategies.md", "exec"), module.__dict__)  # noqa: S102  # our doc
+    monkeypatch.setitem(sys.modules, "patient", module)
+
+    (deal,) = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    (tmp_path / "deal.yaml").write_text(deal)
+    result = (await negotiate(load_scenario(tmp_path / "deal.yaml"))).result
+    assert result.reason == "agreement"
+    assert result.negotiation_id == "patient-deal-1"
+    buyer = result.parties[0]
+    assert buyer.strategy == "patient:Patient"
+    assert buyer.utility >= 0.4  # its floor
+
+    tests: dict[str, object] = {}
+    exec(compile(test, "docs/strategies.md", "exec"), tests)  # noqa: S102  # our own doc
+    test_function = tests["test_patient_plays_fair_against_the_builtins"]
+    assert callable(test_function)
+    test_function()  # plays in a helper thread: this test runs an event loop
+
+    (toml,) = re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL)
+    entry_points = tomllib.loads(toml)["project"]["entry-points"]["accord.strategies"]
+    assert EntryPoint("patient", entry_points["patient"], "accord.strategies").load() is (
+        module.Patient
+    )
+    example = ROOT / "examples" / "accord-example-strategy" / "pyproject.toml"
+    assert (
+        "split-the-difference"
+        in (tomllib.loads(example.read_text())["project"]["entry-points"]["accord.strategies"])
+    )
