@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from accord.broker.embedded import free_port
 from accord.processes import REVEAL_WAIT_S
 from conftest import EXAMPLES, ROOT, scenario_data
 
@@ -40,6 +44,30 @@ def result_of(directory: Path) -> dict[str, object]:
 
 
 EXAMPLE = next(p for p in EXAMPLES if p.stem == "ecological-restoration")
+
+
+@pytest.fixture
+def embedded_url() -> Iterator[str]:
+    """``accord broker`` (the embedded amqtt broker) in a process of its own, on a free port."""
+    port = free_port()
+    broker = subprocess.Popen(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", "broker", "--port", str(port)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("accord broker did not listen within 30 s")
+        yield f"mqtt://127.0.0.1:{port}"
+    finally:
+        broker.terminate()
+        broker.wait(10)
 
 
 def test_every_party_in_its_own_process_over_the_embedded_broker(tmp_path: Path) -> None:
@@ -132,8 +160,13 @@ def wait_for_offer_from(party: str, out: Path, host: subprocess.Popen[bytes]) ->
     pytest.fail(f"no offer from {party} within 60 s")
 
 
-def test_a_killed_agent_ends_the_negotiation_naming_it(tmp_path: Path, mosquitto_url: str) -> None:
-    """The seller's agent is SIGKILLed in the middle; the host notices within its turn timeout."""
+@pytest.mark.parametrize("broker", ["mosquitto_url", "embedded_url"])
+def test_a_killed_agent_ends_the_negotiation_naming_it(
+    tmp_path: Path, broker: str, request: pytest.FixtureRequest
+) -> None:
+    """The seller's agent is SIGKILLed in the middle; the broker publishes its last will and
+    the host ends the negotiation with ``party_lost``, naming it, well within its turn timeout."""
+    mosquitto_url = request.getfixturevalue(broker)  # mosquitto, or the embedded amqtt broker
     data = scenario_data("hardliner", "hardliner")
     data["name"] = f"Kill test {tmp_path.name}"
     data["mechanism"]["deadline"] = {"rounds": 100000, "turn_timeout": 2}
@@ -187,11 +220,12 @@ def test_a_killed_agent_ends_the_negotiation_naming_it(tmp_path: Path, mosquitto
         seller.send_signal(signal.SIGKILL)
         killed = time.monotonic()
         _, host_err = host.communicate(timeout=30)
-        # the host ends within two turn timeouts, then waits for the reveals it will not get
-        assert time.monotonic() - killed < 2 * 2 + REVEAL_WAIT_S + 3
+        # the broker publishes the seller's last will at once (its socket closed): the host
+        # ends with party_lost, then waits for the reveals it will not get
+        assert time.monotonic() - killed < REVEAL_WAIT_S + 5
         assert host.returncode == 0, host_err
         result = json.loads((tmp_path / "o" / "result.json").read_text())
-        assert (result["reason"], result["responsible"]) == ("turn_timeout", "seller")
+        assert (result["reason"], result["responsible"]) == ("party_lost", "seller")
         buyer.wait(30)  # the surviving agent gets the result and exits by itself
         assert buyer.returncode == 0
     finally:

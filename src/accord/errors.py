@@ -22,6 +22,7 @@ __all__ = [
     "OutcomeSpaceTooLarge",
     "PartyFailed",
     "PartyFault",
+    "PartyLost",
     "PluginError",
     "ProtocolViolation",
     "ScenarioError",
@@ -173,6 +174,12 @@ class TurnTimeout(PartyFault):
     """A party did not answer a request within the per-turn timeout."""
 
     reason = "turn_timeout"
+
+
+class PartyLost(PartyFault):
+    """A party's connection ended without a goodbye (its MQTT last will arrived)."""
+
+    reason = "party_lost"
 
 
 class PartyFailed(PartyFault):

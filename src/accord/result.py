@@ -63,7 +63,7 @@ class NegotiationResult(_Model):
     outcome: dict[str, Value] | None
     reason: str
     """Why it ended: ``agreement``, ``deadline``, ``ended_by_party``, ``protocol_violation``,
-    ``turn_timeout``, ``strategy_error`` or ``no_agreement``."""
+    ``turn_timeout``, ``strategy_error``, ``party_lost`` or ``no_agreement``."""
     responsible: str | None
     """The party that ended it, violated the protocol, timed out or failed; else ``None``."""
     detail: str

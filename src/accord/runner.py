@@ -228,10 +228,16 @@ class _Observer:
         self.recorder = recorder
         self.reveals = 0
         self.revealed = asyncio.Event()
+        self.ended = False
 
     def keep(self, envelope: Envelope) -> None:
         if RECORDER in (envelope.sender, envelope.to):
             return  # a party and an independent recorder about receipts: not the negotiation
+        if self.ended and envelope.performative is Performative.LOST:
+            # a party that leaves after the result has not been lost (and amqtt 0.12 sometimes
+            # publishes the will of a connection that did say goodbye)
+            return
+        self.ended = self.ended or envelope.performative is Performative.RESULT
         self.transcript.append(envelope)
         if self.recorder is not None:
             self.recorder.record(envelope)

@@ -33,7 +33,7 @@ from accord.broker import Bus
 from accord.ledger.commitment import commit
 from accord.ledger.signing import Signer
 from accord.model import BoundProfile, OutcomeSpace, Value
-from accord.wire import HOST, Envelope, Performative, Request, compose
+from accord.wire import HOST, WILL_SEQ, Envelope, Performative, Request, compose
 
 __all__ = ["Agent"]
 
@@ -104,7 +104,9 @@ class Agent:
         """Take part in the negotiation until the host sends ``result``."""
         executor = make_executor(self.executor_kind, self.strategy, f"strategy-{self.party_id}")
         try:
-            async with self.bus.subscribe(self.negotiation_id, self.party_id) as inbox:
+            async with self.bus.subscribe(
+                self.negotiation_id, self.party_id, will=self._will()
+            ) as inbox:
                 join = await self._send(Performative.JOIN, {"commitment": self.commitment})
                 rejoin = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
                 try:
@@ -121,6 +123,19 @@ class Agent:
                     rejoin.cancel()
         finally:
             executor.close()
+
+    def _will(self) -> Envelope:
+        """The ``lost`` envelope the broker publishes for this party if its connection ends
+        without a goodbye: signed now, with the sequence number reserved for it."""
+        will = compose(
+            negotiation_id=self.negotiation_id,
+            sender=self.party_id,
+            seq=WILL_SEQ,
+            performative=Performative.LOST,
+            body={"reason": "connection lost"},
+            to=HOST,
+        )
+        return will if self.signer is None else self.signer(will)
 
     async def _rejoin(self, join: Envelope) -> None:
         """Publish the same ``join`` again every :data:`JOIN_RETRY_S` until ``start`` comes:

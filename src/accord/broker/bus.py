@@ -41,9 +41,11 @@ class Bus(Protocol):
         ...
 
     def subscribe(
-        self, negotiation_id: str, participant: str
+        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
     ) -> AbstractAsyncContextManager[Inbox]:
-        """Receive what is sent to ``participant`` and every broadcast of the negotiation."""
+        """Receive what is sent to ``participant`` and every broadcast of the negotiation.
+        ``will`` is published for the participant if its connection ends without a goodbye
+        (a transport without connections, like the memory bus, never publishes it)."""
         ...
 
     def observe(self, negotiation_id: str) -> AbstractAsyncContextManager[Inbox]:

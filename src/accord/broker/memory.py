@@ -88,7 +88,10 @@ class MemoryBus:
             recipient.put(envelope)
 
     @asynccontextmanager
-    async def subscribe(self, negotiation_id: str, participant: str) -> AsyncIterator[QueueInbox]:
+    async def subscribe(
+        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
+    ) -> AsyncIterator[QueueInbox]:
+        del will  # no connection to lose: coroutines of one event loop
         inboxes = self._inboxes[negotiation_id]
         if participant in inboxes:
             raise BusError(

@@ -42,6 +42,9 @@ MAX_PAYLOAD = 64 * 1024
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
+KEEPALIVE_S = 10
+"""MQTT keepalive: a broker notices a silent connection within 1.5 times this and then
+publishes its last will (a closed socket, as when a process dies, it notices at once)."""
 RECONNECT_FIRST_S = 0.1
 RECONNECT_MAX_S = 2.0
 RECONNECT_GIVE_UP_S = 60.0
@@ -92,7 +95,9 @@ class BrokerAddress:
     def url(self) -> str:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
-    def client(self, identifier: str, *, clean: bool) -> aiomqtt.Client:
+    def client(
+        self, identifier: str, *, clean: bool, will: aiomqtt.Will | None = None
+    ) -> aiomqtt.Client:
         tls_context = None
         if self.tls:
             tls_context = ssl.create_default_context(cafile=self.ca_file)
@@ -105,7 +110,8 @@ class BrokerAddress:
             username=self.username,
             password=self.password,
             clean_session=clean,
-            keepalive=10,
+            keepalive=KEEPALIVE_S,
+            will=will,
             socket_options=NODELAY,
             tls_context=tls_context,
             max_queued_outgoing_messages=0,
@@ -168,9 +174,13 @@ class MqttBus:
             self._publisher = await self._stack.enter_async_context(client)
 
     @asynccontextmanager
-    async def subscribe(self, negotiation_id: str, participant: str) -> AsyncIterator[QueueInbox]:
+    async def subscribe(
+        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
+    ) -> AsyncIterator[QueueInbox]:
+        """The participant's inbox; ``will`` becomes the MQTT last will of its connection (the
+        broker publishes it if the connection ends without a DISCONNECT)."""
         topics = inbox_filters(negotiation_id, participant)
-        async with self._reading(negotiation_id, participant, topics) as inbox:
+        async with self._reading(negotiation_id, participant, topics, will=will) as inbox:
             yield inbox
 
     @asynccontextmanager
@@ -182,12 +192,19 @@ class MqttBus:
 
     @asynccontextmanager
     async def _reading(
-        self, negotiation_id: str, participant: str | None, topics: list[str]
+        self,
+        negotiation_id: str,
+        participant: str | None,
+        topics: list[str],
+        *,
+        will: Envelope | None = None,
     ) -> AsyncIterator[QueueInbox]:
         name = participant or "observer"
         identifier = f"{self.prefix}-{negotiation_id}-{name}"[:120]
         inbox = QueueInbox()
         link = _Link(identifier, topics, inbox, negotiation_id, participant)
+        if will is not None:
+            link.will = aiomqtt.Will(topic_for(will), will.model_dump_json().encode(), qos=1)
         pump = asyncio.create_task(self._pump(link), name=f"mqtt-{name}")
         try:
             await asyncio.shield(link.subscribed)
@@ -213,7 +230,9 @@ class MqttBus:
         delay = RECONNECT_FIRST_S
         while not link.stop.is_set():
             try:
-                async with self.address.client(link.identifier, clean=False) as client:
+                async with self.address.client(
+                    link.identifier, clean=False, will=link.will
+                ) as client:
                     for topic in link.topics:
                         await client.subscribe(topic, qos=1)
                     if not link.subscribed.done():
@@ -244,6 +263,7 @@ class _Link:
     negotiation_id: str
     participant: str | None
     seen: set[bytes] = field(default_factory=set)
+    will: aiomqtt.Will | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     subscribed: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()

@@ -83,6 +83,8 @@ class RecorderService:
         proof request."""
         if envelope.sender == RECORDER:
             return
+        if self._ended and envelope.performative is Performative.LOST:
+            return  # a party leaving after the result (as the host's observer, see runner)
         index, status = self.recorder.record_entry(envelope)
         if status == "ok":
             self._index.setdefault(envelope.message_id, (index, envelope.sender, envelope.to))

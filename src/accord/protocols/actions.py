@@ -44,6 +44,8 @@ class EndReason(StrEnum):
     PROTOCOL_VIOLATION = "protocol_violation"
     TURN_TIMEOUT = "turn_timeout"
     STRATEGY_ERROR = "strategy_error"
+    PARTY_LOST = "party_lost"
+    """A party's connection to the broker ended without a goodbye (its last will)."""
     NO_AGREEMENT = "no_agreement"
     """The mechanism's own rules ended it without agreement (nobody conceded, no offer was
     accepted by every party, ...)."""

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 
 from pydantic import JsonValue
 
-from accord.errors import DeadlineReached, PartyFailed, PartyFault, ProtocolViolation, TurnTimeout
+from accord.errors import (
+    DeadlineReached,
+    PartyFailed,
+    PartyFault,
+    PartyLost,
+    ProtocolViolation,
+    TurnTimeout,
+)
 from accord.protocols.actions import Ending, EndReason
 from accord.protocols.mechanism import Mechanism
 from accord.protocols.session import Session
@@ -24,6 +31,7 @@ _FAULT_REASONS: dict[type[PartyFault], EndReason] = {
     ProtocolViolation: EndReason.PROTOCOL_VIOLATION,
     TurnTimeout: EndReason.TURN_TIMEOUT,
     PartyFailed: EndReason.STRATEGY_ERROR,
+    PartyLost: EndReason.PARTY_LOST,
 }
 
 

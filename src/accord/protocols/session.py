@@ -32,6 +32,7 @@ from accord.errors import (
     HandshakeTimeout,
     OutcomeError,
     PartyFailed,
+    PartyLost,
     ProtocolViolation,
     TurnTimeout,
 )
@@ -340,6 +341,16 @@ class Session:
             return None
         if envelope.performative is Performative.REVEAL:
             return None  # for the log and the auditor; nothing the host acts on
+        if envelope.performative is Performative.LOST:
+            if self._started_at is None:  # before start: it has not joined after all
+                self._joined.discard(sender)
+                self.log.warning("party_lost_before_start", party=sender)
+                return None
+            raise PartyLost(
+                sender,
+                "its connection to the broker ended without a goodbye (its last will)",
+                message_id=envelope.message_id,
+            )
         if (
             pending is not None
             and envelope.performative in ACTIONS

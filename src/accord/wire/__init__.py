@@ -3,6 +3,7 @@
 from accord.wire.envelope import (
     ACTIONS,
     HOST,
+    WILL_SEQ,
     Envelope,
     Identifier,
     Performative,
@@ -14,6 +15,7 @@ from accord.wire.requests import FailureBody, OfferBody, Request
 __all__ = [
     "ACTIONS",
     "HOST",
+    "WILL_SEQ",
     "Envelope",
     "FailureBody",
     "Identifier",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 __all__ = [
     "HOST",
     "MAX_SAFE_INTEGER",
+    "WILL_SEQ",
     "Envelope",
     "Identifier",
     "Performative",
@@ -27,6 +28,9 @@ HOST = "host"
 """The participant id of the mechanism host."""
 
 MAX_SAFE_INTEGER = 2**53 - 1
+
+WILL_SEQ = MAX_SAFE_INTEGER
+"""The sequence number of a party's last will (``lost``): above any it will really use."""
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 """Ids of negotiations and participants: safe inside an MQTT topic level and a file name."""
@@ -57,6 +61,10 @@ class Performative(StrEnum):
     """host -> all: the negotiation is over; body is the result."""
     REVEAL = "reveal"
     """party -> all, after the result: its preference profile and the salt of its commitment."""
+    LOST = "lost"
+    """party -> host, published by the broker: the party's MQTT last will, sent when its
+    connection ends without a goodbye (its process died, its network went away). Its ``seq``
+    is :data:`WILL_SEQ`; body ``{"reason": "connection lost"}``."""
     PROOF_REQUEST = "proof_request"
     """party -> recorder, after the result: asks for receipts of ``body.message_ids``."""
     RECEIPT = "receipt"
