@@ -4,20 +4,25 @@ the same port, and subscriptions and publishers carry on."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from accord.broker.embedded import free_port
 from accord.broker.mqtt import BrokerAddress, MqttBus
+from accord.ledger.verify import verify_log
 from accord.wire import Envelope, Performative, compose
+from conftest import scenario_data
 
 pytestmark = pytest.mark.mqtt
 
@@ -30,9 +35,13 @@ class Broker:
     def __init__(self, directory: Path) -> None:
         self.port = free_port()
         self.config = directory / "mosquitto.conf"
+        (directory / "data").mkdir(exist_ok=True)
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
             + ("user root\n" if os.geteuid() == 0 else "")
+            # as accord broker-config writes it: sessions and queues saved on every change
+            + f"persistence true\npersistence_location {directory / 'data'}/\n"
+            + "autosave_on_changes true\nautosave_interval 1\nset_tcp_nodelay true\n"
         )
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -110,3 +119,59 @@ async def test_subscription_and_publisher_survive_a_broker_killed_and_restarted(
         while 3 not in seqs:
             seqs.add((await asyncio.wait_for(inbox.get(), 15)).seq)
         assert seqs <= {2, 3}
+
+
+def test_a_negotiation_survives_its_broker_killed_and_restarted(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """SIGKILL the broker in the middle of a negotiation and start it again: the negotiation
+    ends as it does without a fault, and the transcript has no gap and no duplicate."""
+    data = scenario_data("boulware", "boulware")
+    data["mechanism"]["deadline"] = {"rounds": 300, "turn_timeout": 20}
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    calm = accord("run", path, "--bus", "memory", "--out", tmp_path / "calm")
+    assert calm.wait(120) == 0
+    out = tmp_path / "stormy"
+    run = accord("run", path, "--broker", f"mqtt://127.0.0.1:{broker.port}", "--out", out)
+    try:
+        wait_for_entries(tmp_path, 300, run)  # well into the negotiation (~1,650 in all)
+        broker.kill()
+        time.sleep(0.3)
+        broker.start()
+        assert run.wait(120) == 0
+    finally:
+        if run.poll() is None:
+            run.kill()
+    expected = json.loads((tmp_path / "calm" / "result.json").read_text())
+    got = json.loads((out / "result.json").read_text())
+    for key in ("reason", "rounds", "outcome"):
+        assert got[key] == expected[key], key
+    assert [p["utility"] for p in got["parties"]] == [p["utility"] for p in expected["parties"]]
+    seqs: dict[str, list[int]] = {}
+    for line in (out / "transcript.jsonl").read_text().splitlines():
+        envelope = json.loads(line)
+        seqs.setdefault(envelope["sender"], []).append(envelope["seq"])
+    for sender, numbers in seqs.items():
+        assert sorted(numbers) == list(range(len(numbers))), f"{sender}: a gap or a repeat"
+    assert verify_log(out / "log.jsonl").ok
+
+
+def accord(*args: str | Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for_entries(folder: Path, entries: int, run: subprocess.Popen[bytes]) -> None:
+    """Wait until the run's log (in its staging folder) has ``entries`` lines."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert run.poll() is None, "the negotiation ended before the broker could be killed"
+        for log in folder.glob(".accord-run-*/log.jsonl"):
+            if log.read_bytes().count(b"\n") >= entries:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"the log did not reach {entries} entries within 60 s")

@@ -45,6 +45,9 @@ NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 KEEPALIVE_S = 10
 """MQTT keepalive: a broker notices a silent connection within 1.5 times this and then
 publishes its last will (a closed socket, as when a process dies, it notices at once)."""
+PUBACK_TIMEOUT_S = 5.0
+"""How long a publish waits for the broker's PUBACK before it reconnects and publishes again
+(a broker killed mid-publish never answers; receivers drop the byte-identical repeat)."""
 RECONNECT_FIRST_S = 0.1
 RECONNECT_MAX_S = 2.0
 RECONNECT_GIVE_UP_S = 60.0
@@ -151,7 +154,7 @@ class MqttBus:
         deadline = asyncio.get_running_loop().time() + RECONNECT_GIVE_UP_S
         while True:
             try:
-                await self._publisher.publish(topic, payload, qos=1)
+                await self._publisher.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
             except aiomqtt.MqttError as exc:
                 if asyncio.get_running_loop().time() > deadline:
                     raise BusError(
