@@ -30,6 +30,7 @@ from accord.ledger.records import RECORDER
 from accord.ledger.service import RecorderService
 from accord.ledger.signing import Verifier, signer_for
 from accord.ledger.storage import LogStorage
+from accord.mandate.build import approver_for
 from accord.runner import Negotiation, serve
 from accord.scenarios import Scenario
 from accord.wire import HOST
@@ -159,6 +160,8 @@ async def party_process(
         rng=np.random.default_rng([seed, index]),
         signer=signer_for(own[party_id]),
         reveal=True,
+        mandate=party.mandate,
+        approver=approver_for(party),
     )
     recorder_key = _public_key(keys, RECORDER) if receipts is not None else None
     await agent.run()

@@ -30,6 +30,7 @@ from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
+from accord.mandate.build import approver_for
 from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
 from accord.result import NegotiationResult, PartyOutcome, ViolationRecord
@@ -117,6 +118,9 @@ async def negotiate(
             signer=signer_for(identities[party.id]) if sign else None,
             reveal=reveal and log is not None,
             salt=np.random.default_rng([seed, index, 1]).bytes(32).hex(),
+            mandate=party.mandate,
+            approver=approver_for(party),
+            mandate_salt=np.random.default_rng([seed, index, 2]).bytes(32).hex(),
         )
         for index, party in enumerate(scenario.parties)
     ]

@@ -10,6 +10,14 @@ the strategy method named by its kind and sends the answer (``propose``, ``respo
 go into ``ctx.offers``) and passed to ``on_event``; ``result`` calls ``on_end``, sends the
 ``reveal`` of its profile if told to, and stops.
 
+With a mandate (:mod:`accord.mandate`), every offer and acceptance goes through a
+:class:`~accord.agents.mandate_guard.MandateGuard` first. One that is blocked (outside the
+mandate, or refused by the approver) is not sent; the strategy's optional
+``on_blocked(ctx, blocked)`` hook is told why and the same method is asked again, up to
+:data:`MANDATE_ATTEMPTS` times in all within the turn. After that, an acceptance becomes a
+rejection (in ``respond``, the strategy's counter-offer, guarded too) and an offer becomes a
+``failure`` with reason ``outside_mandate``.
+
 Whatever the strategy does wrong (raises, returns something that is not an action, answers a
 request kind it does not implement) becomes a ``failure`` envelope naming the reason, so the
 host can end the negotiation at once with this party named.
@@ -28,20 +36,25 @@ import structlog
 from pydantic import JsonValue, ValidationError
 
 from accord.agents.executor import ExecutorKind, StrategyExecutor, make_executor
+from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus
-from accord.ledger.commitment import commit
+from accord.ledger.commitment import commit, commit_mandate
 from accord.ledger.signing import Signer
+from accord.mandate import Action, Approver, Mandate
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import HOST, WILL_SEQ, Envelope, Performative, Request, compose
 
-__all__ = ["Agent"]
+__all__ = ["MANDATE_ATTEMPTS", "Agent"]
 
 log = structlog.get_logger("accord.agent")
 
 JOIN_RETRY_S = 1.0
 """How often an agent repeats its ``join`` until the host's ``start`` arrives."""
 
+
+MANDATE_ATTEMPTS = 3
+"""How many times in one turn the runtime asks the strategy when its answers are blocked."""
 
 _ANSWERS = {
     Response.ACCEPT: Performative.ACCEPT,
@@ -52,6 +65,10 @@ _ANSWERS = {
 
 class _BadAnswer(Exception):  # internal signal, never escapes the runtime
     """The strategy returned something the runtime cannot send."""
+
+
+class _OutsideMandate(Exception):  # internal signal, never escapes the runtime
+    """Every offer the strategy made in this turn was blocked."""
 
 
 class Agent:
@@ -71,11 +88,31 @@ class Agent:
         signer: Signer | None = None,
         reveal: bool = False,
         salt: str | None = None,
+        mandate: Mandate | None = None,
+        approver: Approver | None = None,
+        mandate_salt: str | None = None,
     ) -> None:
         self.party_id = party_id
         self.signer = signer
         self.reveal = reveal
         self.commitment, self._reveal = commit(party_id, profile.profile, salt=salt)
+        self.mandate_commitment: str | None = None
+        self.guard: MandateGuard | None = None
+        if mandate is not None:
+            self.mandate_commitment, self._reveal = commit_mandate(
+                self._reveal, mandate, salt=mandate_salt
+            )
+            self.guard = MandateGuard(
+                mandate=mandate,
+                profile=profile,
+                approver=approver,
+                party_id=party_id,
+                negotiation_id=negotiation_id,
+                send=self._send_in_turn,
+            )
+        self._turn: Envelope | None = None
+        """The request being answered."""
+        self._turn_timeout: float | None = None
         self.strategy = strategy
         self.profile = profile
         self.space = space
@@ -107,7 +144,10 @@ class Agent:
             async with self.bus.subscribe(
                 self.negotiation_id, self.party_id, will=self._will()
             ) as inbox:
-                join = await self._send(Performative.JOIN, {"commitment": self.commitment})
+                joining: dict[str, JsonValue] = {"commitment": self.commitment}
+                if self.mandate_commitment is not None:
+                    joining["mandate_commitment"] = self.mandate_commitment
+                join = await self._send(Performative.JOIN, joining)
                 rejoin = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
                 try:
                     async for envelope in inbox:
@@ -149,6 +189,9 @@ class Agent:
         match envelope.performative:
             case Performative.START:
                 self.ctx = self._context(envelope.body)
+                timeout = envelope.body.get("turn_timeout")
+                if isinstance(timeout, int | float):
+                    self._turn_timeout = float(timeout)
                 failure = await self._hook(executor, "on_start", self.ctx)
                 if failure is not None:
                     self._broken = f"on_start raised {failure}"
@@ -161,7 +204,7 @@ class Agent:
                 self.result = envelope.body
                 await self._hook(executor, "on_end", self.ctx, envelope.body)
                 if self.reveal:
-                    body = self._reveal.model_dump(mode="json", exclude={"party"})
+                    body = cast("dict[str, JsonValue]", self._reveal.body())
                     await self._send(Performative.REVEAL, body, to=None)
                 return True
             case _:
@@ -218,6 +261,9 @@ class Agent:
                 in_reply_to=reply_to,
             )
             return
+        self._turn = envelope
+        if self.guard is not None:
+            self.guard.start_turn(self._turn_timeout)
         state = TurnState(
             round=envelope.round,
             relative_time=request.relative_time,
@@ -232,6 +278,11 @@ class Agent:
             performative, body = (
                 Performative.FAILURE,
                 {"reason": "invalid_action", "detail": str(exc)},
+            )
+        except _OutsideMandate as exc:
+            performative, body = (
+                Performative.FAILURE,
+                {"reason": "outside_mandate", "detail": str(exc)[:2000]},
             )
         except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
             self.log.warning("strategy_raised", kind=request.kind, error=repr(exc))
@@ -249,30 +300,105 @@ class Agent:
         if state.kind == "propose":
             return await self._propose(state, executor)
         if state.kind in ("respond", "vote"):
-            if state.offer is None:
-                raise _BadAnswer(f"a {state.kind} request came without an offer")
-            answer = await executor.call(self._method(state.kind), state, state.offer)
-            if not isinstance(answer, str) or answer not in _ANSWERS:
-                raise _BadAnswer(f"{state.kind}() must return a Response, got {answer!r}")
-            if state.kind == "respond" and answer == Response.REJECT:
-                return await self._propose(state, executor)  # the counter-offer
-            return _ANSWERS[Response(answer)], {}
-        # any other kind K: the strategy's K(state) returns an outcome (offer), None (end)
-        # or a Response (accept, reject, end)
-        answer = await executor.call(self._method(state.kind), state)
-        if answer is None:
-            return Performative.END, {}
-        if isinstance(answer, Response):
-            return _ANSWERS[answer], {}
-        return Performative.OFFER, {"outcome": _plain(answer)}
+            return await self._respond(state, executor)
+        return await self._other(state, executor)
+
+    async def _respond(
+        self, state: TurnState, executor: StrategyExecutor
+    ) -> tuple[Performative, dict[str, JsonValue]]:
+        """``respond``/``vote``: the strategy's method of that name, with the offer."""
+        offer = state.offer
+        if offer is None:
+            raise _BadAnswer(f"a {state.kind} request came without an offer")
+        answer = Response.REJECT  # what an acceptance blocked every time becomes
+        for _ in range(MANDATE_ATTEMPTS):
+            said = await executor.call(self._method(state.kind), state, offer)
+            if not isinstance(said, str) or said not in _ANSWERS:
+                raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
+            if said != Response.ACCEPT or await self._allowed(state, executor, "accept", offer):
+                answer = Response(said)
+                break
+        if state.kind == "respond" and answer == Response.REJECT:
+            return await self._propose(state, executor)  # the counter-offer
+        return _ANSWERS[answer], {}
+
+    async def _other(
+        self, state: TurnState, executor: StrategyExecutor
+    ) -> tuple[Performative, dict[str, JsonValue]]:
+        """Any other kind K: the strategy's K(state) returns an outcome (offer), None (end)
+        or a Response (accept, reject, end)."""
+        last: Action = "offer"
+        for _ in range(MANDATE_ATTEMPTS):
+            said = await executor.call(self._method(state.kind), state)
+            if said is None:
+                return Performative.END, {}
+            if isinstance(said, Response):
+                if said != Response.ACCEPT or state.offer is None:
+                    return _ANSWERS[said], {}
+                last = "accept"
+                if await self._allowed(state, executor, "accept", state.offer):
+                    return Performative.ACCEPT, {}
+                continue
+            last = "offer"
+            outcome = _plain(said)
+            if await self._allowed(state, executor, "offer", _values(outcome)):
+                return Performative.OFFER, {"outcome": outcome}
+        if last == "accept":
+            return Performative.REJECT, {}
+        raise _OutsideMandate(self._why_blocked(state))
 
     async def _propose(
         self, state: TurnState, executor: StrategyExecutor
     ) -> tuple[Performative, dict[str, JsonValue]]:
-        outcome = await executor.call(self._method("propose"), state)
-        if outcome is None:
-            return Performative.END, {}
-        return Performative.OFFER, {"outcome": _plain(outcome)}
+        for _ in range(MANDATE_ATTEMPTS):
+            outcome = await executor.call(self._method("propose"), state)
+            if outcome is None:
+                return Performative.END, {}
+            plain = _plain(outcome)
+            if await self._allowed(state, executor, "offer", _values(plain)):
+                return Performative.OFFER, {"outcome": plain}
+        raise _OutsideMandate(self._why_blocked(state))
+
+    def _why_blocked(self, state: TurnState) -> str:
+        return (
+            f"every offer the strategy made for this {state.kind!r} request was blocked by the "
+            f"mandate ({MANDATE_ATTEMPTS} attempts)"
+        )
+
+    async def _allowed(
+        self,
+        state: TurnState,
+        executor: StrategyExecutor,
+        action: Action,
+        outcome: Mapping[str, Value],
+    ) -> bool:
+        """Whether the mandate lets ``action`` on ``outcome`` be sent; when it does not, the
+        attempt is in the log and the strategy's ``on_blocked`` hook has been told why."""
+        if self.guard is None or self.ctx is None:
+            return True
+        blocked = await self.guard.check(
+            action=action,
+            outcome=outcome,
+            mechanism=self.ctx.mechanism,
+            kind=state.kind,
+            round_=state.round,
+            # a single-text vote on a change and a contract-net award conclude nothing
+            final=state.kind != "award" and state.options.get("ratify") is not False,
+        )
+        if blocked is None:
+            return True
+        await self._hook(executor, "on_blocked", self.ctx, blocked)
+        return False
+
+    async def _send_in_turn(self, performative: Performative, body: dict[str, JsonValue]) -> None:
+        """Send a record of the turn being answered (``blocked``, ``approval``) to the host."""
+        turn = self._turn
+        await self._send(
+            performative,
+            body,
+            in_reply_to=None if turn is None else turn.message_id,
+            round_=0 if turn is None else turn.round,
+        )
 
     def _method(self, name: str) -> Any:
         method = getattr(self.strategy, name, None)
@@ -320,6 +446,11 @@ def _plain(outcome: object) -> dict[str, JsonValue]:
             raise _BadAnswer(f"outcome entry {key!r}: {value!r} is not issue name -> value")
         plain[key] = value
     return plain
+
+
+def _values(outcome: dict[str, JsonValue]) -> Mapping[str, Value]:
+    """An outcome :func:`_plain` made, typed as the values it holds."""
+    return cast("Mapping[str, Value]", outcome)
 
 
 def _describe(exc: BaseException) -> str:

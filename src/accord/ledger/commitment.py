@@ -6,6 +6,10 @@ bytes. The hash says nothing about the profile (the salt defeats guessing) but b
 to it: after the negotiation it reveals the profile and the salt, and anyone can check them
 against the commitment in the log. An auditor can then judge the outcome against preferences
 that nobody could change after seeing the result.
+
+A party with a mandate (:mod:`accord.mandate`) commits to it the same way, with its own tag
+``b"accord-mandate-v1\x00"`` and its own salt, in the same ``join`` (``mandate_commitment``),
+and reveals it in the same ``reveal`` (``mandate``, ``mandate_salt``).
 """
 
 from __future__ import annotations
@@ -19,11 +23,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.errors import InputError
 from accord.ledger.canonical import canonical
+from accord.mandate.model import Mandate
 from accord.model import Profile
 
-__all__ = ["Reveal", "commit", "commitment_of", "load_reveal"]
+__all__ = [
+    "Reveal",
+    "commit",
+    "commit_mandate",
+    "commitment_of",
+    "load_reveal",
+    "mandate_commitment_of",
+]
 
 _TAG = b"accord-commitment-v1\x00"
+_MANDATE_TAG = b"accord-mandate-v1\x00"
+_SALT = r"^[0-9a-f]{64}$"
 
 
 class Reveal(BaseModel):
@@ -33,16 +47,47 @@ class Reveal(BaseModel):
 
     party: str
     profile: Profile
-    salt: str = Field(pattern=r"^[0-9a-f]{64}$")
+    salt: str = Field(pattern=_SALT)
+    mandate: Mandate | None = None
+    """The party's mandate, when it committed to one."""
+    mandate_salt: str | None = Field(default=None, pattern=_SALT)
 
     def matches(self, commitment: str) -> bool:
         return hmac.compare_digest(commitment_of(self.profile, self.salt), commitment)
+
+    def mandate_matches(self, commitment: str) -> bool:
+        if self.mandate is None or self.mandate_salt is None:
+            return False
+        return hmac.compare_digest(
+            mandate_commitment_of(self.mandate, self.mandate_salt), commitment
+        )
+
+    def body(self) -> dict[str, object]:
+        """The body of the ``reveal`` envelope (without the mandate fields when there is no
+        mandate)."""
+        exclude = {"party"} if self.mandate is not None else {"party", "mandate", "mandate_salt"}
+        return self.model_dump(mode="json", exclude=exclude)
 
 
 def commitment_of(profile: Profile, salt: str) -> str:
     """The commitment (hex SHA-256) to ``profile`` with ``salt`` (hex)."""
     data = canonical(profile.model_dump(mode="json"))
     return hashlib.sha256(_TAG + data + bytes.fromhex(salt)).hexdigest()
+
+
+def mandate_commitment_of(mandate: Mandate, salt: str) -> str:
+    """The commitment (hex SHA-256) to ``mandate`` with ``salt`` (hex)."""
+    data = canonical(mandate.model_dump(mode="json"))
+    return hashlib.sha256(_MANDATE_TAG + data + bytes.fromhex(salt)).hexdigest()
+
+
+def commit_mandate(
+    reveal: Reveal, mandate: Mandate, *, salt: str | None = None
+) -> tuple[str, Reveal]:
+    """A commitment to ``mandate`` and ``reveal`` extended to open it too."""
+    salt = secrets.token_hex(32) if salt is None else salt
+    opened = reveal.model_copy(update={"mandate": mandate, "mandate_salt": salt})
+    return mandate_commitment_of(mandate, salt), opened
 
 
 def commit(party: str, profile: Profile, *, salt: str | None = None) -> tuple[str, Reveal]:

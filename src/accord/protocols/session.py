@@ -339,7 +339,7 @@ class Session:
         if envelope.performative is Performative.JOIN:
             self._joined.add(sender)
             return None
-        if envelope.performative is Performative.REVEAL:
+        if envelope.performative in _RECORD_ONLY:
             return None  # for the log and the auditor; nothing the host acts on
         if envelope.performative is Performative.LOST:
             if self._started_at is None:  # before start: it has not joined after all
@@ -373,6 +373,11 @@ class Session:
             f"sent {envelope.performative.value!r} without being asked",
             envelope.message_id,
         )
+
+
+_RECORD_ONLY = frozenset({Performative.REVEAL, Performative.BLOCKED, Performative.APPROVAL})
+"""What a party may send at any time for the log: its reveal, and its runtime's records of
+blocked attempts and approval decisions."""
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.errors import OutcomeError, PluginError
-from accord.model import BindError, OutcomeSpace
+from accord.model import BindError, CategoricalIssue, OutcomeSpace
 from accord.scenarios.schema import Scenario
 
 __all__ = ["Problem", "check_scenario"]
@@ -57,6 +57,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
             problems.append(Problem((*at, "profile", "utility", *exc.loc), str(exc)))
         except (ValueError, OutcomeError) as exc:
             problems.append(Problem((*at, "profile"), str(exc)))
+        problems.extend(_mandate_problems(scenario, k))
         try:
             strategy = STRATEGIES.create(party.strategy.name, party.strategy.params)
         except PluginError as exc:
@@ -72,4 +73,46 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
                     f"{missing!r} requests that mechanism {scenario.mechanism.name!r} sends",
                 )
             )
+    return problems
+
+
+def _mandate_problems(scenario: Scenario, k: int) -> list[Problem]:
+    """A mandate's issue limits must name issues of the scenario and fit their kind; a
+    mandate that wants approvals needs an approver that can be built."""
+    from accord.mandate import APPROVERS  # noqa: PLC0415  # as the registries above
+
+    party = scenario.parties[k]
+    at: Loc = ("parties", k)
+    problems: list[Problem] = []
+    issues = {issue.name: issue for issue in scenario.issues}
+    mandate = party.mandate
+    for name, limit in (mandate.issues if mandate else {}).items():
+        where: Loc = (*at, "mandate", "issues", name)
+        issue = issues.get(name)
+        if issue is None:
+            problems.append(Problem(where, f"no issue named {name!r}; issues: {sorted(issues)}"))
+        elif isinstance(issue, CategoricalIssue):
+            if limit.numeric:
+                problems.append(
+                    Problem(where, f"issue {name!r} is categorical: use allowed/forbidden")
+                )
+            unknown = sorted((set(limit.allowed or ()) | set(limit.forbidden)) - set(issue.values))
+            if unknown:
+                problems.append(Problem(where, f"{unknown!r} are not values of issue {name!r}"))
+        elif limit.allowed is not None or limit.forbidden:
+            problems.append(Problem(where, f"issue {name!r} is numeric: use min/max"))
+    if party.approver is not None:
+        try:
+            APPROVERS.create(party.approver.name, party.approver.params)
+        except PluginError as exc:
+            field = "params" if "bad parameters" in str(exc) else "name"
+            problems.append(Problem((*at, "approver", field), str(exc)))
+    elif mandate is not None and mandate.requires_approval:
+        problems.append(
+            Problem(
+                (*at, "mandate", "approval"),
+                f"the mandate of party {party.id!r} needs approvals but the party names no "
+                "approver (approver: {name: terminal} asks a person at the terminal)",
+            )
+        )
     return problems

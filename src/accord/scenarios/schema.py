@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from accord.mandate.model import Mandate
 from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile
 from accord.protocols.deadline import Deadline
 from accord.wire import HOST, Identifier
 
-__all__ = ["MechanismSpec", "PartySpec", "Scenario", "StrategySpec"]
+__all__ = ["ApproverSpec", "MechanismSpec", "PartySpec", "Scenario", "StrategySpec"]
 
 
 def _not_reserved(value: str) -> str:
@@ -36,6 +37,14 @@ class StrategySpec(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class ApproverSpec(_Model):
+    """Who signs off what a party's mandate reserves for approval: a registered approver name
+    (``terminal``, ``always-approve``, ``always-refuse``) or ``package.module:Class``."""
+
+    name: Annotated[str, Field(min_length=1)]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class PartySpec(_Model):
     """One organisation taking part, with its agent's strategy and private preferences."""
 
@@ -49,6 +58,11 @@ class PartySpec(_Model):
     public_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9+/]{43}=$")
     """The party's Ed25519 public key (base64, as ``accord keys new`` writes it); when set,
     only an agent holding the matching private key can speak for the party."""
+    mandate: Mandate | None = None
+    """What the organisation allows its agent to agree to; enforced by the agent's runtime,
+    whatever the strategy does (see ``docs/scenarios.md``)."""
+    approver: ApproverSpec | None = None
+    """Who approves what the mandate reserves for a person."""
 
 
 class MechanismSpec(_Model):

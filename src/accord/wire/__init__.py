@@ -10,12 +10,15 @@ from accord.wire.envelope import (
     compose,
     now_ns,
 )
+from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request
 
 __all__ = [
     "ACTIONS",
     "HOST",
     "WILL_SEQ",
+    "ApprovalBody",
+    "BlockedBody",
     "Envelope",
     "FailureBody",
     "Identifier",

@@ -69,6 +69,12 @@ class Performative(StrEnum):
     """party -> recorder, after the result: asks for receipts of ``body.message_ids``."""
     RECEIPT = "receipt"
     """recorder -> party: one receipt (``body.receipt``) or why there is none (``body.error``)."""
+    BLOCKED = "blocked"
+    """party -> host, within a turn: the party's runtime stopped an offer or acceptance outside
+    its mandate (body: :class:`~accord.wire.BlockedBody`); for the log, the host ignores it."""
+    APPROVAL = "approval"
+    """party -> host, within a turn: a person's (or system's) decision on an action the
+    mandate reserves for approval (body: :class:`~accord.wire.ApprovalBody`); for the log."""
 
 
 ACTIONS = frozenset(

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from accord.wire.envelope import Envelope
+from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request
 
 __all__ = ["wire_schemas"]
@@ -24,6 +25,8 @@ def wire_schemas() -> dict[str, Any]:
         "request_body": Request.model_json_schema(),
         "offer_body": OfferBody.model_json_schema(),
         "failure_body": FailureBody.model_json_schema(),
+        "blocked_body": BlockedBody.model_json_schema(),
+        "approval_body": ApprovalBody.model_json_schema(),
     }
 
 
