@@ -6,12 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 import mandate_strategies
 from accord import load_scenario
 from accord.agents.mandate_guard import Blocked
+from accord.cli import app
 from accord.errors import ScenarioError
+from accord.ledger.commitment import Reveal
 from accord.ledger.storage import JsonlStorage
 from accord.ledger.verify import verify_log
 from accord.mandate import IssueLimit, Mandate
@@ -196,3 +200,48 @@ def test_a_mandate_on_an_unknown_issue_or_without_an_approver_is_refused() -> No
     )
     assert [p.loc for p in problems] == [("parties", 0, "mandate", "approval")]
     assert "names no approver" in problems[0].message
+
+
+async def test_the_mandate_is_committed_at_join_and_its_reveal_is_checked(
+    tmp_path: Path,
+) -> None:
+    file, floor = EXAMPLES["saop"]
+    scenario = rogue(load_scenario(ROOT / "scenarios" / file), Mandate(min_utility=floor), floor)
+    party = scenario.parties[0].id
+    path = tmp_path / "log.jsonl"
+    await negotiate(scenario, log=JsonlStorage(path))
+    verification = verify_log(path)
+    assert verification.ok, verification.problems
+    assert set(verification.mandate_commitments) == {party}  # only the party with a mandate
+    assert verification.mandates[party].mandate == Mandate(min_utility=floor)
+
+
+async def test_a_mandate_reveal_that_does_not_match_its_commitment_is_flagged(
+    tmp_path: Path,
+) -> None:
+    file, floor = EXAMPLES["saop"]
+    scenario = rogue(load_scenario(ROOT / "scenarios" / file), Mandate(min_utility=floor), floor)
+    first = scenario.parties[0]
+    path = tmp_path / "log.jsonl"
+    await negotiate(scenario, log=JsonlStorage(path), reveal=False)
+    assert any("committed to a mandate but did not reveal it" in n for n in verify_log(path).notes)
+    seed = scenario.seed  # the in-process salts are derived from the seed (see accord.runner)
+    honest = Reveal(
+        party=first.id,
+        profile=first.profile,
+        salt=np.random.default_rng([seed, 0, 1]).bytes(32).hex(),
+        mandate=Mandate(min_utility=floor),
+        mandate_salt=np.random.default_rng([seed, 0, 2]).bytes(32).hex(),
+    )
+    assert verify_log(path, reveals=[honest]).ok
+    looser = honest.model_copy(update={"mandate": Mandate(min_utility=0.1)})
+    (tmp_path / "reveal.json").write_text(looser.model_dump_json())
+    problems = verify_log(path, reveals=[looser]).problems
+    assert [str(p) for p in problems] == [
+        f"reveal file: the mandate revealed by {first.id!r} does not match its commitment"
+    ]
+    cli = CliRunner().invoke(
+        app, ["log", "verify", str(path), "--reveal", str(tmp_path / "reveal.json")]
+    )
+    assert cli.exit_code == 1, cli.output
+    assert "does not match its commitment" in cli.output

@@ -6,8 +6,8 @@ recorder marked ``ok`` carries a valid signature of its claimed sender under the
 genesis entry (or of keys the auditor trusts), that each sender's sequence numbers increase,
 that every checkpoint is signed by the recorder, matches the Merkle root of the entries before
 it and is consistent with the previous one, that a final checkpoint covers every entry, and
-that every revealed profile matches its party's commitment. The first problem is named with
-its line (or row) and entry index.
+that every revealed profile (and mandate) matches its party's commitment. The first problem is
+named with its line (or row) and entry index.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ class Verification:
     keys: dict[str, str] = field(default_factory=dict)
     commitments: dict[str, str] = field(default_factory=dict)
     revealed: dict[str, Reveal] = field(default_factory=dict)
+    mandate_commitments: dict[str, str] = field(default_factory=dict)
+    mandates: dict[str, Reveal] = field(default_factory=dict)
+    """Reveals whose mandate matched the party's mandate commitment, by party."""
 
     @property
     def ok(self) -> bool:
@@ -124,6 +127,8 @@ class _Checker:
             self._reveal(reveal, from_file=True, index=None)
         for party in sorted(set(result.commitments) - set(result.revealed)):
             result.notes.append(f"party {party!r} committed to a profile but did not reveal it")
+        for party in sorted(set(result.mandate_commitments) - set(result.mandates)):
+            result.notes.append(f"party {party!r} committed to a mandate but did not reveal it")
         return result
 
     def _record(self, position: int, raw: bytes) -> None:
@@ -230,28 +235,50 @@ class _Checker:
                 "or reordered envelope",
             )
         self.last_seq[envelope.sender] = envelope.seq
-        body = envelope.body
-        if envelope.performative is Performative.JOIN and isinstance(body.get("commitment"), str):
-            self.result.commitments[envelope.sender] = str(body["commitment"])
-        elif envelope.performative is Performative.REVEAL:
+        self._commitments(index, envelope.sender, envelope.performative, envelope.body)
+
+    def _commitments(
+        self, index: int, sender: str, performative: Performative, body: Mapping[str, object]
+    ) -> None:
+        """Note the commitments of a ``join`` and check a ``reveal`` against them."""
+        if performative is Performative.JOIN and isinstance(body.get("commitment"), str):
+            self.result.commitments[sender] = str(body["commitment"])
+            if isinstance(body.get("mandate_commitment"), str):
+                self.result.mandate_commitments[sender] = str(body["mandate_commitment"])
+        elif performative is Performative.REVEAL:
             try:
-                reveal = Reveal.model_validate({"party": envelope.sender, **body})
+                reveal = Reveal.model_validate({"party": sender, **body})
             except ValidationError as exc:
                 raise _Bad(index, f"a malformed reveal: {exc.errors()[0]['msg']}") from None
             self._reveal(reveal, from_file=False, index=index)
 
     def _reveal(self, reveal: Reveal, *, from_file: bool, index: int | None) -> None:
         commitment = self.result.commitments.get(reveal.party)
+        problem: str | None
         if commitment is None:
             problem = f"party {reveal.party!r} revealed a profile it never committed to"
         elif not reveal.matches(commitment):
             problem = f"the profile revealed by {reveal.party!r} does not match its commitment"
         else:
-            self.result.revealed[reveal.party] = reveal
-            return
+            problem = self._mandate(reveal)
+            if problem is None:
+                self.result.revealed[reveal.party] = reveal
+                return
         if not from_file:
             raise _Bad(index, problem)
         self.result.problems.append(LogProblem(None, None, problem))
+
+    def _mandate(self, reveal: Reveal) -> str | None:
+        """A problem with the mandate in ``reveal`` (whose profile matched), or ``None``."""
+        commitment = self.result.mandate_commitments.get(reveal.party)
+        if reveal.mandate is None:
+            return None
+        if commitment is None:
+            return f"party {reveal.party!r} revealed a mandate it never committed to"
+        if not reveal.mandate_matches(commitment):
+            return f"the mandate revealed by {reveal.party!r} does not match its commitment"
+        self.result.mandates[reveal.party] = reveal
+        return None
 
     def _checkpoint(self, data: dict[str, object]) -> None:
         try:
