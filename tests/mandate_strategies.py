@@ -9,11 +9,13 @@ that wants an outcome) offers its worst outcome. When the runtime blocks the att
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from accord.agents import STRATEGIES, AgentContext, OfferIndex, Response, TurnState
 from accord.agents.mandate_guard import Blocked
+from accord.mandate import ApprovalRequest, Decision
 from accord.model import Outcome
 
 TOLD: list[tuple[str, Blocked]] = []
@@ -61,3 +63,14 @@ class Rogue:
 
     def propose(self, state: TurnState) -> Outcome | None:
         return self.__getattr__("propose")(state)  # type: ignore[no-any-return]
+
+
+class SlowApprover:
+    """An approver (named by import path) that takes ``seconds`` to approve."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def approve(self, request: ApprovalRequest) -> Decision:
+        await asyncio.sleep(self.seconds)
+        return Decision(approved=True, approver="slow")
