@@ -41,7 +41,7 @@ from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus
 from accord.ledger.commitment import commit, commit_mandate
 from accord.ledger.signing import Signer
-from accord.mandate import Action, Approver, Mandate
+from accord.mandate import Action, Approver, Mandate, final_acceptance
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import HOST, WILL_SEQ, Envelope, Performative, Request, compose
 
@@ -382,8 +382,7 @@ class Agent:
             mechanism=self.ctx.mechanism,
             kind=state.kind,
             round_=state.round,
-            # a single-text vote on a change and a contract-net award conclude nothing
-            final=state.kind != "award" and state.options.get("ratify") is not False,
+            final=final_acceptance(state.kind, state.options),
         )
         if blocked is None:
             return True

@@ -106,6 +106,7 @@ def render_markdown(report: AuditReport) -> str:
         + ("yes" if report.process.same_information else "**no**")
     )
     lines += [f"  - {d}" for d in report.process.information_differences]
+    lines += _mandates(report)
     d = report.domain
     lines += [
         "",
@@ -118,3 +119,38 @@ def render_markdown(report: AuditReport) -> str:
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _mandates(report: AuditReport) -> list[str]:
+    """The mandate section, when some party committed to a mandate."""
+    parties = {p: m for p, m in report.mandates.items() if m.committed or m.blocked}
+    if not parties:
+        return []
+    lines = [
+        "",
+        "## Mandates",
+        "",
+        "| party | revealed | within mandate | checked | outside | blocked | approvals |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for party, m in parties.items():
+        within = "-" if m.within is None else ("yes" if m.within else "**no**")
+        decisions = ", ".join(
+            f"{'approved' if a.approved else 'refused'} by {a.approver}" for a in m.approvals
+        )
+        lines.append(
+            f"| {party} | {'yes' if m.revealed else 'no'} | {within} | {m.checked} | "
+            f"{len(m.breaches)} | {len(m.blocked)} | {decisions or '-'} |"
+        )
+    lines.append("")
+    for party, m in parties.items():
+        lines += [
+            f"- {party} sent {b.message_id} (entry {b.entry}) outside its mandate: "
+            + "; ".join(b.reasons)
+            for b in m.breaches
+        ]
+        lines += [
+            f"- {party}: blocked {b.action} (entry {b.entry}): " + "; ".join(b.reasons)
+            for b in m.blocked
+        ]
+    return lines

@@ -8,12 +8,14 @@ only (without one, every party keeps its reservation value, and ``require_agreem
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.analysis.metrics import OutcomeMetrics
+from accord.audit.mandates import PartyMandate
 from accord.audit.process import ProcessMetrics
 from accord.errors import InputError
 
@@ -44,6 +46,8 @@ class AuditPolicy(BaseModel):
     """Breached when a party never conceded while another did."""
     max_response_time_ratio: float | None = Field(default=None, ge=1)
     require_same_information: bool = True
+    require_within_mandate: bool = True
+    """Breached when a party sent an offer or acceptance outside the mandate it revealed."""
 
 
 DEFAULT_POLICY = AuditPolicy()
@@ -67,9 +71,27 @@ def load_policy(path: Path | None) -> AuditPolicy:
         raise InputError(f"{path}: {where}: {error['msg']}") from None
 
 
-def judge(policy: AuditPolicy, outcome: OutcomeMetrics, process: ProcessMetrics) -> list[Breach]:
+def judge(
+    policy: AuditPolicy,
+    outcome: OutcomeMetrics,
+    process: ProcessMetrics,
+    mandates: Mapping[str, PartyMandate] | None = None,
+) -> list[Breach]:
     """Every rule of ``policy`` that the negotiation breaks."""
-    return _outcome_breaches(policy, outcome) + _process_breaches(policy, process)
+    breaches = _outcome_breaches(policy, outcome) + _process_breaches(policy, process)
+    if policy.require_within_mandate:
+        for party, m in (mandates or {}).items():
+            if m.breaches:
+                first = m.breaches[0]
+                breaches.append(
+                    Breach(
+                        rule="require_within_mandate",
+                        detail=f"{party} sent {len(m.breaches)} message(s) outside the mandate "
+                        f"it revealed, first {first.message_id} (entry {first.entry}): "
+                        + "; ".join(first.reasons),
+                    )
+                )
+    return breaches
 
 
 def _outcome_breaches(policy: AuditPolicy, outcome: OutcomeMetrics) -> list[Breach]:

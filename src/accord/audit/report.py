@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.analysis import DomainAnalysis, analyze_domain
 from accord.analysis.metrics import OutcomeMetrics, outcome_metrics
+from accord.audit.mandates import PartyMandate, mandate_audit
 from accord.audit.policy import AuditPolicy, Breach, judge
 from accord.audit.process import ProcessMetrics, process_metrics
 from accord.audit.transcript import Transcript
@@ -57,6 +58,9 @@ class AuditReport(_Model):
     process: ProcessMetrics
     integrity: Integrity
     verdict: Verdict
+    mandates: dict[str, PartyMandate] = Field(default_factory=dict)
+    """Per party: whether what it sent stayed within its revealed mandate, its blocked
+    attempts and its approval decisions."""
 
 
 def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
@@ -73,6 +77,7 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
     )
     outcome_section = outcome_metrics(profiles, domain, outcome)
     process = process_metrics(transcript, profiles)
+    mandates = mandate_audit(transcript, profiles)
     verification = transcript.verification
     integrity = Integrity(
         ok=verification.ok,
@@ -82,7 +87,7 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
         problems=[str(p) for p in verification.problems],
         notes=list(verification.notes),
     )
-    breaches = judge(policy, outcome_section, process)
+    breaches = judge(policy, outcome_section, process, mandates)
     if not integrity.ok:
         verdict = Verdict(status="invalid-log", exit_code=1, policy=policy, breaches=breaches)
     elif breaches:
@@ -106,4 +111,5 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
         process=process,
         integrity=integrity,
         verdict=verdict,
+        mandates=mandates,
     )

@@ -8,7 +8,7 @@ from accord.mandate.approvers import (
     Approver,
     Decision,
 )
-from accord.mandate.model import Action, ApprovalRule, IssueLimit, Mandate
+from accord.mandate.model import Action, ApprovalRule, IssueLimit, Mandate, final_acceptance
 
 __all__ = [
     "APPROVERS",
@@ -21,4 +21,5 @@ __all__ = [
     "Decision",
     "IssueLimit",
     "Mandate",
+    "final_acceptance",
 ]

@@ -17,10 +17,17 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Action", "ApprovalRule", "IssueLimit", "Mandate"]
+__all__ = ["Action", "ApprovalRule", "IssueLimit", "Mandate", "final_acceptance"]
 
 Action = Literal["offer", "accept"]
 """The two actions a mandate bounds: proposing an outcome and accepting one."""
+
+
+def final_acceptance(kind: str, options: Mapping[str, object]) -> bool:
+    """Whether an acceptance answering a request of ``kind`` can conclude an agreement: every
+    one but a single-text vote on a change (``ratify`` false) and a contract-net award."""
+    return kind != "award" and options.get("ratify") is not False
+
 
 _Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
