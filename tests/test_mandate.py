@@ -3,11 +3,13 @@ mechanism, records each attempt (signed, in the log) and tells the strategy."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import mandate_strategies
@@ -24,7 +26,7 @@ from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario
 from accord.scenarios.checks import check_scenario
 from accord.scenarios.loader import parse_scenario
-from accord.scenarios.schema import StrategySpec
+from accord.scenarios.schema import ApproverSpec, StrategySpec
 from accord.wire import Envelope, Performative
 from buses import BusName, bus_named
 from conftest import ROOT
@@ -245,3 +247,20 @@ async def test_a_mandate_reveal_that_does_not_match_its_commitment_is_flagged(
     )
     assert cli.exit_code == 1, cli.output
     assert "does not match its commitment" in cli.output
+
+
+def test_the_mandate_in_the_scenario_doc_fits_its_scenario() -> None:
+    text = (ROOT / "docs" / "scenarios.md").read_text()
+    (snippet,) = re.findall(r"### Mandates\n.*?```yaml\n(.*?)```", text, flags=re.DOTALL)
+    entry = yaml.safe_load(snippet)
+    scenario = load_scenario(ROOT / "scenarios" / "platform-isv.yaml")
+    party = scenario.parties[0].model_copy(
+        update={
+            "mandate": Mandate.model_validate(entry["mandate"]),
+            "approver": ApproverSpec.model_validate(entry["approver"]),
+        }
+    )
+    assert (
+        check_scenario(scenario.model_copy(update={"parties": [party, *scenario.parties[1:]]}))
+        == []
+    )

@@ -21,12 +21,13 @@ __all__ = ["TerminalApprover"]
 
 
 class TerminalApprover:
-    """Asks at the terminal (``input``/``output`` default to stdin and stdout); ``who`` is the
-    name recorded with the decision (default: the login name)."""
+    """Asks at the terminal (``input_fd`` defaults to standard input, ``output`` is standard
+    output); ``who`` is the name recorded with the decision (default: the login name)."""
 
     def __init__(self, who: str | None = None, input_fd: int | None = None) -> None:
         self.who = who or _login()
-        self.input_fd = sys.stdin.fileno() if input_fd is None else input_fd
+        self.input_fd = input_fd
+        """Where answers are read; standard input (found when first asked) by default."""
         self.output: TextIO = sys.stdout
         self._buffer = b""
 
@@ -47,18 +48,19 @@ class TerminalApprover:
         """The next line typed (without waiting on a thread); cancelled by the caller's
         timeout."""
         loop = asyncio.get_running_loop()
+        fd = sys.stdin.fileno() if self.input_fd is None else self.input_fd
         while b"\n" not in self._buffer:
             ready: asyncio.Future[bytes] = loop.create_future()
 
             def readable(future: asyncio.Future[bytes] = ready) -> None:
                 if not future.done():
-                    future.set_result(os.read(self.input_fd, 4096))
+                    future.set_result(os.read(fd, 4096))
 
-            loop.add_reader(self.input_fd, readable)
+            loop.add_reader(fd, readable)
             try:
                 chunk = await ready
             finally:
-                loop.remove_reader(self.input_fd)
+                loop.remove_reader(fd)
             if not chunk:  # end of input: nobody will answer
                 return ""
             self._buffer += chunk
