@@ -93,6 +93,8 @@ async def raw_round_trips(address: BrokerAddress, turns: int) -> list[float]:
             await anext(replies)
             times.append(time.perf_counter() - began)
         echoing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await echoing  # before the clients disconnect under it
     return times
 
 
