@@ -11,15 +11,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from nacl.signing import SigningKey
 
 from accord.broker import MemoryBus
-from accord.ledger.keys import save_key_pair
+from accord.ledger.keys import encode_public_key, save_key_pair
 from accord.ledger.receipt_client import fetch_receipts
-from accord.ledger.receipts import Receipt, check_receipt
+from accord.ledger.receipts import Receipt, check_consistency, check_receipt
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.service import RecorderService
@@ -166,3 +167,52 @@ async def test_the_recorder_answers_only_for_what_a_party_may_see(tmp_path: Path
     ]
     assert statuses.count("ok") == 3 + 1  # three envelopes, the good proof request
     assert len([s for s in statuses if s not in {None, "ok"}]) == 1  # the forgery, marked
+
+
+async def test_the_recorder_proves_its_checkpoints_consistent(tmp_path: Path) -> None:
+    keys = {name: SigningKey.generate() for name in ("a", HOST, RECORDER)}
+    recorder = Recorder(
+        negotiation_id="n",
+        storage=JsonlStorage(tmp_path / "log.jsonl"),
+        key=keys[RECORDER],
+        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
+        checkpoint_every=3,
+    )
+    bus = MemoryBus(roundtrip=True)
+    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=0.3)
+    running = asyncio.create_task(service.run(give_up=10))
+    await asyncio.sleep(0)
+    for seq in range(7):  # genesis + 7 entries: checkpoints at 3 and 6
+        await bus.publish(
+            signed(keys[HOST], sender=HOST, seq=seq, performative=Performative.INFORM, body={})
+        )
+    await bus.publish(
+        signed(keys[HOST], sender=HOST, seq=7, performative=Performative.RESULT, body={})
+    )
+    answers: list[dict[str, Any]] = []
+    async with bus.subscribe("n", "a") as inbox:
+        for seq, sizes in enumerate(([3, 6], [3], [4, 6])):
+            await bus.publish(
+                signed(
+                    keys["a"],
+                    sender="a",
+                    seq=seq,
+                    performative=Performative.PROOF_REQUEST,
+                    body={"consistency": sizes},
+                    to=RECORDER,
+                )
+            )
+            answers.append((await asyncio.wait_for(inbox.get(), 2)).body)
+    await running
+    key = encode_public_key(keys[RECORDER].verify_key)
+    between, to_now, unsigned = answers
+    assert check_consistency(between["consistency"], recorder_key=key) == []
+    assert check_consistency(to_now["consistency"], recorder_key=key) == []
+    assert to_now["consistency"]["checkpoint2"]["tree_size"] >= 9  # the log as it was then
+    assert unsigned["consistency"] is None
+    assert "no signed checkpoints of sizes [4, 6]" in unsigned["error"]
+    forged = dict(between["consistency"])
+    forged["checkpoint2"] = to_now["consistency"]["checkpoint2"]  # another tree, same proof
+    assert check_consistency(forged, recorder_key=key) != []
+    other = encode_public_key(SigningKey.generate().verify_key)
+    assert check_consistency(between["consistency"], recorder_key=other) != []

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -14,12 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from accord.errors import LedgerError
 from accord.ledger.canonical import canonical
 from accord.ledger.keys import decode_public_key
-from accord.ledger.merkle import MerkleTree, leaf_hash, verify_inclusion
+from accord.ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER, Checkpoint
 from accord.ledger.storage import read_records
 
-__all__ = ["Receipt", "check_receipt", "load_receipt", "make_receipt", "receipt_for"]
+__all__ = [
+    "Receipt",
+    "check_consistency",
+    "check_receipt",
+    "load_receipt",
+    "make_receipt",
+    "receipt_for",
+]
 
 
 class Receipt(BaseModel):
@@ -99,15 +108,45 @@ def check_receipt(receipt: Receipt, *, recorder_key: str | None = None) -> list[
             f"the inclusion proof does not lead from entry {receipt.index} to the root of the "
             f"checkpoint of {cp.tree_size} entries"
         )
+    if not _signed_by(cp, key_text):
+        problems.append("the checkpoint is not signed by the recorder key")
+    return problems
+
+
+def check_consistency(answer: Mapping[str, Any], *, recorder_key: str) -> list[str]:
+    """Problems with a recorder's consistency answer (``{"proof", "checkpoint1",
+    "checkpoint2"}``, see :mod:`accord.ledger.service`): empty when both checkpoints are
+    signed by ``recorder_key`` and the first tree is a prefix of the second (RFC 9162)."""
+    try:
+        first = Checkpoint.model_validate(answer.get("checkpoint1"))
+        second = Checkpoint.model_validate(answer.get("checkpoint2"))
+        proof = [base64.b64decode(p, validate=True) for p in answer.get("proof", [])]
+        roots = [base64.b64decode(c.root, validate=True) for c in (first, second)]
+    except (ValidationError, binascii.Error, ValueError, TypeError):
+        return ["not a consistency answer"]
+    problems = [
+        f"the checkpoint of {c.tree_size} entries is not signed by the recorder key"
+        for c in (first, second)
+        if not _signed_by(c, recorder_key)
+    ]
+    if not verify_consistency(first.tree_size, second.tree_size, proof, *roots):
+        problems.append(
+            f"the log of {first.tree_size} entries is not a prefix of the log of "
+            f"{second.tree_size} entries"
+        )
+    return problems
+
+
+def _signed_by(checkpoint: Checkpoint, key_text: str) -> bool:
     try:
         key = decode_public_key(key_text, what="recorder key")
         key.verify(
-            canonical(cp.model_dump(mode="json", exclude={"sig"})),
-            base64.b64decode(cp.sig or "", validate=True),
+            canonical(checkpoint.model_dump(mode="json", exclude={"sig"})),
+            base64.b64decode(checkpoint.sig or "", validate=True),
         )
     except (LedgerError, BadSignatureError, binascii.Error, ValueError):
-        problems.append("the checkpoint is not signed by the recorder key")
-    return problems
+        return False
+    return True
 
 
 def load_receipt(text: str, source: str) -> Receipt:

@@ -18,6 +18,7 @@ every envelope; a request that does not verify is logged as such and not answere
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass, field
 
 import structlog
@@ -97,6 +98,9 @@ class RecorderService:
             await self._answer(envelope)
 
     async def _answer(self, request: Envelope) -> None:
+        if "consistency" in request.body:
+            await self._send(request, self._consistency(request.body["consistency"]))
+            return
         raw = request.body.get("message_ids")
         ids = [i for i in raw if isinstance(i, str)] if isinstance(raw, list) else []
         if not isinstance(raw, list) or len(ids) != len(raw):
@@ -116,6 +120,36 @@ class RecorderService:
             return "not a message this party sent, received or was broadcast"
         return None
 
+    def _consistency(self, raw: JsonValue) -> dict[str, JsonValue]:
+        """A consistency proof between two signed checkpoints (``[size1, size2]``; without
+        ``size2``, a checkpoint of the log as it is now), or why there is none."""
+        sizes = [n for n in raw if isinstance(n, int)] if isinstance(raw, list) else []
+        if not isinstance(raw, list) or len(sizes) != len(raw) or not 1 <= len(sizes) <= 2:
+            return {
+                "consistency": None,
+                "error": "body.consistency must be [size1] or [size1, size2]",
+            }
+        signed = {c.tree_size: c for c in self.recorder.checkpoints}
+        first = signed.get(sizes[0])
+        if len(sizes) == 2:
+            second = signed.get(sizes[1])
+        else:
+            second = self.recorder.covering_checkpoint(self.entries - 1)
+        if first is None or second is None or first.tree_size > second.tree_size:
+            return {
+                "consistency": None,
+                "error": f"no signed checkpoints of sizes {sizes}; signed: {sorted(signed)}",
+            }
+        proof = self.recorder.tree.consistency_proof(first.tree_size, second.tree_size)
+        return {
+            "consistency": {
+                "proof": [base64.b64encode(p).decode("ascii") for p in proof],
+                "checkpoint1": first.model_dump(mode="json"),
+                "checkpoint2": second.model_dump(mode="json"),
+            },
+            "error": None,
+        }
+
     async def _reply(self, request: Envelope, message_id: str | None, *, error: str | None) -> None:
         body: dict[str, JsonValue] = {"message_id": message_id, "receipt": None, "error": error}
         if error is None and message_id is not None:
@@ -125,6 +159,9 @@ class RecorderService:
                 body["error"] = str(exc)
             else:
                 body["receipt"] = receipt.model_dump(mode="json")
+        await self._send(request, body)
+
+    async def _send(self, request: Envelope, body: dict[str, JsonValue]) -> None:
         envelope = compose(
             negotiation_id=self.recorder.negotiation_id,
             sender=RECORDER,
