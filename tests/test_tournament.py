@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 import accord.tournament.worker
+import accord.tournament.workload
 from accord.broker.embedded import embedded_broker
 from accord.errors import InputError, TournamentSpecError
 from accord.runner import negotiate, run
@@ -158,6 +160,37 @@ def test_profiles_bound_once_per_process_give_the_results_of_profiles_bound_afre
     afresh = run_tournament(tournament_of(spec_path), tmp_path)
     assert len(given) == 2 * 2  # the worker offered one bound profile per scenario and party
     assert comparable(afresh.rows) == comparable(reference.rows)  # the reference reused them
+
+
+@pytest.mark.corpus
+def test_outcome_metrics_computed_once_per_outcome_are_those_of_each_row(
+    spec_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = accord.tournament.workload.outcome_metrics
+    computed: list[Any] = []
+
+    def counted(*args: Any) -> Any:
+        computed.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(accord.tournament.workload, "outcome_metrics", counted)
+    tournament = tournament_of(spec_path)
+    rows = run_tournament(tournament, tmp_path).rows
+    assert len(computed) == len({(row["scenario"], row["outcome"]) for row in rows}) < len(rows)
+    for row in rows:
+        scenario = tournament.workload.scenarios[row["scenario"]]
+        space = scenario.outcome_space()
+        afresh = real(
+            {p.id: p.profile.bind(space) for p in scenario.parties},
+            tournament.workload.analyses[row["scenario"]],
+            None if row["outcome"] is None else json.loads(row["outcome"]),
+        )
+        assert (row["pareto_distance"], row["welfare_share"], row["gini"]) == (
+            afresh.pareto_distance,
+            afresh.welfare_share,
+            afresh.gini,
+        )
+        assert row["distance_nash"] == afresh.distance_to.get("nash")
 
 
 async def test_bound_profiles_of_another_scenario_are_refused() -> None:

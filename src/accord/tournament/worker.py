@@ -8,7 +8,9 @@ reason (``strategy_error``, ``protocol_violation``, ``turn_timeout``) and the re
 Every negotiation of a scenario reuses the profiles that the workload bound once in this
 process (:meth:`~accord.tournament.workload.Workload.profiles`), with their utilities over the
 whole outcome space and their sorted orders: on large domains that sort was most of a
-negotiation's time. The results are those of profiles bound afresh.
+negotiation's time. The results are those of profiles bound afresh. The outcome metrics of
+an outcome are computed once per scenario and process too
+(:meth:`~accord.tournament.workload.Workload.metrics`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from typing import Any
 
 import structlog
 
-from accord.analysis import outcome_metrics
 from accord.broker.select import open_bus
 from accord.model import BoundProfile
 from accord.runner import Negotiation, negotiate
@@ -47,10 +48,7 @@ def play(workload: Workload, job: Job, broker: str | None = None) -> Row:
                 _negotiate, scenario, job.seed, broker, sign=workload.sign, profiles=profiles
             )
         )
-        metrics = None
-        analysis = workload.analyses.get(job.scenario)
-        if analysis is not None:
-            metrics = outcome_metrics(profiles, analysis, negotiation.result.outcome)
+        metrics = workload.metrics(job.scenario, negotiation.result.outcome)
         return result_row(job, negotiation.result, metrics)
     except Exception as exc:  # noqa: BLE001  # recorded as a failed row, by design
         log.warning("negotiation_failed", negotiation_id=negotiation_id, error=repr(exc))

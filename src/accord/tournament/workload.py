@@ -1,34 +1,43 @@
 """What every worker needs: the loaded scenarios, the strategies and mechanisms by label,
 and each scenario's domain analysis, computed once per scenario in the parent process and
-shipped to the workers (not recomputed per negotiation)."""
+shipped to the workers (not recomputed per negotiation).
+
+Each process also keeps, per scenario, the profiles bound to its outcome space and the
+outcome metrics of the outcomes reached so far: many negotiations of a scenario end on the
+same outcome (or on none), whose metrics are the same every time.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
-from accord.analysis import DomainAnalysis, analyze_domain
+from accord.analysis import DomainAnalysis, OutcomeMetrics, analyze_domain, outcome_metrics
 from accord.analysis.scenario import RESULT_METRICS_LIMIT
 from accord.errors import OutcomeSpaceTooLarge
 from accord.importers import genius_scenario
-from accord.model import BoundProfile
+from accord.model import BoundProfile, Value
 from accord.scenarios import MechanismSpec, Scenario, StrategySpec, load_scenario
 from accord.tournament.plan import Job
 from accord.tournament.spec import TournamentSpec, resolve
 
-__all__ = ["Workload", "prepare", "scenario_digest"]
+__all__ = ["METRICS_CACHED", "Workload", "prepare", "scenario_digest"]
 
 log = structlog.get_logger(__name__)
+
+METRICS_CACHED = 4096
+"""Outcome metrics kept per process (the oldest is dropped first)."""
 
 
 @dataclass
 class Workload:
     """The spec's scenarios, strategies and mechanisms by label, with the analyses. Picklable
-    (bound profiles are made lazily, per process)."""
+    (bound profiles and outcome metrics are made lazily, per process)."""
 
     scenarios: dict[str, Scenario]
     strategies: dict[str, StrategySpec]
@@ -36,10 +45,12 @@ class Workload:
     analyses: dict[str, DomainAnalysis | None]
     sign: bool = False
     _profiles: dict[str, dict[str, BoundProfile]] = field(default_factory=dict, repr=False)
+    _metrics: dict[tuple[str, str], OutcomeMetrics] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_profiles"] = {}
+        state["_metrics"] = {}
         return state
 
     def roles(self) -> dict[str, int]:
@@ -67,6 +78,21 @@ class Workload:
             space = scenario.outcome_space()
             self._profiles[label] = {p.id: p.profile.bind(space) for p in scenario.parties}
         return self._profiles[label]
+
+    def metrics(self, label: str, outcome: Mapping[str, Value] | None) -> OutcomeMetrics | None:
+        """The outcome metrics of ``outcome`` (``None``: no agreement) in scenario ``label``,
+        or ``None`` when its domain was too large to analyse (cached)."""
+        analysis = self.analyses.get(label)
+        if analysis is None:
+            return None
+        key = (label, json.dumps(outcome, sort_keys=True, separators=(",", ":")))
+        found = self._metrics.get(key)
+        if found is None:
+            found = outcome_metrics(self.profiles(label), analysis, outcome)
+            if len(self._metrics) >= METRICS_CACHED:
+                del self._metrics[next(iter(self._metrics))]
+            self._metrics[key] = found
+        return found
 
 
 def prepare(spec: TournamentSpec, base: Path) -> Workload:
