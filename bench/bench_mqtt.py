@@ -42,24 +42,30 @@ from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.runner import negotiate
 from accord.wire import Performative
 
+REPLY_TIMEOUT_S = 10.0
+
 
 def scenario(turns: int) -> Scenario:
+    """Two hardliners with opposed preferences: each offers its best outcome, which is the
+    other's worst, so they never agree and every turn is a full request and answer."""
     values = [f"v{j}" for j in range(10)]
     issues = [{"name": f"i{k}", "type": "categorical", "values": values} for k in range(3)]
-    table = {"type": "table", "table": {v: j / 9 for j, v in enumerate(values)}}
-    utility = {
-        "type": "linear-additive",
-        "weights": {"i0": 0.5, "i1": 0.3, "i2": 0.2},
-        "values": {"i0": table, "i1": table, "i2": table},
-    }
+    ascending = {"type": "table", "table": {v: j / 9 for j, v in enumerate(values)}}
+    descending = {"type": "table", "table": {v: 1 - j / 9 for j, v in enumerate(values)}}
     parties = [
         {
             "id": p,
             "organisation": p,
             "strategy": {"name": "hardliner"},
-            "profile": {"utility": utility},
+            "profile": {
+                "utility": {
+                    "type": "linear-additive",
+                    "weights": {"i0": 0.5, "i1": 0.3, "i2": 0.2},
+                    "values": {"i0": table, "i1": table, "i2": table},
+                }
+            },
         }
-        for p in ("a", "b")
+        for p, table in (("a", ascending), ("b", descending))
     ]
     return Scenario.model_validate(
         {
@@ -90,7 +96,8 @@ async def raw_round_trips(address: BrokerAddress, turns: int) -> list[float]:
         for _ in range(turns):
             began = time.perf_counter()
             await a.publish("bench/ping", ping, qos=1)
-            await anext(replies)
+            async with asyncio.timeout(REPLY_TIMEOUT_S):  # a lost pong fails, not hangs
+                await anext(replies)
             times.append(time.perf_counter() - began)
         echoing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
