@@ -151,3 +151,29 @@ async def test_aiomqtt_is_the_only_mqtt_import() -> None:
     users = [p for p in (ROOT / "src").rglob("*.py") if "import aiomqtt" in p.read_text()]
     assert [p.name for p in users] == ["mqtt.py"]
     assert aiomqtt.__name__ == "aiomqtt"
+
+
+async def test_the_hosts_local_transcript_holds_what_a_full_observer_sees(
+    mosquitto_url: str,
+) -> None:
+    """The host keeps its transcript without a ``#`` subscription of its own (what it
+    publishes and what its subscription accepts); an independent observer on its own bus
+    subscribed to ``#`` sees exactly the same envelopes, and in the host's order every
+    answer comes after the request it answers."""
+    scenario = make_scenario("linear", "conceder")
+    negotiation_id = scenario.negotiation_id(scenario.seed)
+    address = BrokerAddress.parse(mosquitto_url)
+    async with MqttBus(address) as watcher_bus, watcher_bus.observe(negotiation_id) as watched:
+        async with MqttBus(address) as bus:
+            done = await negotiate(scenario, bus=bus)
+        seen = {e.message_id for e in done.transcript}
+        independent: set[str] = set()
+        async with asyncio.timeout(10):
+            while len(independent) < len(seen):
+                independent.add((await watched.get()).message_id)
+    assert independent == seen
+    assert len(done.transcript) == len(seen)  # each envelope once
+    position = {e.message_id: k for k, e in enumerate(done.transcript)}
+    answers = [e for e in done.transcript if e.in_reply_to is not None]
+    assert answers
+    assert all(position[e.in_reply_to] < position[e.message_id] for e in answers)

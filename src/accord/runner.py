@@ -177,7 +177,7 @@ async def serve(
     transcript: list[Envelope] = []
     began = time.perf_counter()
     async with (
-        bus.observe(negotiation_id) as observed,
+        bus.observe(negotiation_id, local=True) as observed,
         Session(
             bus=bus,
             negotiation_id=negotiation_id,

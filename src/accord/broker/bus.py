@@ -1,8 +1,9 @@
 """The ``Bus`` protocol: how envelopes move between the participants of a negotiation.
 
 Addressing is by envelope: ``to=None`` reaches every participant of the negotiation except the
-sender; ``to=ID`` reaches that participant. Observers (the transcript writer, later the
-recorder) see every envelope of a negotiation, in the order the bus delivers them.
+sender; ``to=ID`` reaches that participant. Observers (the transcript writer, the recorder)
+see every envelope of a negotiation, in the order the bus delivers them; a *local* observer
+sees what this bus's own participants send and receive, in the order they do.
 
 A participant must hold its subscription before anyone sends to it; the join handshake
 (party subscribes, then sends ``join``) guarantees that.
@@ -48,6 +49,11 @@ class Bus(Protocol):
         (a transport without connections, like the memory bus, never publishes it)."""
         ...
 
-    def observe(self, negotiation_id: str) -> AbstractAsyncContextManager[Inbox]:
-        """Receive every envelope of the negotiation."""
+    def observe(
+        self, negotiation_id: str, *, local: bool = False
+    ) -> AbstractAsyncContextManager[Inbox]:
+        """Receive every envelope of the negotiation. With ``local``, only those the
+        participants subscribed through this bus send or receive (every envelope of the
+        protocol, for the host's own observer: parties send to the host or to all); a
+        transport may then serve the observer without a subscription of its own."""
         ...

@@ -106,7 +106,10 @@ class MemoryBus:
                 del self._inboxes[negotiation_id]
 
     @asynccontextmanager
-    async def observe(self, negotiation_id: str) -> AsyncIterator[QueueInbox]:
+    async def observe(
+        self, negotiation_id: str, *, local: bool = False
+    ) -> AsyncIterator[QueueInbox]:
+        del local  # every participant of a memory bus is local
         inbox = QueueInbox()
         self._observers[negotiation_id].append(inbox)
         try:

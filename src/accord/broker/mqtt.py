@@ -8,6 +8,12 @@ Envelopes are JSON, at most :data:`MAX_PAYLOAD` bytes; a payload that is too big
 JSON, does not fit the envelope schema or belongs to another negotiation is dropped and
 logged; a redelivered envelope (the same bytes again) is dropped, so the session above sees
 each envelope once and can treat an old sequence number as a replay.
+
+A *local* observer (``observe(..., local=True)``, the host's transcript and log) has no
+connection of its own: it is handed every envelope this bus publishes, as it is published, and
+every envelope its subscriptions accept, once each (the same bytes are one envelope). For the
+host that is every envelope of the protocol (parties send to the host or to all) at half the
+host's MQTT traffic: an observer subscription would receive every envelope a second time.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import hashlib
 import socket
 import ssl
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Self
@@ -129,6 +135,7 @@ class MqttBus:
         self.prefix = client_prefix or f"accord-{uuid.uuid4().hex[:8]}"
         self._publisher: aiomqtt.Client | None = None
         self._stack = contextlib.AsyncExitStack()
+        self._local: dict[str, _LocalObservers] = {}
 
     async def __aenter__(self) -> Self:
         client = self.address.client(f"{self.prefix}-pub", clean=True)
@@ -149,6 +156,8 @@ class MqttBus:
             raise BusError(
                 f"envelope {envelope.message_id!r} is {len(payload)} bytes, over {MAX_PAYLOAD}"
             )
+        if (local := self._local.get(envelope.negotiation_id)) is not None:
+            local.put(envelope, payload)  # before sending: no answer can be seen before it
         topic = topic_for(envelope)
         delay = RECONNECT_FIRST_S
         deadline = asyncio.get_running_loop().time() + RECONNECT_GIVE_UP_S
@@ -187,7 +196,20 @@ class MqttBus:
             yield inbox
 
     @asynccontextmanager
-    async def observe(self, negotiation_id: str) -> AsyncIterator[QueueInbox]:
+    async def observe(
+        self, negotiation_id: str, *, local: bool = False
+    ) -> AsyncIterator[QueueInbox]:
+        if local:
+            observers = self._local.setdefault(negotiation_id, _LocalObservers())
+            inbox = QueueInbox()
+            observers.inboxes.append(inbox)
+            try:
+                yield inbox
+            finally:
+                observers.inboxes.remove(inbox)
+                if not observers.inboxes:
+                    del self._local[negotiation_id]
+            return
         async with self._reading(
             negotiation_id, None, [negotiation_filter(negotiation_id)]
         ) as inbox:
@@ -206,6 +228,8 @@ class MqttBus:
         identifier = f"{self.prefix}-{negotiation_id}-{name}"[:120]
         inbox = QueueInbox()
         link = _Link(identifier, topics, inbox, negotiation_id, participant)
+        if participant is not None:
+            link.local = lambda: self._local.get(negotiation_id)
         if will is not None:
             link.will = aiomqtt.Will(topic_for(will), will.model_dump_json().encode(), qos=1)
         pump = asyncio.create_task(self._pump(link), name=f"mqtt-{name}")
@@ -257,6 +281,26 @@ class MqttBus:
 
 
 @dataclass
+class _LocalObservers:
+    """The local observers of one negotiation, and what they have been handed."""
+
+    inboxes: list[QueueInbox] = field(default_factory=list)
+    seen: set[bytes] = field(default_factory=set)
+
+    def put(self, envelope: Envelope, payload: bytes, key: bytes | None = None) -> None:
+        key = hashlib.sha256(payload).digest() if key is None else key
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        for inbox in self.inboxes:
+            inbox.put(envelope)
+
+
+def _no_local() -> _LocalObservers | None:
+    return None
+
+
+@dataclass
 class _Link:
     """One subscription's state across reconnections."""
 
@@ -267,6 +311,8 @@ class _Link:
     participant: str | None
     seen: set[bytes] = field(default_factory=set)
     will: aiomqtt.Will | None = None
+    local: Callable[[], _LocalObservers | None] = _no_local
+    """The local observers of the negotiation (looked up as each envelope arrives)."""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     subscribed: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -275,9 +321,7 @@ class _Link:
     async def read_until_stopped(self, client: aiomqtt.Client) -> None:
         """Read until told to stop (then return, so the client disconnects cleanly) or until
         the connection fails (then raise its error)."""
-        reader = asyncio.create_task(
-            _read(client, self.inbox, self.negotiation_id, self.participant, self.seen)
-        )
+        reader = asyncio.create_task(_read(client, self, self.seen))
         stopper = asyncio.create_task(self.stop.wait())
         await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -288,13 +332,8 @@ class _Link:
             raise results[0]
 
 
-async def _read(
-    client: aiomqtt.Client,
-    inbox: QueueInbox,
-    negotiation_id: str,
-    participant: str | None,
-    seen: set[bytes],
-) -> None:
+async def _read(client: aiomqtt.Client, link: _Link, seen: set[bytes]) -> None:
+    inbox, negotiation_id, participant = link.inbox, link.negotiation_id, link.participant
     async for message in client.messages:
         payload = message.payload
         if not isinstance(payload, bytes | bytearray) or len(payload) > MAX_PAYLOAD:
@@ -324,4 +363,6 @@ async def _read(
             log.info("redelivery_dropped", message_id=envelope.message_id)
             continue
         seen.add(key)
+        if (local := link.local()) is not None:
+            local.put(envelope, payload, key)
         inbox.put(envelope)
