@@ -176,4 +176,4 @@ async def test_the_hosts_local_transcript_holds_what_a_full_observer_sees(
     position = {e.message_id: k for k, e in enumerate(done.transcript)}
     answers = [e for e in done.transcript if e.in_reply_to is not None]
     assert answers
-    assert all(position[e.in_reply_to] < position[e.message_id] for e in answers)
+    assert all(position[str(e.in_reply_to)] < position[e.message_id] for e in answers)
