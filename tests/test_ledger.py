@@ -10,11 +10,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from accord import load_scenario
+from accord.errors import LedgerError
 from accord.ledger.canonical import canonical
 from accord.ledger.commitment import Reveal
 from accord.ledger.keys import encode_public_key, generate_key
@@ -275,3 +280,39 @@ def test_entry_lines_are_exactly_rfc8785() -> None:
                 signed=signing_bytes(envelope),
             )
             assert line == canonical(entry.model_dump(mode="json"))
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) - 2, max_value=2**53 + 2)
+    | st.floats()
+    | st.sampled_from(
+        [0.0, -0.0, 1.0, 1e16, 1e21, 1e-6, 1e-7, 123.456, 5e-324, 1.7976931348623157e308]
+    )
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=4) | st.sampled_from(["\U0001f600", "\ufb01", "to"]), inner, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_canonical_is_rfc8785_on_any_json(value: Any) -> None:
+    """canonical() takes the standard library's encoder where it agrees with RFC 8785: on any
+    JSON value (floats with exponents, -0.0, non-BMP keys, lone surrogates, unsafe integers)
+    it gives rfc8785's bytes, or refuses what rfc8785 refuses."""
+    try:
+        expected: bytes | None = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises(LedgerError):
+            canonical(value)
+    else:
+        assert canonical(value) == expected

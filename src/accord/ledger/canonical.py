@@ -7,6 +7,8 @@ nanosecond times and big numbers as strings).
 
 from __future__ import annotations
 
+import json
+
 import rfc8785
 from pydantic import JsonValue
 
@@ -16,12 +18,47 @@ from accord.wire import Envelope
 __all__ = ["canonical", "signing_bytes", "with_signature"]
 
 
+_MAX_SAFE = 2**53 - 1
+
+
 def canonical(value: JsonValue) -> bytes:
-    """The RFC 8785 canonical JSON encoding of ``value``."""
+    """The RFC 8785 canonical JSON encoding of ``value``.
+
+    ``rfc8785`` (pure Python) costs ~100 µs for an envelope, more than its Ed25519 signature.
+    Where RFC 8785 and the standard library's JSON encoder (in C) give the same bytes, which
+    :func:`_same_in_stdlib` checks in one walk, the encoder is used: sorted keys, no spaces,
+    UTF-8, the same escapes. They differ only on floats that Python writes with an exponent
+    or a trailing ``.0`` (and ``-0.0``), on keys outside the Basic Multilingual Plane (RFC 8785
+    sorts UTF-16 code units) and on values RFC 8785 refuses; those go to ``rfc8785``.
+    ``tests/test_ledger.py`` checks the two agree on generated JSON."""
     try:
+        if _same_in_stdlib(value):
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            return text.encode("utf-8")
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        # UnicodeEncodeError (a lone surrogate) is a ValueError, as in rfc8785
         raise LedgerError(f"cannot canonicalise {value!r:.200}: {exc}") from exc
+
+
+def _same_in_stdlib(value: object) -> bool:
+    """Whether ``json.dumps`` writes ``value`` exactly as RFC 8785 does."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -_MAX_SAFE <= value <= _MAX_SAFE  # type: ignore[operator]
+    if kind is float:
+        text = repr(value)
+        return "e" not in text and "n" not in text and not text.endswith(".0")
+    if kind is dict:
+        return all(
+            type(key) is str and (not key or max(key) <= "\uffff") and _same_in_stdlib(item)
+            for key, item in value.items()  # type: ignore[attr-defined]
+        )
+    if kind is list:
+        return all(_same_in_stdlib(item) for item in value)  # type: ignore[attr-defined]
+    return False  # anything else (subclasses, tuples, ...): rfc8785 decides
 
 
 def signing_bytes(envelope: Envelope) -> bytes:
