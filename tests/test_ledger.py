@@ -316,3 +316,38 @@ def test_canonical_is_rfc8785_on_any_json(value: Any) -> None:
             canonical(value)
     else:
         assert canonical(value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.text(max_size=4), _json_values, max_size=4),
+    st.text(max_size=8),
+    st.one_of(st.none(), st.text(max_size=8)),
+)
+def test_signing_bytes_are_rfc8785_of_the_envelope(
+    body: dict[str, Any], message_id: str, in_reply_to: str | None
+) -> None:
+    """signing_bytes() walks only the body; the bytes are still RFC 8785's of every field but
+    ``sig``, or it refuses what RFC 8785 refuses."""
+    from accord.ledger.canonical import signing_bytes  # noqa: PLC0415
+    from accord.wire import Performative, compose  # noqa: PLC0415
+
+    envelope = compose(
+        negotiation_id="n",
+        sender="alice",
+        seq=2**53 - 1,
+        performative=Performative.OFFER,
+        body=body,
+        to="host",
+        in_reply_to=in_reply_to,
+    )
+    object.__setattr__(envelope, "__dict__", envelope.__dict__ | {"message_id": message_id})
+    try:
+        expected: bytes | None = rfc8785.dumps(envelope.model_dump(mode="json", exclude={"sig"}))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises(LedgerError):
+            signing_bytes(envelope)
+    else:
+        assert signing_bytes(envelope) == expected

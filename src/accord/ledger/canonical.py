@@ -62,8 +62,28 @@ def _same_in_stdlib(value: object) -> bool:
 
 
 def signing_bytes(envelope: Envelope) -> bytes:
-    """What the sender of ``envelope`` signs: every field but ``sig``, canonicalised."""
+    """What the sender of ``envelope`` signs: every field but ``sig``, canonicalised.
+
+    The envelope's own fields are strings, safe integers and ``None`` (its keys are ASCII),
+    which both encoders write alike, so only the body is walked (see :func:`canonical`);
+    anything unexpected takes the long way, through ``model_dump`` and ``canonical``."""
+    data = dict(envelope.__dict__)
+    del data["sig"]
+    data["performative"] = str(envelope.performative.value)
+    body = data.pop("body")
+    if all(map(_plain_field, data.values())) and _same_in_stdlib(body):
+        data["body"] = body
+        try:
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            return text.encode("utf-8")
+        except ValueError:
+            pass  # a lone surrogate: let canonical() say so
     return canonical(envelope.model_dump(mode="json", exclude={"sig"}))
+
+
+def _plain_field(value: object) -> bool:
+    kind = type(value)
+    return kind is str or value is None or (kind is int and 0 <= value <= _MAX_SAFE)  # type: ignore[operator]
 
 
 def with_signature(signed: bytes, sig: str | None) -> bytes:
