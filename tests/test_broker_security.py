@@ -87,7 +87,9 @@ async def test_a_party_cannot_publish_under_another_partys_name(
         address(credentials, "auditor").client("auditor-probe", clean=True) as auditor,
     ):
         await host.subscribe(f"{base}/+/to/host", qos=1)
+        await host.subscribe(f"{base}/+/to/seller", qos=1)  # the host may read every topic
         await buyer.publish(f"{base}/seller/to/host", b"forged", qos=1)  # denied by the ACL
+        await buyer.publish(f"{base}/buyer/to/seller", b"aside", qos=1)  # not in the protocol
         await buyer.publish(f"{base}/buyer/to/host", b"genuine", qos=1)
         await auditor.publish(f"{base}/auditor/to/host", b"auditor", qos=1)  # read-only
         message = await asyncio.wait_for(anext(aiter(host.messages)), 5)

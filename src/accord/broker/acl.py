@@ -44,7 +44,11 @@ def _acl(scenario: Scenario) -> str:
     for party in scenario.parties:
         lines += [
             f"user {party.id}",
-            f"topic write accord/v1/+/from/{party.id}/#",
+            # only what the protocol lets a party send: to the host (answers, records, its
+            # last will), to the recorder (proof requests) and to all (its reveal)
+            f"topic write accord/v1/+/from/{party.id}/to/{HOST}",
+            f"topic write accord/v1/+/from/{party.id}/to/{RECORDER}",
+            f"topic write accord/v1/+/from/{party.id}/all",
             f"topic read accord/v1/+/from/+/to/{party.id}",
             "topic read accord/v1/+/from/+/all",
             "",
