@@ -316,7 +316,8 @@ class Session:
             # the claimed sender may be innocent (a forger used its name): record, drop, go on
             self._violation(sender, problem, "envelope rejected", envelope.message_id)
             return False
-        if envelope == self._last.get(sender):
+        last = self._last.get(sender)
+        if last is not None and envelope.seq == last.seq and envelope == last:
             return False  # the same envelope again (a repeated join): nothing new
         if envelope.seq <= self._last_seq.get(sender, -1):
             # transports de-duplicate their own redeliveries, so an old sequence number here
