@@ -33,8 +33,8 @@ class InlineExecutor:
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         result = fn(*args)
-        if result is None or isinstance(result, dict | str):  # outcomes and responses:
-            return result  # skip isawaitable's ABC check on the hot path
+        if result is None or isinstance(result, dict | str):
+            return result  # an outcome or a response: no isawaitable ABC check on the hot path
         if inspect.isawaitable(result):
             return await result
         return result

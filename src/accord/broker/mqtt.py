@@ -24,7 +24,7 @@ import hashlib
 import socket
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Self
@@ -200,20 +200,26 @@ class MqttBus:
         self, negotiation_id: str, *, local: bool = False
     ) -> AsyncIterator[QueueInbox]:
         if local:
-            observers = self._local.setdefault(negotiation_id, _LocalObservers())
-            inbox = QueueInbox()
-            observers.inboxes.append(inbox)
-            try:
+            async with self._observing_locally(negotiation_id) as inbox:
                 yield inbox
-            finally:
-                observers.inboxes.remove(inbox)
-                if not observers.inboxes:
-                    del self._local[negotiation_id]
-            return
-        async with self._reading(
-            negotiation_id, None, [negotiation_filter(negotiation_id)]
-        ) as inbox:
+        else:
+            async with self._reading(
+                negotiation_id, None, [negotiation_filter(negotiation_id)]
+            ) as inbox:
+                yield inbox
+
+    @asynccontextmanager
+    async def _observing_locally(self, negotiation_id: str) -> AsyncIterator[QueueInbox]:
+        """A local observer: fed by :meth:`publish` and by this bus's subscriptions."""
+        observers = self._local.setdefault(negotiation_id, _LocalObservers())
+        inbox = QueueInbox()
+        observers.inboxes.append(inbox)
+        try:
             yield inbox
+        finally:
+            observers.inboxes.remove(inbox)
+            if not observers.inboxes:
+                del self._local[negotiation_id]
 
     @asynccontextmanager
     async def _reading(
@@ -229,7 +235,7 @@ class MqttBus:
         inbox = QueueInbox()
         link = _Link(identifier, topics, inbox, negotiation_id, participant)
         if participant is not None:
-            link.local = lambda: self._local.get(negotiation_id)
+            link.local = self._local
         if will is not None:
             link.will = aiomqtt.Will(topic_for(will), will.model_dump_json().encode(), qos=1)
         pump = asyncio.create_task(self._pump(link), name=f"mqtt-{name}")
@@ -296,10 +302,6 @@ class _LocalObservers:
             inbox.put(envelope)
 
 
-def _no_local() -> _LocalObservers | None:
-    return None
-
-
 @dataclass
 class _Link:
     """One subscription's state across reconnections."""
@@ -311,8 +313,8 @@ class _Link:
     participant: str | None
     seen: set[bytes] = field(default_factory=set)
     will: aiomqtt.Will | None = None
-    local: Callable[[], _LocalObservers | None] = _no_local
-    """The local observers of the negotiation (looked up as each envelope arrives)."""
+    local: dict[str, _LocalObservers] = field(default_factory=dict)
+    """The bus's local observers by negotiation (a participant's link feeds them)."""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     subscribed: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -321,7 +323,7 @@ class _Link:
     async def read_until_stopped(self, client: aiomqtt.Client) -> None:
         """Read until told to stop (then return, so the client disconnects cleanly) or until
         the connection fails (then raise its error)."""
-        reader = asyncio.create_task(_read(client, self, self.seen))
+        reader = asyncio.create_task(_read(client, self))
         stopper = asyncio.create_task(self.stop.wait())
         await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -332,8 +334,9 @@ class _Link:
             raise results[0]
 
 
-async def _read(client: aiomqtt.Client, link: _Link, seen: set[bytes]) -> None:
+async def _read(client: aiomqtt.Client, link: _Link) -> None:
     inbox, negotiation_id, participant = link.inbox, link.negotiation_id, link.participant
+    seen = link.seen
     async for message in client.messages:
         payload = message.payload
         if not isinstance(payload, bytes | bytearray) or len(payload) > MAX_PAYLOAD:
@@ -363,6 +366,6 @@ async def _read(client: aiomqtt.Client, link: _Link, seen: set[bytes]) -> None:
             log.info("redelivery_dropped", message_id=envelope.message_id)
             continue
         seen.add(key)
-        if (local := link.local()) is not None:
+        if (local := link.local.get(negotiation_id)) is not None:
             local.put(envelope, payload, key)
         inbox.put(envelope)

@@ -32,13 +32,17 @@ def canonical(value: JsonValue) -> bytes:
     sorts UTF-16 code units) and on values RFC 8785 refuses; those go to ``rfc8785``.
     ``tests/test_ledger.py`` checks the two agree on generated JSON."""
     try:
-        if _same_in_stdlib(value):
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-            return text.encode("utf-8")
-        return rfc8785.dumps(value)
+        return _stdlib_dumps(value) if _same_in_stdlib(value) else rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         # UnicodeEncodeError (a lone surrogate) is a ValueError, as in rfc8785
         raise LedgerError(f"cannot canonicalise {value!r:.200}: {exc}") from exc
+
+
+def _stdlib_dumps(value: object) -> bytes:
+    """``value`` by the standard library's encoder, in RFC 8785's layout (for values that
+    :func:`_same_in_stdlib` has passed)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.encode("utf-8")
 
 
 def _same_in_stdlib(value: object) -> bool:
@@ -74,8 +78,7 @@ def signing_bytes(envelope: Envelope) -> bytes:
     if all(map(_plain_field, data.values())) and _same_in_stdlib(body):
         data["body"] = body
         try:
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-            return text.encode("utf-8")
+            return _stdlib_dumps(data)
         except ValueError:
             pass  # a lone surrogate: let canonical() say so
     return canonical(envelope.model_dump(mode="json", exclude={"sig"}))
