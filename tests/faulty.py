@@ -123,3 +123,14 @@ class KillsItsProcess(Linear):
 
     def propose(self, state: TurnState) -> Outcome:
         os._exit(13)
+
+
+class AwaitsInSync(Linear):
+    """Sync methods that return awaitables which really wait: the runtime awaits them."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        async def later() -> Outcome:
+            await asyncio.sleep(0.001)
+            return Linear.propose(self, state)
+
+        return later()  # type: ignore[return-value]

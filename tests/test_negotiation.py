@@ -33,6 +33,28 @@ async def test_every_example_scenario_negotiates_and_is_reproducible(path: objec
     assert kinds[-1] is Performative.RESULT
 
 
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+async def test_agents_answering_inside_publish_change_nothing(path: object) -> None:
+    # inline strategies over the memory bus answer inside the host's publish call
+    # (accord.agents.eager); on worker threads each agent runs on its own task
+    scenario = load_scenario(path)  # type: ignore[arg-type]
+    eager = await negotiate(scenario, executor="inline")
+    queued = await negotiate(scenario, executor="thread")
+    assert without_times(eager.transcript) == without_times(queued.transcript)
+    assert eager.result.model_dump(exclude={"wall_time_s"}) == queued.result.model_dump(
+        exclude={"wall_time_s"}
+    )
+
+
+async def test_an_awaitable_from_a_sync_method_is_finished_on_the_agents_task() -> None:
+    # the eager handler suspends in the middle of a turn and is finished on a task
+    awaits = await negotiate(make_scenario("faulty:AwaitsInSync", "conceder"), executor="inline")
+    plain = await negotiate(make_scenario("linear", "conceder"), executor="inline")
+    assert awaits.result.reason == plain.result.reason == "agreement"
+    assert awaits.result.outcome == plain.result.outcome
+    assert [e.performative for e in awaits.transcript] == [e.performative for e in plain.transcript]
+
+
 def test_the_example_scenarios_exist() -> None:
     assert len(EXAMPLES) >= 3, [p.name for p in EXAMPLES]
 

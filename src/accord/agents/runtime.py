@@ -26,6 +26,7 @@ host can end the negotiation at once with this party named.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import traceback
 from collections.abc import Mapping
@@ -35,10 +36,11 @@ import numpy as np
 import structlog
 from pydantic import JsonValue, ValidationError
 
-from accord.agents.executor import ExecutorKind, StrategyExecutor, make_executor
+from accord.agents.eager import EagerConsumer
+from accord.agents.executor import ExecutorKind, InlineExecutor, StrategyExecutor, make_executor
 from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
-from accord.broker import Bus
+from accord.broker import Bus, MemoryBus, QueueInbox
 from accord.ledger.commitment import commit, commit_mandate
 from accord.ledger.signing import Signer
 from accord.mandate import Action, Approver, Mandate, final_acceptance
@@ -149,20 +151,45 @@ class Agent:
                     joining["mandate_commitment"] = self.mandate_commitment
                 join = await self._send(Performative.JOIN, joining)
                 rejoin = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
+
+                async def take(envelope: Envelope) -> bool:
+                    if envelope.sender != HOST:
+                        if envelope.performative is not Performative.REVEAL:
+                            self.log.warning("non_host_message_dropped", sender=envelope.sender)
+                        return False
+                    if envelope.performative is Performative.START:
+                        rejoin.cancel()
+                    return await self._handle(envelope, executor)
+
                 try:
+                    if isinstance(inbox, QueueInbox) and self._eager(executor):
+                        consumer = EagerConsumer(take)
+                        inbox.listen(consumer)
+                        try:
+                            await consumer.finished
+                        finally:
+                            await consumer.close()
+                        return
                     async for envelope in inbox:
-                        if envelope.sender != HOST:
-                            if envelope.performative is not Performative.REVEAL:
-                                self.log.warning("non_host_message_dropped", sender=envelope.sender)
-                            continue
-                        if envelope.performative is Performative.START:
-                            rejoin.cancel()
-                        if await self._handle(envelope, executor):
+                        if await take(envelope):
                             return
                 finally:
                     rejoin.cancel()
         finally:
             executor.close()
+
+    def _eager(self, executor: StrategyExecutor) -> bool:
+        """Whether to handle envelopes inside the publisher's call (:mod:`accord.agents.eager`):
+        over the memory bus, with a strategy that runs inline and has no ``async`` methods,
+        and without a mandate. A worker thread's answer always needs the event loop, and code
+        that may wait (an approver, an ``async`` method) must start on the agent's own task:
+        ``asyncio.timeout`` inside it would otherwise cancel the publisher's task."""
+        return (
+            isinstance(self.bus, MemoryBus)
+            and isinstance(executor, InlineExecutor)
+            and self.guard is None
+            and not _has_async_methods(type(self.strategy))
+        )
 
     def _will(self) -> Envelope:
         """The ``lost`` envelope the broker publishes for this party if its connection ends
@@ -429,6 +456,20 @@ class Agent:
         signed = envelope if self.signer is None else self.signer(envelope)
         await self.bus.publish(signed)
         return signed
+
+
+_ASYNC_METHODS: dict[type, bool] = {}
+
+
+def _has_async_methods(cls: type) -> bool:
+    """Whether any public method of a strategy class is ``async def`` (cached per class)."""
+    if (known := _ASYNC_METHODS.get(cls)) is None:
+        known = _ASYNC_METHODS[cls] = any(
+            inspect.iscoroutinefunction(getattr(cls, name, None))
+            for name in dir(cls)
+            if not name.startswith("_")
+        )
+    return known
 
 
 def _plain(outcome: object) -> dict[str, JsonValue]:

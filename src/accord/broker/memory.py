@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from accord.errors import BusError
@@ -17,15 +17,28 @@ class QueueInbox:
     """An unbounded :class:`~accord.broker.bus.Inbox` for one consumer task.
 
     A deque and at most one waiting future: cheaper than ``asyncio.Queue``, which matters
-    because every envelope of a simulation passes through one of these."""
+    because every envelope of a simulation passes through one of these. A consumer that
+    would rather be called than wait sets a listener (:meth:`listen`)."""
 
     def __init__(self) -> None:
         self._items: deque[Envelope] = deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._listener: Callable[[Envelope], None] | None = None
+
+    def listen(self, listener: Callable[[Envelope], None]) -> None:
+        """From now on, hand every envelope to ``listener`` inside :meth:`put` instead of
+        queueing it (what is queued already goes first). Used by an agent whose handling
+        never needs to wait (see :mod:`accord.agents.eager`)."""
+        while self._items:
+            listener(self._items.popleft())
+        self._listener = listener
 
     def put(self, envelope: Envelope, *, wake: bool = True) -> None:
         """Queue ``envelope``; with ``wake=False`` the consumer is not woken for it and
         finds it, in order, the next time it is woken or polls."""
+        if self._listener is not None:
+            self._listener(envelope)
+            return
         self._items.append(envelope)
         waiter = self._waiter
         if wake and waiter is not None and not waiter.done():
@@ -55,7 +68,9 @@ class MemoryBus:
     """Delivers envelopes between coroutines of one event loop, in publish order.
 
     Order is all a participant can observe, so the bus saves event-loop wake-ups that change
-    nothing: a broadcast ``inform`` is queued without waking the parties (each finds it, in
+    nothing: an agent running its strategy inline handles what it is sent inside
+    :meth:`publish` (:mod:`accord.agents.eager`), so a turn needs no trip through the event
+    loop at all; a broadcast ``inform`` is queued without waking the parties (each finds it, in
     order, before the next envelope addressed to it), and observers are woken only by the
     ``result`` and by proof requests, which the recorder answers (they can poll with
     ``get_nowait`` at any time).

@@ -119,6 +119,8 @@ class Session:
         self._joined: set[str] = set()
         self._inbox: Inbox | None = None
         self._stack = contextlib.AsyncExitStack()
+        self._unyielded = 0
+        """Answers taken without waiting since the event loop last ran other tasks."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -241,6 +243,14 @@ class Session:
         envelope = self.envelope(Performative.REQUEST, body, to=party)
         await self.bus.publish(envelope)
         pending = _Pending(party, envelope.message_id, frozenset(allowed))
+        while (arrived := self.inbox.get_nowait()) is not None:  # answered at once (eagerly)
+            if (answer := self._receive(arrived, pending)) is not None:
+                self._unyielded += 1
+                if self._unyielded >= _YIELD_EVERY:  # let the event loop breathe
+                    self._unyielded = 0
+                    await asyncio.sleep(0)
+                return self._parse(answer)
+        self._unyielded = 0
         timeout = self.deadline.turn_timeout
         overall = None
         if self.deadline.seconds is not None:
@@ -375,6 +385,11 @@ class Session:
             envelope.message_id,
         )
 
+
+_YIELD_EVERY = 64
+"""After this many answers in a row that were there at once (agents answering inside the
+publisher's call, :mod:`accord.agents.eager`), :meth:`Session.ask` lets the event loop run
+other tasks once: a long negotiation of fast strategies never holds it for long."""
 
 _RECORD_ONLY = frozenset({Performative.REVEAL, Performative.BLOCKED, Performative.APPROVAL})
 """What a party may send at any time for the log: its reveal, and its runtime's records of
