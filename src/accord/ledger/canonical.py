@@ -8,6 +8,7 @@ nanosecond times and big numbers as strings).
 from __future__ import annotations
 
 import json
+import operator
 
 import rfc8785
 from pydantic import JsonValue
@@ -26,13 +27,16 @@ def canonical(value: JsonValue) -> bytes:
 
     ``rfc8785`` (pure Python) costs ~100 µs for an envelope, more than its Ed25519 signature.
     Where RFC 8785 and the standard library's JSON encoder (in C) give the same bytes, which
-    :func:`_same_in_stdlib` checks in one walk, the encoder is used: sorted keys, no spaces,
-    UTF-8, the same escapes. They differ only on floats that Python writes with an exponent
-    or a trailing ``.0`` (and ``-0.0``), on keys outside the Basic Multilingual Plane (RFC 8785
-    sorts UTF-16 code units) and on values RFC 8785 refuses; those go to ``rfc8785``.
-    ``tests/test_ledger.py`` checks the two agree on generated JSON."""
+    :func:`_for_stdlib` checks in one walk, the encoder is used: sorted keys, no spaces,
+    UTF-8, the same escapes. Floats with an integral value are written as integers by RFC 8785
+    (``1.0`` as ``1``, ``-0.0`` as ``0``), so the walk hands them to the encoder as integers.
+    The two still differ on floats that Python writes with an exponent, on keys outside the
+    Basic Multilingual Plane (RFC 8785 sorts UTF-16 code units) and on values RFC 8785
+    refuses; those go to ``rfc8785``. ``tests/test_ledger.py`` checks the two agree on
+    generated JSON."""
     try:
-        return _stdlib_dumps(value) if _same_in_stdlib(value) else rfc8785.dumps(value)
+        plain = _for_stdlib(value)
+        return rfc8785.dumps(value) if plain is _DIFFERENT else _stdlib_dumps(plain)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         # UnicodeEncodeError (a lone surrogate) is a ValueError, as in rfc8785
         raise LedgerError(f"cannot canonicalise {value!r:.200}: {exc}") from exc
@@ -40,29 +44,53 @@ def canonical(value: JsonValue) -> bytes:
 
 def _stdlib_dumps(value: object) -> bytes:
     """``value`` by the standard library's encoder, in RFC 8785's layout (for values that
-    :func:`_same_in_stdlib` has passed)."""
+    :func:`_for_stdlib` has prepared)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return text.encode("utf-8")
 
 
-def _same_in_stdlib(value: object) -> bool:
-    """Whether ``json.dumps`` writes ``value`` exactly as RFC 8785 does."""
+_DIFFERENT = object()
+"""What :func:`_for_stdlib` returns for a value the standard library would write otherwise."""
+
+
+def _for_stdlib(value: object) -> object:
+    """``value`` as ``json.dumps`` writes it exactly as RFC 8785 does: itself, or a copy with
+    integral floats made integers; :data:`_DIFFERENT` if there is no such value."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_MAX_SAFE <= value <= _MAX_SAFE  # type: ignore[operator]
-    if kind is float:
-        text = repr(value)
-        return "e" not in text and "n" not in text and not text.endswith(".0")
-    if kind is dict:
-        return all(
-            type(key) is str and (not key or max(key) <= "\uffff") and _same_in_stdlib(item)
-            for key, item in value.items()  # type: ignore[attr-defined]
-        )
-    if kind is list:
-        return all(_same_in_stdlib(item) for item in value)  # type: ignore[attr-defined]
-    return False  # anything else (subclasses, tuples, ...): rfc8785 decides
+        return value
+    if kind is dict and isinstance(value, dict):
+        return _object_for_stdlib(value)
+    if kind is list and isinstance(value, list):
+        items = [_for_stdlib(item) for item in value]
+        if any(item is _DIFFERENT for item in items):
+            return _DIFFERENT
+        return value if all(map(operator.is_, items, value)) else items
+    if (kind is int or kind is float) and isinstance(value, int | float):
+        return _number_for_stdlib(value)
+    return _DIFFERENT  # anything else (subclasses, tuples, ...): rfc8785 decides
+
+
+def _object_for_stdlib(value: dict[object, object]) -> object:
+    copy = {}
+    for key, item in value.items():
+        if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
+            return _DIFFERENT  # RFC 8785 sorts keys by UTF-16 code units, Python by code points
+        plain = copy[key] = _for_stdlib(item)
+        if plain is _DIFFERENT:
+            return _DIFFERENT
+    return value if all(map(operator.is_, copy.values(), value.values())) else copy
+
+
+def _number_for_stdlib(value: float) -> object:
+    if not -_MAX_SAFE <= value <= _MAX_SAFE:
+        return _DIFFERENT  # refused (integers), or written with an exponent (floats)
+    if type(value) is int:
+        return value
+    if value.is_integer():
+        return int(value)  # 1.0 and -0.0 are 1 and 0 in RFC 8785
+    text = repr(value)
+    return value if "e" not in text else _DIFFERENT
 
 
 def signing_bytes(envelope: Envelope) -> bytes:
@@ -74,8 +102,8 @@ def signing_bytes(envelope: Envelope) -> bytes:
     data = dict(envelope.__dict__)
     del data["sig"]
     data["performative"] = str(envelope.performative.value)
-    body = data.pop("body")
-    if all(map(_plain_field, data.values())) and _same_in_stdlib(body):
+    body = _for_stdlib(data.pop("body"))
+    if all(map(_plain_field, data.values())) and body is not _DIFFERENT:
         data["body"] = body
         try:
             return _stdlib_dumps(data)
