@@ -31,17 +31,21 @@ class TitForTat:
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
         self.index = OfferIndex(ctx.profile)
+        self._first: dict[str, float] = {}
+        self._latest: dict[str, float] = {}
+        self._read = 0
+        """How many of ``ctx.offers`` (which only grows) are in ``_first`` and ``_latest``."""
 
     def opponent_concession(self) -> float:
         """The smallest relative concession among opponents that have offered twice or more."""
+        offers = self.ctx.offers
+        for event in offers[self._read :]:
+            if event.party != self.ctx.party_id:
+                self._first.setdefault(event.party, event.utility)
+                self._latest[event.party] = event.utility
+        self._read = len(offers)
         best = self.index.best_utility
-        first: dict[str, float] = {}
-        latest: dict[str, float] = {}
-        for event in self.ctx.offers:
-            if event.party == self.ctx.party_id:
-                continue
-            first.setdefault(event.party, event.utility)
-            latest[event.party] = event.utility
+        first, latest = self._first, self._latest
         ratios = [
             max(0.0, latest[p] - first[p]) / (best - first[p]) if best > first[p] else 1.0
             for p in first

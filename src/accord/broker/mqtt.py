@@ -338,27 +338,25 @@ async def _read(client: aiomqtt.Client, link: _Link) -> None:
     inbox, negotiation_id, participant = link.inbox, link.negotiation_id, link.participant
     seen = link.seen
     async for message in client.messages:
+        topic = str(message.topic)
+        sender = sender_of(topic)
+        if participant is not None and sender == participant:
+            continue  # our own broadcast, echoed by the broker: not worth parsing
         payload = message.payload
         if not isinstance(payload, bytes | bytearray) or len(payload) > MAX_PAYLOAD:
-            log.warning("oversized_message_dropped", topic=str(message.topic))
+            log.warning("oversized_message_dropped", topic=topic)
             continue
         try:
             envelope = Envelope.model_validate_json(payload)
         except ValidationError as exc:
-            log.warning("malformed_message_dropped", topic=str(message.topic), error=str(exc)[:300])
+            log.warning("malformed_message_dropped", topic=topic, error=str(exc)[:300])
             continue
         if envelope.negotiation_id != negotiation_id:
-            log.warning("foreign_message_dropped", topic=str(message.topic))
+            log.warning("foreign_message_dropped", topic=topic)
             continue
-        if sender_of(str(message.topic)) != envelope.sender:
-            log.warning(
-                "sender_topic_mismatch_dropped",
-                topic=str(message.topic),
-                sender=envelope.sender,
-            )
+        if sender != envelope.sender:
+            log.warning("sender_topic_mismatch_dropped", topic=topic, sender=envelope.sender)
             continue
-        if participant is not None and envelope.sender == participant:
-            continue  # our own broadcast, echoed by the broker
         # a redelivery is the same bytes again; keying on (sender, seq) instead would let a
         # forger who guesses the next sequence number suppress the real envelope
         key = hashlib.sha256(payload).digest()
