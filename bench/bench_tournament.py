@@ -7,7 +7,8 @@ every ordered pair ``--repetitions`` times (default 2: 2 domains x 16 x 2 = 64 n
 NegMAS plays every pair ``repetitions / 2`` times with its utility functions rotated (also 64).
 
 Timed on accord's side: ``Tournament.prepare`` (import and analysis of the domains) and
-``run_tournament`` into a new folder (CSV rows, summary, plots), in this process
+``run_tournament`` into a new folder (CSV rows, Parquet, summary; the two figures only with
+``--plots``, since NegMAS's side draws none), in this process
 (``--workers 1``) and in a process pool. On NegMAS's side (``negmas_tournament_side.py``, in
 the NegMAS virtualenv): ``cartesian_tournament`` with statistics files and figures off, in
 process (``njobs=-1``) and with worker processes. Interpreter start-up and imports are not
@@ -44,7 +45,7 @@ def quiet() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 
-def time_accord(spec: Path, workers: int, repeat: int) -> tuple[int, float]:
+def time_accord(spec: Path, workers: int, repeat: int, *, plots: bool) -> tuple[int, float]:
     """Negotiations played and the median seconds of ``repeat`` whole tournaments."""
     times = []
     played = 0
@@ -56,7 +57,7 @@ def time_accord(spec: Path, workers: int, repeat: int) -> tuple[int, float]:
             executor: Executor = (
                 SerialExecutor() if workers == 1 else ProcessExecutor(workers, setup=quiet)
             )
-            run = run_tournament(tournament, Path(out) / "t", executor=executor)
+            run = run_tournament(tournament, Path(out) / "t", executor=executor, plots=plots)
             times.append(time.perf_counter() - began)
             played = run.played
             assert run.failed == 0  # noqa: S101  # a benchmark of failures would mean nothing
@@ -93,6 +94,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Pool size on both sides.")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--negmas-python", help="A Python with negmas==0.16.0 installed.")
+    parser.add_argument(
+        "--plots",
+        action="store_true",
+        help="Let accord draw its two figures (NegMAS's side draws none) [default: off].",
+    )
     args = parser.parse_args()
     quiet()
 
@@ -110,7 +116,7 @@ def main() -> None:
         }
         spec.write_text(yaml.safe_dump(data), encoding="utf-8")
         for workers in (1, args.workers):
-            played, seconds = time_accord(spec, workers, args.repeat)
+            played, seconds = time_accord(spec, workers, args.repeat, plots=args.plots)
             rows.append((f"accord tournament, workers={workers}", played, seconds))
     if args.negmas_python:
         for njobs in (-1, args.workers):
@@ -125,7 +131,11 @@ def main() -> None:
             )
             label = "in process" if njobs < 0 else f"njobs={njobs}"
             rows.append((f"NegMAS cartesian_tournament, {label}", count, seconds))
-    print(f"domains: {', '.join(args.domains)}; {args.rounds} rounds; median of {args.repeat}")
+    figures = "accord draws its figures" if args.plots else "figures off on both sides"
+    print(
+        f"domains: {', '.join(args.domains)}; {args.rounds} rounds; {figures}; "
+        f"median of {args.repeat}"
+    )
     print(f"{'':44} {'negotiations':>12} {'seconds':>8} {'per second':>10}")
     for label, count, seconds in rows:
         print(f"{label:44} {count:12d} {seconds:8.2f} {count / seconds:10.1f}")

@@ -257,6 +257,25 @@ def test_stop_after_then_resume_gives_the_uninterrupted_results(
 
 
 @pytest.mark.corpus
+def test_no_plots_draws_none_and_removes_stale_ones(spec_path: Path, tmp_path: Path) -> None:
+    first = run_tournament(tournament_of(spec_path), tmp_path, stop_after=4)
+    assert [f.name for f in first.figures] == ["utility.png", "agreement.png"]
+    command = [sys.executable, "-m", "accord", "tournament", str(spec_path)]
+    done = subprocess.run(  # noqa: S603
+        [*command, "--out", str(tmp_path), "--no-plots", "--no-progress", "--stop-after", "4"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | {"COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    # figures of 4 negotiations next to a summary of 8 would mislead: they are gone
+    assert not list(tmp_path.glob("*.png"))
+    assert "summary.csv (4 negotiations played now, 4 found done" in done.stdout
+    assert (tmp_path / "summary.csv").stat().st_size > 0
+
+
+@pytest.mark.corpus
 def test_a_changed_spec_is_refused_naming_what_changed(
     corpus: Path, spec_path: Path, reference: TournamentRun, tmp_path: Path
 ) -> None:

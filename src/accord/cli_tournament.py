@@ -32,7 +32,6 @@ from accord.tournament import (
     load_spec,
     run_tournament,
 )
-from accord.tournament.plots import PLOTS
 from accord.tournament.rows import Row
 from accord.tournament.select import EXECUTOR_CHOICES, make_executor
 
@@ -81,6 +80,9 @@ def tournament_command(
         typer.Option(min=0, help="Play at most this many negotiations, then stop (resumable)."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    plots: Annotated[
+        bool, typer.Option(help="Draw utility.png and agreement.png (~0.1 s each).")
+    ] = True,
     scenario_of: Annotated[
         str | None,
         typer.Option(
@@ -132,6 +134,7 @@ def tournament_command(
             stop_after=stop_after,
             on_start=started,
             on_row=finished_one,
+            plots=plots,
         )
     _report(run)
 
@@ -202,8 +205,9 @@ def _report(run: TournamentRun) -> None:
     # a file or a pipe gets whole lines, not a table squeezed into 80 columns
     (out if out.is_terminal else Console(width=200)).print(table)
     files = ["results.csv", *(["results.parquet"] if run.parquet else []), "summary.csv"]
+    files += [figure.name for figure in run.figures]
     out.print(
-        f"wrote {run.out}/: {', '.join([*files, *PLOTS.values()])} "
+        f"wrote {run.out}/: {', '.join(files)} "
         f"({run.played} negotiations played now, {run.resumed} found done, {run.failed} failed)",
         soft_wrap=True,
         highlight=False,

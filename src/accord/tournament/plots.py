@@ -8,7 +8,7 @@ from pathlib import Path
 from accord.pyplot import pyplot
 from accord.tournament.summary import METRICS, StrategySummary
 
-__all__ = ["PLOTS", "write_plots"]
+__all__ = ["PLOTS", "remove_plots", "write_plots"]
 
 PLOTS = {"utility": "utility.png", "agreement": "agreement.png"}
 """The metric each figure shows, and its file name."""
@@ -39,3 +39,11 @@ def write_plots(out: Path, summaries: list[StrategySummary]) -> list[Path]:
         _bars(out / name, summaries, metric)
         written.append(out / name)
     return written
+
+
+def remove_plots(out: Path) -> list[Path]:
+    """Remove figures an earlier run left in ``out`` (they would show fewer negotiations than
+    the summary now holds); return no paths."""
+    for name in PLOTS.values():
+        (out / name).unlink(missing_ok=True)
+    return []

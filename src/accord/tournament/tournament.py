@@ -20,7 +20,7 @@ import structlog
 from accord.tournament.executors import Executor, SerialExecutor
 from accord.tournament.manifest import Manifest, check_manifest
 from accord.tournament.plan import Job, plan
-from accord.tournament.plots import write_plots
+from accord.tournament.plots import remove_plots, write_plots
 from accord.tournament.results import ResultsFile, read_results, write_parquet
 from accord.tournament.rows import Row, column_types, columns
 from accord.tournament.spec import TournamentSpec
@@ -78,6 +78,8 @@ class TournamentRun:
     """Every finished row, typed, in plan order."""
     summaries: list[StrategySummary]
     parquet: bool
+    figures: list[Path]
+    """The figures written (none when the run was asked for no plots)."""
 
     @property
     def complete(self) -> bool:
@@ -96,9 +98,11 @@ def run_tournament(
     stop_after: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_row: Callable[[Row], None] | None = None,
+    plots: bool = True,
 ) -> TournamentRun:
     """Play the jobs of ``tournament`` not yet in ``out`` (at most ``stop_after`` of them)
-    with ``executor`` (default: in this process), then write the summary files.
+    with ``executor`` (default: in this process), then write the summary files (and, with
+    ``plots``, the figures: matplotlib takes ~0.1 s for each).
     ``on_start(total, finished)`` is called once before the first negotiation and
     ``on_row(row)`` after each."""
     resumed = check_manifest(out, tournament.manifest())
@@ -127,17 +131,19 @@ def run_tournament(
             played += 1
             if on_row is not None:
                 on_row(row)
-    return _conclude(tournament, out, len(finished), played)
+    return _conclude(tournament, out, len(finished), played, plots=plots)
 
 
-def _conclude(tournament: Tournament, out: Path, resumed: int, played: int) -> TournamentRun:
+def _conclude(
+    tournament: Tournament, out: Path, resumed: int, played: int, *, plots: bool
+) -> TournamentRun:
     """Read every row back, in plan order, and write Parquet, the summary and the figures."""
     by_key = read_results(out / RESULTS, tournament.columns, tournament.roles)
     rows = sorted(by_key.values(), key=lambda row: int(row["index"]))
     parquet = write_parquet(out / "results.parquet", rows, column_types(tournament.roles))
     summaries = summarise(rows, [s.title for s in tournament.spec.strategies])
     write_summary(out / "summary.csv", summaries)
-    write_plots(out, summaries)
+    figures = write_plots(out, summaries) if plots else remove_plots(out)
     log.info("tournament_stopped", out=str(out), rows=len(rows), total=len(tournament.jobs))
     return TournamentRun(
         out=out,
@@ -147,4 +153,5 @@ def _conclude(tournament: Tournament, out: Path, resumed: int, played: int) -> T
         rows=rows,
         summaries=summaries,
         parquet=parquet,
+        figures=figures,
     )
