@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from accord.wire import Envelope, Performative, compose
+from accord.wire import Envelope, Performative, Request, compose
 
 
 def test_compose_builds_exactly_what_validation_would() -> None:
@@ -47,6 +47,20 @@ def test_envelopes_refuse_what_a_transport_or_a_log_could_not_keep(
     data[field] = value
     with pytest.raises(ValidationError):
         Envelope.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(kind="propose"),
+        Request(kind="respond", offer={"a": 1, "b": "x", "c": 0.5}, proposer="p"),
+        Request(kind="vote", offer={"a": 2}, options={"final": True, "ballot": [1, {"k": None}]}),
+    ],
+)
+def test_a_request_body_is_its_dump_with_the_time(request_: Request) -> None:
+    body = request_.body(0.25)
+    assert body == request_.model_dump() | {"relative_time": 0.25}
+    assert Request.model_validate(body) == request_.model_copy(update={"relative_time": 0.25})
 
 
 def test_envelopes_are_frozen() -> None:

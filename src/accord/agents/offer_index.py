@@ -6,9 +6,16 @@ is a binary search, so no strategy loops over outcomes in Python.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from accord.model import BoundProfile, Value
 
 __all__ = ["OfferIndex"]
+
+LIST_SEARCH_MAX = 1 << 14
+"""Up to this many outcomes, picks search a Python list of the utilities with ``bisect``
+(~0.3 µs) rather than the numpy array (~2 µs of call overhead); above it, copying the array
+into a list for every negotiation would cost more than the searches save."""
 
 
 class OfferIndex:
@@ -20,6 +27,9 @@ class OfferIndex:
         self.best_utility = float(self.utilities[-1])
         self.worst_utility = float(self.utilities[0])
         self._outcomes: dict[int, dict[str, Value]] = {}
+        self._list: list[float] | None = None
+        if len(self.utilities) <= LIST_SEARCH_MAX:
+            self._list = self.utilities.tolist()
 
     def __len__(self) -> int:
         return len(self.order)
@@ -27,7 +37,10 @@ class OfferIndex:
     def at_least(self, target: float) -> int:
         """Position (in sorted order) of the outcome with the lowest utility >= ``target``;
         the best outcome when none reaches it."""
-        position = int(self.utilities.searchsorted(target - 1e-12, side="left"))
+        if self._list is not None:
+            position = bisect_left(self._list, target - 1e-12)
+        else:
+            position = int(self.utilities.searchsorted(target - 1e-12, side="left"))
         return min(position, len(self.order) - 1)
 
     def outcome(self, position: int) -> dict[str, Value]:
@@ -38,6 +51,8 @@ class OfferIndex:
         return outcome
 
     def utility(self, position: int) -> float:
+        if self._list is not None:
+            return self._list[position]
         return float(self.utilities[position])
 
     def best(self) -> dict[str, Value]:

@@ -85,7 +85,7 @@ class OutcomeSpace:
 
     def encode_row(self, outcome: Mapping[str, object]) -> list[float]:
         """:meth:`encode` as a Python list: the fast path for one outcome."""
-        if not isinstance(outcome, Mapping):
+        if type(outcome) is not dict and not isinstance(outcome, Mapping):  # dict: no ABC check
             raise OutcomeError(f"an outcome must be a mapping of issue to value, got {outcome!r}")
         try:
             if len(outcome) == len(self._coders):

@@ -238,8 +238,7 @@ class Session:
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
         self.check_deadline()
-        body = request.model_dump()
-        body["relative_time"] = self.relative_time
+        body = request.body(self.relative_time)
         envelope = self.envelope(Performative.REQUEST, body, to=party)
         await self.bus.publish(envelope)
         pending = _Pending(party, envelope.message_id, frozenset(allowed))
