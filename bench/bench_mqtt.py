@@ -9,6 +9,11 @@
   decision, the answer's trip and the host's handling of it), median over ``--turns``.
   Once unsigned (the framework alone) and once signed (what ``accord run`` does).
 
+Both are measured twice: with every participant in this process on one event loop (so the
+CPU of both ends, and of both agents, adds up in each turn), and with each participant in a
+process of its own, as a deployment runs them (the echo, and each agent, in a child process;
+an agent process is what ``accord agent`` runs, with an unsigned variant).
+
 Target: the accord turn at most 1.5x the raw round trip. Shared, noisy machines: compare the
 ratio from one run.
 
@@ -29,18 +34,26 @@ import logging
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiomqtt
+import numpy as np
 import structlog
+import yaml
 
-from accord import Scenario
+from accord import Scenario, load_scenario
+from accord.agents import STRATEGIES, Agent
 from accord.broker.embedded import free_port
 from accord.broker.mqtt import BrokerAddress, MqttBus
-from accord.runner import negotiate
-from accord.wire import Performative
+from accord.ledger.keys import load_keys
+from accord.ledger.signing import Verifier, signer_for
+from accord.processes import make_keys, reap
+from accord.runner import negotiate, serve
+from accord.wire import HOST, Envelope, Performative
 
 REPLY_TIMEOUT_S = 10.0
 
@@ -77,42 +90,135 @@ def scenario(turns: int) -> Scenario:
     )
 
 
+PING, PONG = b"x" * 420, b"y" * 330
+"""The sizes of an accord request and of an offer."""
+
+
 async def raw_round_trips(address: BrokerAddress, turns: int) -> list[float]:
-    ping, pong = b"x" * 420, b"y" * 330
     async with (
         address.client("bench-ping", clean=True) as a,
         address.client("bench-pong", clean=True) as b,
     ):
         await a.subscribe("bench/pong", qos=1)
         await b.subscribe("bench/ping", qos=1)
-
-        async def echo() -> None:
-            # answers exactly ``turns`` pings and returns: cancelling a task inside aiomqtt's
-            # ``messages`` iterator sometimes never finishes (aiomqtt 2.5), so it is not
-            # cancelled
-            pings = aiter(b.messages)
-            for _ in range(turns):
-                await anext(pings)
-                await b.publish("bench/pong", pong, qos=1)
-
-        echoing = asyncio.create_task(echo())
-        times = []
-        replies = aiter(a.messages)
-        for _ in range(turns):
-            began = time.perf_counter()
-            await a.publish("bench/ping", ping, qos=1)
-            async with asyncio.timeout(REPLY_TIMEOUT_S):  # a lost pong fails, not hangs
-                await anext(replies)
-            times.append(time.perf_counter() - began)
+        # the echo answers exactly ``turns`` pings and returns: cancelling a task inside
+        # aiomqtt's ``messages`` iterator sometimes never finishes (aiomqtt 2.5)
+        echoing = asyncio.create_task(echo(b, turns))
+        times = await ping(a, turns)
         async with asyncio.timeout(REPLY_TIMEOUT_S):
             await echoing  # before the clients disconnect under it
     return times
 
 
+async def raw_round_trips_apart(address: BrokerAddress, turns: int) -> list[float]:
+    """The same with the echo in a process of its own (``--echo``)."""
+    async with address.client("bench-ping", clean=True) as a:
+        await a.subscribe("bench/pong", qos=1)
+        child = spawn("--echo", "--broker", address.url(), "--turns", str(turns))
+        try:
+            async with asyncio.timeout(30):
+                await anext(aiter(a.messages))  # the echo is subscribed
+            times = await ping(a, turns)
+        finally:
+            reap([child], REPLY_TIMEOUT_S)
+    return times
+
+
+async def ping(client: aiomqtt.Client, turns: int) -> list[float]:
+    times = []
+    replies = aiter(client.messages)
+    for _ in range(turns):
+        began = time.perf_counter()
+        await client.publish("bench/ping", PING, qos=1)
+        async with asyncio.timeout(REPLY_TIMEOUT_S):  # a lost pong fails, not hangs
+            await anext(replies)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+async def echo(client: aiomqtt.Client, turns: int) -> None:
+    pings = aiter(client.messages)
+    for _ in range(turns):
+        await anext(pings)
+        await client.publish("bench/pong", PONG, qos=1)
+
+
+async def echo_process(address: BrokerAddress, turns: int) -> None:
+    async with address.client("bench-pong", clean=True) as client:
+        await client.subscribe("bench/ping", qos=1)
+        await client.publish("bench/pong", b"ready", qos=1)
+        await echo(client, turns)
+
+
 async def accord_turns(address: BrokerAddress, turns: int, *, sign: bool) -> list[float]:
     async with MqttBus(address) as bus:
         transcript = (await negotiate(scenario(turns), bus=bus, sign=sign)).transcript
-    host = [e for e in transcript if e.sender == "host"]
+    return turn_times(transcript)
+
+
+async def accord_turns_apart(address: BrokerAddress, turns: int, *, sign: bool) -> list[float]:
+    """The same with each agent in a process of its own (``--agent``), the host here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        negotiated = scenario(turns)
+        path = Path(tmp) / "scenario.yaml"
+        path.write_text(yaml.safe_dump(negotiated.model_dump(mode="json", exclude_none=True)))
+        keys = make_keys(negotiated) if sign else None
+        signing = [] if keys is None else ["--keys", str(keys)]
+        children = [
+            spawn("--agent", p.id, "--scenario", str(path), "--broker", address.url(), *signing)
+            for p in negotiated.parties
+        ]
+        try:
+            signer = verifier = None
+            if keys is not None:
+                own = load_keys(keys, [HOST, *(p.id for p in negotiated.parties)])
+                signer = signer_for(own[HOST])
+                verifier = Verifier({who: key.verify_key for who, key in own.items()})
+            async with MqttBus(address) as bus:
+                done = await serve(
+                    negotiated,
+                    seed=negotiated.seed,
+                    bus=bus,
+                    signer=signer,
+                    verifier=verifier,
+                    recorder=None,
+                )
+        finally:
+            reap(children, REPLY_TIMEOUT_S)
+    return turn_times(done.transcript)
+
+
+async def agent_process(
+    path: Path, party_id: str, address: BrokerAddress, keys: Path | None
+) -> None:
+    """One party, as ``accord agent`` runs it (``processes.party_process``), signing only
+    with ``keys``."""
+    negotiated = load_scenario(path)
+    index = [p.id for p in negotiated.parties].index(party_id)
+    party = negotiated.parties[index]
+    space = negotiated.outcome_space()
+    async with MqttBus(address) as bus:
+        agent = Agent(
+            party_id=party_id,
+            strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
+            profile=party.profile.bind(space),
+            space=space,
+            bus=bus,
+            negotiation_id=negotiated.negotiation_id(negotiated.seed),
+            rng=np.random.default_rng([negotiated.seed, index]),
+            signer=None if keys is None else signer_for(load_keys(keys, [party_id])[party_id]),
+        )
+        await agent.run()
+
+
+def spawn(*arguments: str) -> subprocess.Popen[bytes]:
+    """This script in a child process, in one of its child modes."""
+    return subprocess.Popen([sys.executable, __file__, *arguments])
+
+
+def turn_times(transcript: list[Envelope]) -> list[float]:
+    """For each request of the host, the time to the host's next envelope."""
+    host = [e for e in transcript if e.sender == HOST]
     return [
         (int(after.sent_ns) - int(request.sent_ns)) / 1e9
         for request, after in itertools.pairwise(host)
@@ -143,8 +249,19 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", help="a broker URL [default: a mosquitto of its own]")
     parser.add_argument("--turns", type=int, default=400)
+    # the child processes of the "apart" measurements
+    parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--agent", help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--keys", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    if args.echo:
+        await echo_process(BrokerAddress.parse(args.broker), args.turns)
+        return
+    if args.agent:
+        await agent_process(args.scenario, args.agent, BrokerAddress.parse(args.broker), args.keys)
+        return
     with contextlib.ExitStack() as stack:
         url = args.broker or stack.enter_context(own_mosquitto())
         await measure(url, args.turns)
@@ -152,15 +269,25 @@ async def main() -> None:
 
 async def measure(url: str, turns: int) -> None:
     address = BrokerAddress.parse(url)
-    raw = statistics.median(await raw_round_trips(address, turns))
-    unsigned = statistics.median(await accord_turns(address, turns, sign=False))
-    signed = statistics.median(await accord_turns(address, turns, sign=True))
     print(f"broker {url}, {turns} turns, medians")
-    print(f"raw aiomqtt ping-pong round trip   {raw * 1e3:7.3f} ms")
+    print(f"{'':36} {'one process':>20} {'a process each':>20}")
+    raw = [
+        statistics.median(await raw_round_trips(address, turns)),
+        statistics.median(await raw_round_trips_apart(address, turns)),
+    ]
     print(
-        f"accord turn, unsigned              {unsigned * 1e3:7.3f} ms  {unsigned / raw:5.2f}x raw"
+        f"{'raw aiomqtt ping-pong round trip':36} {raw[0] * 1e3:17.3f} ms {raw[1] * 1e3:17.3f} ms"
     )
-    print(f"accord turn, signed and verified   {signed * 1e3:7.3f} ms  {signed / raw:5.2f}x raw")
+    for label, sign in (
+        ("accord turn, unsigned", False),
+        ("accord turn, signed and verified", True),
+    ):
+        together = statistics.median(await accord_turns(address, turns, sign=sign))
+        apart = statistics.median(await accord_turns_apart(address, turns, sign=sign))
+        print(
+            f"{label:36} {together * 1e3:8.3f} ms {together / raw[0]:5.2f}x "
+            f"{apart * 1e3:8.3f} ms {apart / raw[1]:5.2f}x"
+        )
 
 
 if __name__ == "__main__":
