@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from typing import Any
+
+import numpy as np
 
 from accord.agents import AgentContext, Linear, Response, TurnState
 from accord.model import Outcome
@@ -134,3 +137,23 @@ class AwaitsInSync(Linear):
             return Linear.propose(self, state)
 
         return later()  # type: ignore[return-value]
+
+
+class OffersNumpy(Linear):
+    """Offers with numpy scalars as values: the runtime sends them as plain numbers."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        outcome = super().propose(state)
+        scalars: dict[str, Any] = {
+            "price": np.int64(outcome["price"]),
+            "colour": np.str_(outcome["colour"]),
+            "term": np.float64(outcome["term"]),
+        }
+        return scalars
+
+
+class OffersNaN(Linear):
+    """Offers a non-finite value, which no transport could carry."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        return {**super().propose(state), "term": float("nan")}

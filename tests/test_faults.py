@@ -37,6 +37,7 @@ def _release_hung_threads() -> Any:
         ("faulty:Hangs", "turn_timeout", "did not answer within 0.3 s"),
         ("faulty:SpinsForever", "turn_timeout", "did not answer within 0.3 s"),
         ("faulty:SleepsAsync", "turn_timeout", "did not answer within 0.3 s"),
+        ("faulty:OffersNaN", "strategy_error", "issue 'term' has the non-finite value nan"),
     ],
 )
 async def test_a_faulty_strategy_ends_the_negotiation_with_its_name(
@@ -212,3 +213,15 @@ async def test_a_party_that_never_joins_is_named() -> None:
         )
         with pytest.raises(HandshakeTimeout, match=r"\['b'\] did not join within 0.2 s"):
             await host_negotiation(session, StackedAlternatingOffers(), {})
+
+
+async def test_numpy_values_in_an_offer_are_sent_as_plain_numbers() -> None:
+    numpy = await negotiate(make_scenario("linear", "faulty:OffersNumpy"))
+    plain = await negotiate(make_scenario("linear", "linear"))
+    assert numpy.result.reason == plain.result.reason
+    assert numpy.result.outcome == plain.result.outcome
+    offers = [e.body["outcome"] for e in numpy.transcript if e.performative is Performative.OFFER]
+    assert offers
+    assert all(isinstance(offer, dict) for offer in offers)
+    kinds = {type(v) for offer in offers if isinstance(offer, dict) for v in offer.values()}
+    assert kinds <= {int, str, float}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import gc
+import hashlib
 import json
 import os
 import signal
@@ -22,7 +24,7 @@ from nacl.signing import SigningKey
 from accord import load_scenario
 from accord.errors import LedgerError
 from accord.ledger.canonical import canonical
-from accord.ledger.commitment import Reveal
+from accord.ledger.commitment import _CANONICAL, Reveal, commitment_of
 from accord.ledger.keys import encode_public_key, generate_key
 from accord.ledger.receipts import check_receipt, make_receipt
 from accord.ledger.signing import sign_envelope
@@ -191,6 +193,22 @@ async def test_a_reveal_that_does_not_match_its_commitment(tmp_path: Path) -> No
     problem = invalid(log, reveals=[liar]).problems[0]
     assert "does not match its commitment" in problem.message
     assert str(problem).startswith("reveal file:")
+
+
+def test_a_commitment_is_the_same_for_equal_profiles_and_its_cache_forgets_them() -> None:
+    salt = "ab" * 32
+    profile = make_scenario().parties[0].profile
+    copy = type(profile).model_validate(profile.model_dump(mode="json"))
+    assert copy is not profile
+    data = canonical(profile.model_dump(mode="json"))
+    expected = hashlib.sha256(b"accord-commitment-v1\x00" + data + bytes.fromhex(salt)).hexdigest()
+    assert commitment_of(profile, salt) == commitment_of(copy, salt) == expected
+    assert commitment_of(profile, "cd" * 32) != expected
+    key = id(copy)
+    assert key in _CANONICAL
+    del copy
+    gc.collect()
+    assert key not in _CANONICAL  # a new object with the same id would not find stale bytes
 
 
 async def test_trusted_keys_pin_the_identities(tmp_path: Path) -> None:

@@ -474,15 +474,19 @@ def _has_async_methods(cls: type) -> bool:
 
 def _plain(outcome: object) -> dict[str, JsonValue]:
     """The JSON form of a strategy's outcome; numpy scalars become Python numbers."""
-    if not isinstance(outcome, Mapping):
+    if type(outcome) is not dict and not isinstance(outcome, Mapping):
         raise _BadAnswer(f"propose() must return a mapping of issue to value, got {outcome!r}")
     plain: dict[str, JsonValue] = {}
     for key, value in outcome.items():
-        if isinstance(value, np.generic):
-            value = value.item()  # noqa: PLW2901  # normalising in place is the point
-        if isinstance(value, float) and not math.isfinite(value):
-            raise _BadAnswer(f"issue {key!r} has the non-finite value {value!r}")
-        if not isinstance(key, str) or not isinstance(value, str | int | float):
+        kind = type(value)
+        if kind is not str and kind is not int:  # the usual values need none of these checks
+            if isinstance(value, np.generic):
+                value = value.item()  # noqa: PLW2901  # normalising in place is the point
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _BadAnswer(f"issue {key!r} has the non-finite value {value!r}")
+            if not isinstance(value, str | int | float):
+                raise _BadAnswer(f"outcome entry {key!r}: {value!r} is not issue name -> value")
+        if type(key) is not str and not isinstance(key, str):
             raise _BadAnswer(f"outcome entry {key!r}: {value!r} is not issue name -> value")
         plain[key] = value
     return plain

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import weakref
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -71,8 +72,22 @@ class Reveal(BaseModel):
 
 def commitment_of(profile: Profile, salt: str) -> str:
     """The commitment (hex SHA-256) to ``profile`` with ``salt`` (hex)."""
-    data = canonical(profile.model_dump(mode="json"))
-    return hashlib.sha256(_TAG + data + bytes.fromhex(salt)).hexdigest()
+    return hashlib.sha256(_TAG + _canonical_profile(profile) + bytes.fromhex(salt)).hexdigest()
+
+
+_CANONICAL: dict[int, bytes] = {}
+"""The canonical JSON of profiles still alive, by ``id``: a tournament commits to the same
+profile objects in every negotiation of a scenario (~0.1-0.2 ms each time otherwise)."""
+
+
+def _canonical_profile(profile: Profile) -> bytes:
+    key = id(profile)
+    data = _CANONICAL.get(key)
+    if data is None:
+        data = _CANONICAL[key] = canonical(profile.model_dump(mode="json"))
+        # forgotten when the profile is collected, before its id can be reused
+        weakref.finalize(profile, _CANONICAL.pop, key, None)
+    return data
 
 
 def mandate_commitment_of(mandate: Mandate, salt: str) -> str:
