@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.context import BaseContext
@@ -72,8 +73,8 @@ def _play_in_worker(job: Job, broker: str | None) -> Row:
 
 
 class ProcessExecutor:
-    """A local pool of ``workers`` processes (started by ``forkserver`` where available, so a
-    parent with threads, such as a progress bar, is never forked). ``setup`` runs once in each
+    """A local pool of ``workers`` processes (forked while this process has no other thread,
+    from a ``forkserver`` otherwise: see :func:`_start_method`). ``setup`` runs once in each
     worker (the CLI configures logging there); it must be picklable. At most ``2 * workers``
     jobs are in flight, so stopping early wastes little."""
 
@@ -115,19 +116,29 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _pool(self, workload: Workload) -> ProcessPoolExecutor:
-        context: BaseContext
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
-            # the server imports accord once; each worker is forked from it, ready to play
-            context.set_forkserver_preload([__name__])
-        else:
-            context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=context,
+            mp_context=_start_method(),
             initializer=_start_worker,
             initargs=(workload, self.setup),
         )
+
+
+def _start_method() -> BaseContext:
+    """``fork`` while this process has no other thread: the workers start with accord
+    already imported (importing it takes most of a second) and fork all at once, before the
+    pool's own manager thread exists. A process with threads (a progress bar, a notebook) is
+    never forked: its workers come from a ``forkserver`` that imports accord once, or are
+    spawned where there is none."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        # the server imports accord once; each worker is forked from it, ready to play
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _broken(pool: ProcessPoolExecutor) -> bool:
