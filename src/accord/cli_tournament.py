@@ -112,6 +112,9 @@ def tournament_command(
         TimeRemainingColumn(),
         console=err,
         disable=not progress,
+        # redrawn as rows arrive, not by a thread: a process without threads can fork its
+        # workers with accord already imported (see ProcessExecutor)
+        auto_refresh=False,
     )
     task: TaskID | None = None
     failed = 0
@@ -119,12 +122,13 @@ def tournament_command(
     def started(total: int, finished: int) -> None:
         nonlocal task
         task = bar.add_task(loaded.name, total=total, completed=finished, failed="")
+        bar.refresh()
 
     def finished_one(row: Row) -> None:
         nonlocal failed
         failed += row["status"] != "ok"
         if task is not None:
-            bar.update(task, advance=1, failed=f"{failed} failed" if failed else "")
+            bar.update(task, advance=1, failed=f"{failed} failed" if failed else "", refresh=True)
 
     with bar:
         run = run_tournament(
