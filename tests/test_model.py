@@ -181,6 +181,9 @@ def test_profile_discount_and_cached_utilities() -> None:
     assert bound.sorted_outcomes()[0] is order  # sorted once, then cached
     assert not order.flags.writeable
     assert not sorted_u.flags.writeable
+    assert bound.sorted_utility_list() == sorted_u.tolist()
+    assert bound.sorted_utility_list() is bound.sorted_utility_list()  # made once
+    assert (space().cardinality, space().shape) == (36, (3, 4, 3))
     # the profile round-trips through JSON as one object
     assert Profile.model_validate_json(profile.model_dump_json()) == profile
 

@@ -14,8 +14,8 @@ __all__ = ["OfferIndex"]
 
 LIST_SEARCH_MAX = 1 << 14
 """Up to this many outcomes, picks search a Python list of the utilities with ``bisect``
-(~0.3 µs) rather than the numpy array (~2 µs of call overhead); above it, copying the array
-into a list for every negotiation would cost more than the searches save."""
+(~0.3 µs) rather than the numpy array (~2 µs of call overhead); above it, making the list
+(once per bound profile, which a tournament reuses) would cost more than the searches save."""
 
 
 class OfferIndex:
@@ -29,7 +29,7 @@ class OfferIndex:
         self._outcomes: dict[int, dict[str, Value]] = {}
         self._list: list[float] | None = None
         if len(self.utilities) <= LIST_SEARCH_MAX:
-            self._list = self.utilities.tolist()
+            self._list = profile.sorted_utility_list()
 
     def __len__(self) -> int:
         return len(self.order)

@@ -343,7 +343,7 @@ class Agent:
             if not isinstance(said, str) or said not in _ANSWERS:
                 raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
             if said != Response.ACCEPT or await self._allowed(state, executor, "accept", offer):
-                answer = Response(said)
+                answer = said if type(said) is Response else Response(said)
                 break
         if state.kind == "respond" and answer == Response.REJECT:
             return await self._propose(state, executor)  # the counter-offer

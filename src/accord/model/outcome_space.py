@@ -46,6 +46,8 @@ class OutcomeSpace:
         self.max_outcomes = max_outcomes
         self._position = {n: k for k, n in enumerate(names)}
         self._coders = tuple((issue.name, issue.coder()) for issue in self.issues)
+        self._shape = tuple(issue.cardinality for issue in self.issues)
+        self._cardinality = math.prod(self._shape)
 
     def __repr__(self) -> str:
         return f"OutcomeSpace({list(self.names)!r}, size={self.cardinality})"
@@ -53,12 +55,12 @@ class OutcomeSpace:
     @property
     def cardinality(self) -> int:
         """How many outcomes the space enumerates to (continuous issues count grid points)."""
-        return math.prod(issue.cardinality for issue in self.issues)
+        return self._cardinality
 
     @property
     def shape(self) -> tuple[int, ...]:
         """Number of enumerated values of each issue, in issue order."""
-        return tuple(issue.cardinality for issue in self.issues)
+        return self._shape
 
     def axis_values(self, k: int) -> npt.NDArray[np.float64]:
         """The enumerated values of issue ``k`` in the numeric encoding."""

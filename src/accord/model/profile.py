@@ -43,6 +43,7 @@ class BoundProfile:
         self.space = utility.space
         self._all: Column | None = None
         self._sorted: tuple[npt.NDArray[np.intp], Column] | None = None
+        self._sorted_list: list[float] | None = None
 
     @property
     def reservation(self) -> float:
@@ -76,6 +77,13 @@ class BoundProfile:
             values.setflags(write=False)
             self._sorted = order, values
         return self._sorted
+
+    def sorted_utility_list(self) -> list[float]:
+        """The sorted utilities of :meth:`sorted_outcomes` as a Python list, computed once (a
+        shared list: do not modify it). ``bisect`` in it costs less than a numpy call."""
+        if self._sorted_list is None:
+            self._sorted_list = self.sorted_outcomes()[1].tolist()
+        return self._sorted_list
 
 
 def sort_by_value_then_index(values: Column) -> tuple[npt.NDArray[np.intp], Column]:
