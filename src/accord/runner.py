@@ -120,7 +120,9 @@ async def negotiate(
             salt=np.random.default_rng([seed, index, 1]).bytes(32).hex(),
             mandate=party.mandate,
             approver=approver_for(party),
-            mandate_salt=np.random.default_rng([seed, index, 2]).bytes(32).hex(),
+            mandate_salt=None
+            if party.mandate is None
+            else np.random.default_rng([seed, index, 2]).bytes(32).hex(),
         )
         for index, party in enumerate(scenario.parties)
     ]
