@@ -114,6 +114,8 @@ class Agent:
             )
         self._turn: Envelope | None = None
         """The request being answered."""
+        self._unguarded = self.guard is None
+        """No mandate: every offer and acceptance may be sent without asking the guard."""
         self._turn_timeout: float | None = None
         self.strategy = strategy
         self.profile = profile
@@ -226,7 +228,8 @@ class Agent:
                 await self._answer(envelope, executor)
             case Performative.INFORM:
                 self._record(envelope)
-                await self._hook(executor, "on_event", self.ctx, envelope.body)
+                if getattr(self.strategy, "on_event", None) is not None:  # most have none
+                    await self._hook(executor, "on_event", self.ctx, envelope.body)
             case Performative.RESULT:
                 self.result = envelope.body
                 await self._hook(executor, "on_end", self.ctx, envelope.body)
@@ -342,7 +345,11 @@ class Agent:
             said = await executor.call(self._method(state.kind), state, offer)
             if not isinstance(said, str) or said not in _ANSWERS:
                 raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
-            if said != Response.ACCEPT or await self._allowed(state, executor, "accept", offer):
+            if (
+                said != Response.ACCEPT
+                or self._unguarded
+                or await self._allowed(state, executor, "accept", offer)
+            ):
                 answer = said if type(said) is Response else Response(said)
                 break
         if state.kind == "respond" and answer == Response.REJECT:
@@ -363,12 +370,12 @@ class Agent:
                 if said != Response.ACCEPT or state.offer is None:
                     return _ANSWERS[said], {}
                 last = "accept"
-                if await self._allowed(state, executor, "accept", state.offer):
+                if self._unguarded or await self._allowed(state, executor, "accept", state.offer):
                     return Performative.ACCEPT, {}
                 continue
             last = "offer"
             outcome = _plain(said)
-            if await self._allowed(state, executor, "offer", _values(outcome)):
+            if self._unguarded or await self._allowed(state, executor, "offer", _values(outcome)):
                 return Performative.OFFER, {"outcome": outcome}
         if last == "accept":
             return Performative.REJECT, {}
@@ -382,7 +389,7 @@ class Agent:
             if outcome is None:
                 return Performative.END, {}
             plain = _plain(outcome)
-            if await self._allowed(state, executor, "offer", _values(plain)):
+            if self._unguarded or await self._allowed(state, executor, "offer", _values(plain)):
                 return Performative.OFFER, {"outcome": plain}
         raise _OutsideMandate(self._why_blocked(state))
 
