@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from accord.tournament import (
     parse_spec,
     run_tournament,
 )
+from accord.tournament.executors import _start_method
 from accord.tournament.plan import Job
 from accord.tournament.results import read_results
 from accord.tournament.rows import columns
@@ -241,6 +243,20 @@ def test_killed_then_resumed_gives_the_uninterrupted_results(
     assert comparable(resumed.rows) == comparable(reference.rows)
     keys = [line.split(",")[1] for line in results.read_text().splitlines()[1:]]
     assert len(keys) == len(set(keys)) == reference.total  # no duplicates, nothing missing
+
+
+def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
+    # forking a process with another thread can copy a lock that thread holds
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, name="holds-nothing-but-counts")
+    helper.start()
+    try:
+        assert _start_method().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        helper.join()
+    if threading.active_count() == 1:  # other tests may have left a daemon thread behind
+        assert _start_method().get_start_method() == "fork"
 
 
 @pytest.mark.corpus
