@@ -41,17 +41,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
-import numpy as np
 import structlog
 import yaml
 
 from accord import Scenario, load_scenario
-from accord.agents import STRATEGIES, Agent
 from accord.broker.embedded import free_port
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.ledger.keys import load_keys
 from accord.ledger.signing import Verifier, signer_for
-from accord.processes import make_keys, reap
+from accord.processes import make_keys, party_agent, party_index, reap
 from accord.runner import negotiate, serve
 from accord.wire import HOST, Envelope, Performative
 
@@ -191,23 +189,13 @@ async def accord_turns_apart(address: BrokerAddress, turns: int, *, sign: bool) 
 async def agent_process(
     path: Path, party_id: str, address: BrokerAddress, keys: Path | None
 ) -> None:
-    """One party, as ``accord agent`` runs it (``processes.party_process``), signing only
+    """One party, as ``accord agent`` runs it (``processes.party_agent``), signing only
     with ``keys``."""
     negotiated = load_scenario(path)
-    index = [p.id for p in negotiated.parties].index(party_id)
-    party = negotiated.parties[index]
-    space = negotiated.outcome_space()
+    signer = None if keys is None else signer_for(load_keys(keys, [party_id])[party_id])
     async with MqttBus(address) as bus:
-        agent = Agent(
-            party_id=party_id,
-            strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
-            profile=party.profile.bind(space),
-            space=space,
-            bus=bus,
-            negotiation_id=negotiated.negotiation_id(negotiated.seed),
-            rng=np.random.default_rng([negotiated.seed, index]),
-            signer=None if keys is None else signer_for(load_keys(keys, [party_id])[party_id]),
-        )
+        index = party_index(negotiated, party_id)
+        agent = party_agent(negotiated, index, bus=bus, seed=negotiated.seed, signer=signer)
         await agent.run()
 
 

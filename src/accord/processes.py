@@ -28,7 +28,7 @@ from accord.ledger.receipt_client import ReceiptsFetched, fetch_receipts
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.service import RecorderService
-from accord.ledger.signing import Verifier, signer_for
+from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
 from accord.mandate.build import approver_for
 from accord.runner import Negotiation, serve
@@ -40,6 +40,8 @@ __all__ = [
     "REVEAL_WAIT_S",
     "host_process",
     "make_keys",
+    "party_agent",
+    "party_index",
     "party_process",
     "reap",
     "recorder_process",
@@ -128,6 +130,38 @@ def _public_key(keys: Path, name: str) -> VerifyKey:
     return decode_public_key(path.read_text().strip(), what=str(path))
 
 
+def party_index(scenario: Scenario, party_id: str) -> int:
+    """The position of ``party_id`` among ``scenario``'s parties; raises
+    :class:`~accord.errors.InputError` naming the parties there are."""
+    index = next((i for i, p in enumerate(scenario.parties) if p.id == party_id), None)
+    if index is None:
+        known = [p.id for p in scenario.parties]
+        raise InputError(f"party {party_id!r} is not in the scenario; its parties are {known!r}")
+    return index
+
+
+def party_agent(
+    scenario: Scenario, index: int, *, bus: Bus, seed: int, signer: Signer | None
+) -> Agent:
+    """The agent of the party at ``index``, as its own process runs it (it reveals its
+    profile after the result)."""
+    party = scenario.parties[index]
+    space = scenario.outcome_space()
+    return Agent(
+        party_id=party.id,
+        strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
+        profile=party.profile.bind(space),
+        space=space,
+        bus=bus,
+        negotiation_id=scenario.negotiation_id(seed),
+        rng=np.random.default_rng([seed, index]),
+        signer=signer,
+        reveal=True,
+        mandate=party.mandate,
+        approver=approver_for(party),
+    )
+
+
 async def party_process(
     scenario: Scenario,
     party_id: str,
@@ -141,28 +175,11 @@ async def party_process(
     ``receipts``, then ask the recorder (``accord recorder``) for a receipt of every message
     the party sent and keep them there."""
     seed = scenario.seed if seed is None else seed
-    index = next((i for i, p in enumerate(scenario.parties) if p.id == party_id), None)
-    if index is None:
-        known = [p.id for p in scenario.parties]
-        raise InputError(f"party {party_id!r} is not in the scenario; its parties are {known!r}")
-    party = scenario.parties[index]
+    index = party_index(scenario, party_id)
     own = load_keys(keys, [party_id])
     if party_id not in own:
         raise InputError(f"no private key {keys / (party_id + '.key')} (accord keys new)")
-    space = scenario.outcome_space()
-    agent = Agent(
-        party_id=party_id,
-        strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
-        profile=party.profile.bind(space),
-        space=space,
-        bus=bus,
-        negotiation_id=scenario.negotiation_id(seed),
-        rng=np.random.default_rng([seed, index]),
-        signer=signer_for(own[party_id]),
-        reveal=True,
-        mandate=party.mandate,
-        approver=approver_for(party),
-    )
+    agent = party_agent(scenario, index, bus=bus, seed=seed, signer=signer_for(own[party_id]))
     recorder_key = _public_key(keys, RECORDER) if receipts is not None else None
     await agent.run()
     if receipts is None or recorder_key is None:

@@ -114,8 +114,6 @@ class Agent:
             )
         self._turn: Envelope | None = None
         """The request being answered."""
-        self._unguarded = self.guard is None
-        """No mandate: every offer and acceptance may be sent without asking the guard."""
         self._turn_timeout: float | None = None
         self.strategy = strategy
         self.profile = profile
@@ -347,7 +345,7 @@ class Agent:
                 raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
             if (
                 said != Response.ACCEPT
-                or self._unguarded
+                or self.guard is None
                 or await self._allowed(state, executor, "accept", offer)
             ):
                 answer = said if type(said) is Response else Response(said)
@@ -370,12 +368,16 @@ class Agent:
                 if said != Response.ACCEPT or state.offer is None:
                     return _ANSWERS[said], {}
                 last = "accept"
-                if self._unguarded or await self._allowed(state, executor, "accept", state.offer):
+                if self.guard is None or await self._allowed(
+                    state, executor, "accept", state.offer
+                ):
                     return Performative.ACCEPT, {}
                 continue
             last = "offer"
             outcome = _plain(said)
-            if self._unguarded or await self._allowed(state, executor, "offer", _values(outcome)):
+            if self.guard is None or await self._allowed(
+                state, executor, "offer", _values(outcome)
+            ):
                 return Performative.OFFER, {"outcome": outcome}
         if last == "accept":
             return Performative.REJECT, {}
@@ -389,7 +391,7 @@ class Agent:
             if outcome is None:
                 return Performative.END, {}
             plain = _plain(outcome)
-            if self._unguarded or await self._allowed(state, executor, "offer", _values(plain)):
+            if self.guard is None or await self._allowed(state, executor, "offer", _values(plain)):
                 return Performative.OFFER, {"outcome": plain}
         raise _OutsideMandate(self._why_blocked(state))
 
