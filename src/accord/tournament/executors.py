@@ -10,6 +10,7 @@ with a ``run`` method: ship the workload once (``scatter``), submit
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -64,6 +65,7 @@ def _start_worker(workload: Workload, setup: Callable[[], None] | None) -> None:
     if setup is not None:
         setup()
     _WORKLOAD = workload
+    gc.freeze()  # what the worker starts with lives as long as it: see accord.tournament.heap
 
 
 def _play_in_worker(job: Job, broker: str | None) -> Row:

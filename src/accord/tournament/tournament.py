@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from accord.tournament.executors import Executor, SerialExecutor
+from accord.tournament.heap import frozen_heap
 from accord.tournament.manifest import Manifest, check_manifest
 from accord.tournament.plan import Job, plan
 from accord.tournament.plots import remove_plots, write_plots
@@ -123,6 +124,7 @@ def run_tournament(
         on_start(len(tournament.jobs), len(finished))
     played = 0
     with (
+        frozen_heap(),
         ResultsFile(path, tournament.columns) as results,
         contextlib.closing((executor or SerialExecutor()).run(tournament.workload, todo)) as rows,
     ):

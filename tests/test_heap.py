@@ -1,0 +1,35 @@
+"""The tournament's frozen heap: objects alive on entry skip collections until the end."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from accord.tournament.heap import frozen_heap
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_objects_alive_on_entry_are_frozen_until_the_outermost_block_ends() -> None:
+    before = gc.get_freeze_count()
+    keep = [_Node() for _ in range(10)]
+    with frozen_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen >= before + len(keep)
+        with frozen_heap():  # nested: shares the outer freeze
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == before
+    assert keep
+
+
+def test_a_cycle_that_was_garbage_on_entry_is_collected_after_the_block() -> None:
+    cycle = weakref.ref(_Node())  # unreachable at once: only the cyclic collector frees it
+    with frozen_heap():
+        gc.collect()
+        assert cycle() is not None  # frozen: skipped
+    gc.collect()
+    assert cycle() is None
