@@ -27,6 +27,7 @@ from accord.errors import InputError, TournamentSpecError
 from accord.runner import negotiate, run
 from accord.scenarios import parse_scenario
 from accord.tournament import (
+    Player,
     ProcessExecutor,
     SerialExecutor,
     Tournament,
@@ -34,6 +35,7 @@ from accord.tournament import (
     derive_seed,
     load_spec,
     parse_spec,
+    play,
     run_tournament,
 )
 from accord.tournament.executors import _start_method
@@ -209,6 +211,49 @@ async def test_bound_profiles_of_another_scenario_are_refused() -> None:
     profiles = {p.id: p.profile.bind(space) for p in other.parties}
     with pytest.raises(InputError, match="party 'seller' has none"):
         await negotiate(scenario, sign=False, profiles=profiles)
+
+
+@pytest.mark.corpus
+def test_a_player_cancels_what_a_negotiation_left_before_the_next(
+    spec_path: Path, reference: TournamentRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = negotiate
+    cancelled: list[str] = []
+
+    async def lingers(name: str) -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(name)
+            raise
+
+    async def leaves_a_task(scenario: Any, **kwargs: Any) -> Any:
+        asyncio.get_running_loop().create_task(lingers(scenario.negotiation_id(kwargs["seed"])))
+        return await real(scenario, **kwargs)
+
+    tournament = tournament_of(spec_path)
+    jobs = tournament.jobs[:3]
+    afresh = [play(tournament.workload, job) for job in jobs]  # a new event loop each
+    monkeypatch.setattr(accord.tournament.worker, "negotiate", leaves_a_task)
+    with Player(tournament.workload) as player:
+        for count, (job, expected) in enumerate(zip(jobs, afresh, strict=True), start=1):
+            row = player.play(job)
+            assert len(cancelled) == count  # this job's leftover, before the next job starts
+            assert comparable([row]) == comparable([expected])
+            assert row["status"] == "ok"
+
+
+@pytest.mark.corpus
+async def test_a_player_called_inside_a_running_loop_plays_in_a_helper_thread(
+    spec_path: Path,
+) -> None:
+    tournament = tournament_of(spec_path)
+    jobs = tournament.jobs[:2]
+    with Player(tournament.workload) as player:
+        rows = [player.play(job) for job in jobs]  # blocks this loop, by design
+    afresh = [play(tournament.workload, job) for job in jobs]
+    assert comparable(rows) == comparable(afresh)
+    assert {row["status"] for row in rows} == {"ok"}
 
 
 # -- interruption and resumption ---------------------------------------------------------------

@@ -14,13 +14,14 @@ from accord.tournament.spec import (
 )
 from accord.tournament.summary import Estimate, StrategySummary, summarise
 from accord.tournament.tournament import Tournament, TournamentRun, run_tournament
-from accord.tournament.worker import play
+from accord.tournament.worker import Player, play
 
 __all__ = [
     "Estimate",
     "Executor",
     "Job",
     "MechanismEntry",
+    "Player",
     "ProcessExecutor",
     "ScenarioEntry",
     "SerialExecutor",

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from accord.tournament.plan import Job
 from accord.tournament.rows import Row, failed_row
-from accord.tournament.worker import play
+from accord.tournament.worker import Player
 from accord.tournament.workload import Workload
 
 __all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "default_workers"]
@@ -51,27 +51,29 @@ class SerialExecutor:
         self.broker = broker
 
     def run(self, workload: Workload, jobs: Sequence[Job]) -> Generator[Row, None, None]:
-        for job in jobs:
-            yield play(workload, job, self.broker)
+        with Player(workload) as player:
+            for job in jobs:
+                yield player.play(job, self.broker)
 
 
-_WORKLOAD: Workload | None = None
-"""The workload of this worker process, set once by :func:`_start_worker`."""
+_PLAYER: Player | None = None
+"""The player of this worker process (its workload and event loop), set once by
+:func:`_start_worker`; it lives as long as the process."""
 
 
 def _start_worker(workload: Workload, setup: Callable[[], None] | None) -> None:
-    global _WORKLOAD  # noqa: PLW0603  # one workload per worker process, by design
+    global _PLAYER  # noqa: PLW0603  # one player per worker process, by design
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if setup is not None:
         setup()
-    _WORKLOAD = workload
+    _PLAYER = Player(workload)
     gc.freeze()  # what the worker starts with lives as long as it: see accord.tournament.heap
 
 
 def _play_in_worker(job: Job, broker: str | None) -> Row:
-    if _WORKLOAD is None:
+    if _PLAYER is None:
         raise RuntimeError("worker process started without a workload")
-    return play(_WORKLOAD, job, broker)
+    return _PLAYER.play(job, broker)
 
 
 class ProcessExecutor:
