@@ -94,3 +94,39 @@ async def test_closing_cancels_a_handler_that_is_still_waiting() -> None:
     handler.gate.set()
     await asyncio.sleep(0)
     assert handler.handled == []
+
+
+async def test_a_quick_path_takes_what_it_can_and_keeps_the_order_of_the_handler() -> None:
+    handler = Recorder(slow={1})
+    quickly: list[int] = []
+
+    def even_at_once(envelope: Envelope) -> bool:
+        if envelope.seq % 2:
+            return False
+        quickly.append(envelope.seq)
+        handler.handled.append(envelope.seq)
+        return True
+
+    consumer = EagerConsumer(handler, even_at_once)
+    for seq in range(4):
+        consumer(envelope(seq))
+    assert handler.handled == [0]  # 1 waits on the gate; 2 and 3 queue behind it, 2 included
+    handler.gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert handler.handled == [0, 1, 2, 3]
+    assert quickly == [0]  # 2 went to the handler, in its turn
+    consumer(envelope(4))
+    consumer(envelope(5))
+    assert handler.handled == [0, 1, 2, 3, 4, 5]
+    assert quickly == [0, 4]  # eager again, the quick path too
+
+
+async def test_a_quick_path_error_goes_to_the_consumer_not_to_the_publisher() -> None:
+    def fails(envelope: Envelope) -> bool:
+        raise RuntimeError(f"quick boom at {envelope.seq}")
+
+    consumer = EagerConsumer(Recorder(), fails)
+    consumer(envelope(0))  # does not raise
+    with pytest.raises(RuntimeError, match="quick boom at 0"):
+        await asyncio.wait_for(consumer.finished, 1)

@@ -32,6 +32,11 @@ __all__ = ["EagerConsumer"]
 Handler = Callable[[Envelope], Coroutine[Any, Any, bool]]
 """Handles one envelope; returns ``True`` when the agent is done (``result`` handled)."""
 
+Quick = Callable[[Envelope], bool]
+"""Handles one envelope at once if it can (returns ``True``), without a coroutine; an envelope
+it leaves (``False``) goes to the handler. For the envelopes most often sent, which need no
+waiting at all (an agent recording an ``inform``)."""
+
 
 class EagerConsumer:
     """The listener of one inbox: hands every envelope to ``handler``, in order.
@@ -39,8 +44,9 @@ class EagerConsumer:
     ``finished`` resolves when a handler returns ``True`` and holds any exception a handler
     raised (the agent's own loop would have died of it the same way)."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, quick: Quick | None = None) -> None:
         self._handler = handler
+        self._quick = quick
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._backlog: deque[Envelope] | None = None
         """Envelopes waiting for a suspended handler; ``None`` while handling is eager."""
@@ -52,6 +58,13 @@ class EagerConsumer:
         if self._backlog is not None:
             self._backlog.append(envelope)
             return
+        if self._quick is not None:
+            try:
+                if self._quick(envelope):
+                    return
+            except Exception as exc:  # noqa: BLE001  # as for the handler, below
+                self.finished.set_exception(exc)
+                return
         handling = self._handler(envelope)
         try:
             waiting = handling.send(None)

@@ -163,7 +163,7 @@ class Agent:
 
                 try:
                     if isinstance(inbox, QueueInbox) and self._eager(executor):
-                        consumer = EagerConsumer(take)
+                        consumer = EagerConsumer(take, self._record_at_once)
                         inbox.listen(consumer)
                         try:
                             await consumer.finished
@@ -238,6 +238,19 @@ class Agent:
             case _:
                 self.log.warning("unexpected_message", performative=envelope.performative.value)
         return False
+
+    def _record_at_once(self, envelope: Envelope) -> bool:
+        """What :meth:`_handle` does with the host's ``inform`` when the strategy has no
+        ``on_event`` hook, done without a coroutine; ``False`` for anything else. Two of the
+        three envelopes of a turn are such informs."""
+        if (
+            envelope.performative is not Performative.INFORM
+            or envelope.sender != HOST
+            or getattr(self.strategy, "on_event", None) is not None
+        ):
+            return False
+        self._record(envelope)
+        return True
 
     def _context(self, body: Mapping[str, JsonValue]) -> AgentContext:
         parties = body.get("parties")

@@ -96,7 +96,11 @@ class AgentContext:
         return self.profile.reservation
 
     def utility(self, outcome: Outcome) -> float:
-        """This party's (undiscounted) utility of ``outcome``."""
+        """This party's (undiscounted) utility of ``outcome``. The offer a party is asked to
+        answer is usually the last one announced, whose utility is then computed only once."""
+        offers = self.offers
+        if offers and (last := offers[-1]).outcome == outcome:
+            return last.utility
         return self.profile.of(outcome)
 
 

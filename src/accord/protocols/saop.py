@@ -78,9 +78,8 @@ class StackedAlternatingOffers(Mechanism):
             match action:
                 case Offer(outcome):
                     standing, proposer, accepted = outcome, party, set()
-                    await session.inform(
-                        {"event": "offer", "party": party, "outcome": dict[str, JsonValue](outcome)}
-                    )
+                    announced: dict[str, JsonValue] = dict(outcome)
+                    await session.inform({"event": "offer", "party": party, "outcome": announced})
                 case Accept():
                     accepted.add(party)
                     await session.inform({"event": "accept", "party": party})

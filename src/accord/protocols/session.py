@@ -176,12 +176,11 @@ class Session:
     @property
     def relative_time(self) -> float:
         """Elapsed fraction of the deadline, by rounds or seconds, whichever is further."""
-        fractions = [0.0]
-        if self.deadline.rounds is not None:
-            fractions.append(self.round / self.deadline.rounds)
-        if self.deadline.seconds is not None:
-            fractions.append(self.elapsed / self.deadline.seconds)
-        return min(max(fractions), 1.0)
+        deadline = self.deadline
+        fraction = 0.0 if deadline.rounds is None else self.round / deadline.rounds
+        if deadline.seconds is not None:
+            fraction = max(fraction, self.elapsed / deadline.seconds)
+        return min(max(fraction, 0.0), 1.0)
 
     @property
     def rounds_played(self) -> int:
