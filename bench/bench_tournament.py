@@ -15,9 +15,11 @@ Timed on accord's side: ``Tournament.prepare`` (import and analysis of the domai
 pool. On NegMAS's side (``negmas_tournament_side.py``, in the NegMAS virtualenv):
 ``cartesian_tournament`` with statistics files and figures off, in process (``njobs=-1``)
 and with worker processes. Every run of either side is a new process: interpreter start-up
-and its imports are timed on neither side, a worker pool's start-up on both (accord's
-forkserver imports accord; NegMAS forks). Prints the median of ``--repeat`` runs and
-negotiations per second. Machines here are shared and noisy: compare figures from one run.
+and its imports are timed on neither side, a worker pool's start-up on both (both fork their
+workers here). The four configurations run in turn, ``--repeat``
+times over (the load of these shared machines changes within minutes, and both sides should
+meet the same); prints each one's median, range and negotiations per second, and the ratios
+NegMAS / accord, of the medians and of each pair of runs made side by side.
 
     python bench/bench_tournament.py --negmas-python .venv-negmas/bin/python
 """
@@ -53,21 +55,16 @@ def quiet() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 
-def time_accord(spec: Path, workers: int, repeat: int, *, plots: bool) -> tuple[int, float]:
-    """Negotiations played and the median seconds of ``repeat`` whole tournaments, each in a
-    new process (``--accord-run``), as NegMAS's side runs: a worker pool's start-up (the
-    forkserver, which imports accord) counts in every run, the parent's imports in none."""
-    times = []
-    played = 0
-    for _ in range(repeat):
-        command = [sys.executable, __file__, "--accord-run", str(spec), "--workers", str(workers)]
-        done = subprocess.run(
-            [*command, *(["--plots"] if plots else [])], capture_output=True, text=True, check=True
-        )
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
-        times.append(figures["seconds"])
-        played = figures["negotiations"]
-    return played, statistics.median(times)
+def time_accord(spec: Path, workers: int, *, plots: bool) -> tuple[int, float]:
+    """Negotiations played and seconds of one whole tournament in a new process
+    (``--accord-run``), as NegMAS's side runs: a worker pool's start-up (the fork, or the
+    forkserver, which imports accord) counts, the parent's imports do not."""
+    command = [sys.executable, __file__, "--accord-run", str(spec), "--workers", str(workers)]
+    done = subprocess.run(
+        [*command, *(["--plots"] if plots else [])], capture_output=True, text=True, check=True
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["negotiations"], figures["seconds"]
 
 
 def accord_run(spec: Path, workers: int, *, plots: bool) -> None:
@@ -91,22 +88,16 @@ def accord_run(spec: Path, workers: int, *, plots: bool) -> None:
     print(json.dumps({"negotiations": run.played, "seconds": seconds}))
 
 
-def time_negmas(  # noqa: PLR0917  # a benchmark helper, called once
-    python: str, folders: list[Path], rounds: int, njobs: int, repeat: int, repetitions: int
+def time_negmas(
+    python: str, folders: list[Path], rounds: int, njobs: int, repetitions: int
 ) -> tuple[int, float]:
-    times = []
-    count = 0
+    """Negotiations played and seconds of one NegMAS tournament in a new process."""
     script = Path(__file__).with_name("negmas_tournament_side.py")
-    for _ in range(repeat):
-        command = [python, str(script), *map(str, folders), "--steps", str(rounds)]
-        command += ["--repetitions", str(repetitions)]
-        done = subprocess.run(
-            [*command, "--njobs", str(njobs)], capture_output=True, text=True, check=True
-        )
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
-        count = figures["negotiations"]
-        times.append(figures["seconds"])
-    return count, statistics.median(times)
+    command = [python, str(script), *map(str, folders), "--steps", str(rounds)]
+    command += ["--repetitions", str(repetitions), "--njobs", str(njobs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["negotiations"], figures["seconds"]
 
 
 def main() -> None:
@@ -134,7 +125,14 @@ def main() -> None:
         return
 
     folders = [(args.corpus / "genius" / d).resolve() for d in args.domains]
-    rows: list[tuple[str, int, float]] = []
+    sides = [("accord tournament", 1), ("accord tournament", args.workers)]
+    if args.negmas_python:
+        sides += [
+            ("NegMAS cartesian_tournament", -1),
+            ("NegMAS cartesian_tournament", args.workers),
+        ]
+    times: dict[tuple[str, int], list[float]] = {side: [] for side in sides}
+    played: dict[tuple[str, int], int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.yaml"
         data = {
@@ -146,30 +144,62 @@ def main() -> None:
             "repetitions": args.repetitions,
         }
         spec.write_text(yaml.safe_dump(data), encoding="utf-8")
-        for workers in (1, args.workers):
-            played, seconds = time_accord(spec, workers, args.repeat, plots=args.plots)
-            rows.append((f"accord tournament, workers={workers}", played, seconds))
-    if args.negmas_python:
-        for njobs in (-1, args.workers):
-            # rotation already plays each pair in both roles: half the repetitions
-            count, seconds = time_negmas(
-                args.negmas_python,
-                folders,
-                args.rounds,
-                njobs,
-                args.repeat,
-                max(1, args.repetitions // 2),
-            )
-            label = "in process" if njobs < 0 else f"njobs={njobs}"
-            rows.append((f"NegMAS cartesian_tournament, {label}", count, seconds))
+        # interleaved (accord serial, NegMAS serial, accord pool, NegMAS pool, again): on
+        # these shared machines the load changes within minutes, and both sides should see it
+        for _ in range(args.repeat):
+            for side in sides:
+                name, workers = side
+                if name.startswith("accord"):
+                    count, seconds = time_accord(spec, workers, plots=args.plots)
+                else:  # rotation plays each pair in both roles already: half the repetitions
+                    assert args.negmas_python  # noqa: S101  # only then is NegMAS a side
+                    count, seconds = time_negmas(
+                        args.negmas_python,
+                        folders,
+                        args.rounds,
+                        workers,
+                        max(1, args.repetitions // 2),
+                    )
+                played[side] = count
+                times[side].append(seconds)
+    report(args, sides, times, played)
+
+
+def report(
+    args: argparse.Namespace,
+    sides: list[tuple[str, int]],
+    times: dict[tuple[str, int], list[float]],
+    played: dict[tuple[str, int], int],
+) -> None:
     figures = "accord draws its figures" if args.plots else "figures off on both sides"
     print(
         f"domains: {', '.join(args.domains)}; {args.rounds} rounds; {figures}; "
-        f"median of {args.repeat}"
+        f"median of {args.repeat} interleaved runs"
     )
-    print(f"{'':44} {'negotiations':>12} {'seconds':>8} {'per second':>10}")
-    for label, count, seconds in rows:
-        print(f"{label:44} {count:12d} {seconds:8.2f} {count / seconds:10.1f}")
+    print(f"{'':44} {'negotiations':>12} {'seconds':>8} {'min-max':>11} {'per second':>10}")
+    for side in sides:
+        name, workers = side
+        label = f"{name}, " + (
+            f"workers={workers}"
+            if name.startswith("accord")
+            else ("in process" if workers < 0 else f"njobs={workers}")
+        )
+        seconds = statistics.median(times[side])
+        spread = f"{min(times[side]):.2f}-{max(times[side]):.2f}"
+        rate = played[side] / seconds
+        print(f"{label:44} {played[side]:12d} {seconds:8.2f} {spread:>11} {rate:10.1f}")
+    if len(sides) == 4:
+        for (accord, negmas), what in zip(
+            ((sides[0], sides[2]), (sides[1], sides[3])),
+            ("serial", f"{args.workers} workers"),
+            strict=True,
+        ):
+            pairs = [n / a for a, n in zip(times[accord], times[negmas], strict=True)]
+            ratio = statistics.median(times[negmas]) / statistics.median(times[accord])
+            print(
+                f"NegMAS / accord, {what}: {ratio:.1f}x (ratio of medians); runs side by side: "
+                + ", ".join(f"{r:.1f}x" for r in pairs)
+            )
 
 
 if __name__ == "__main__":

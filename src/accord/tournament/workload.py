@@ -123,6 +123,11 @@ def prepare(spec: TournamentSpec, base: Path) -> Workload:
         except OutcomeSpaceTooLarge as exc:
             log.warning("metrics_skipped", scenario=label, reason=str(exc))
             analysis = None
+        else:
+            # the analysis computed every outcome's utilities; the concession strategies want
+            # them sorted, and worker processes forked from this one inherit the order
+            for profile in profiles.values():
+                profile.sorted_outcomes()
         workload.analyses[label] = analysis
     return workload
 
