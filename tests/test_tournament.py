@@ -171,14 +171,14 @@ def test_profiles_bound_once_per_process_give_the_results_of_profiles_bound_afre
 def test_outcome_metrics_computed_once_per_outcome_are_those_of_each_row(
     spec_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = accord.analysis.outcome_metrics  # what the workload module calls
+    real = accord.analysis.OutcomeMeter.__call__  # what the workload's meters run
     computed: list[Any] = []
 
-    def counted(*args: Any) -> Any:
-        computed.append(args[2])
-        return real(*args)
+    def counted(meter: accord.analysis.OutcomeMeter, outcome: Any) -> Any:
+        computed.append(outcome)
+        return real(meter, outcome)
 
-    monkeypatch.setattr("accord.tournament.workload.outcome_metrics", counted)
+    monkeypatch.setattr(accord.analysis.OutcomeMeter, "__call__", counted)
     tournament = tournament_of(spec_path)
     rows = run_tournament(tournament, tmp_path).rows
     assert len(computed) == len({(row["scenario"], row["outcome"]) for row in rows}) < len(rows)
@@ -187,7 +187,7 @@ def test_outcome_metrics_computed_once_per_outcome_are_those_of_each_row(
         space = scenario.outcome_space()
         analysis = tournament.workload.analyses[row["scenario"]]
         assert analysis is not None
-        afresh = real(
+        afresh = accord.analysis.outcome_metrics(
             {p.id: p.profile.bind(space) for p in scenario.parties},
             analysis,
             None if row["outcome"] is None else json.loads(row["outcome"]),

@@ -3,7 +3,13 @@ maximum-welfare points of a domain, for any number of parties, in bounded memory
 
 from accord.analysis.domain import CHUNK, analyze_domain
 from accord.analysis.frontier import FrontierBuilder, pareto_indices
-from accord.analysis.metrics import OutcomeMetrics, PartyStanding, gini, outcome_metrics
+from accord.analysis.metrics import (
+    OutcomeMeter,
+    OutcomeMetrics,
+    PartyStanding,
+    gini,
+    outcome_metrics,
+)
 from accord.analysis.report import DomainAnalysis, Point
 from accord.analysis.scenario import analyze_scenario, scenario_metrics
 
@@ -11,6 +17,7 @@ __all__ = [
     "CHUNK",
     "DomainAnalysis",
     "FrontierBuilder",
+    "OutcomeMeter",
     "OutcomeMetrics",
     "PartyStanding",
     "Point",

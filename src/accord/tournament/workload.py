@@ -17,7 +17,7 @@ from pathlib import Path
 
 import structlog
 
-from accord.analysis import DomainAnalysis, OutcomeMetrics, analyze_domain, outcome_metrics
+from accord.analysis import DomainAnalysis, OutcomeMeter, OutcomeMetrics, analyze_domain
 from accord.analysis.scenario import RESULT_METRICS_LIMIT
 from accord.errors import OutcomeSpaceTooLarge
 from accord.importers import genius_scenario
@@ -46,11 +46,13 @@ class Workload:
     sign: bool = False
     _profiles: dict[str, dict[str, BoundProfile]] = field(default_factory=dict, repr=False)
     _metrics: dict[tuple[str, str], OutcomeMetrics] = field(default_factory=dict, repr=False)
+    _meters: dict[str, OutcomeMeter] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_profiles"] = {}
         state["_metrics"] = {}
+        state["_meters"] = {}
         return state
 
     def roles(self) -> dict[str, int]:
@@ -88,7 +90,10 @@ class Workload:
         key = (label, json.dumps(outcome, sort_keys=True, separators=(",", ":")))
         found = self._metrics.get(key)
         if found is None:
-            found = outcome_metrics(self.profiles(label), analysis, outcome)
+            meter = self._meters.get(label)
+            if meter is None:
+                meter = self._meters[label] = OutcomeMeter(self.profiles(label), analysis)
+            found = meter(outcome)
             if len(self._metrics) >= METRICS_CACHED:
                 del self._metrics[next(iter(self._metrics))]
             self._metrics[key] = found
