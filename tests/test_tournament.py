@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 import accord.analysis
+import accord.tournament.executors
 import accord.tournament.worker
 import accord.tournament.workload
 from accord.broker.embedded import embedded_broker
@@ -38,7 +39,7 @@ from accord.tournament import (
     play,
     run_tournament,
 )
-from accord.tournament.executors import _start_method
+from accord.tournament.executors import _start_method, batch_size
 from accord.tournament.plan import Job
 from accord.tournament.results import read_results
 from accord.tournament.rows import columns
@@ -288,6 +289,41 @@ def test_killed_then_resumed_gives_the_uninterrupted_results(
     assert comparable(resumed.rows) == comparable(reference.rows)
     keys = [line.split(",")[1] for line in results.read_text().splitlines()[1:]]
     assert len(keys) == len(set(keys)) == reference.total  # no duplicates, nothing missing
+
+
+def test_batches_grow_with_short_negotiations_and_shrink_towards_the_end() -> None:
+    assert batch_size(1000, 2, None) == 1  # nothing timed yet
+    assert batch_size(1000, 2, 0.005) == 10  # ~50 ms of negotiations
+    assert batch_size(1000, 2, 0.0001) == 16  # at most
+    assert batch_size(1000, 2, 2.0) == 1  # long negotiations go one by one
+    assert batch_size(24, 2, 0.005) == 3  # a quarter of each worker's share of what is left
+    assert batch_size(5, 2, 0.005) == 1
+
+
+@pytest.mark.corpus
+def test_a_batch_lost_with_its_worker_is_played_again_job_by_job(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coffee = str(corpus / "genius" / DOMAINS[0])
+    spec = write_spec(
+        tmp_path,
+        corpus,
+        strategies=["linear", "faulty:KillsItsProcess"],
+        scenarios=[coffee],
+        repetitions=3,
+    )
+    tournament = tournament_of(spec)
+    innocent = [job for job in tournament.jobs if "faulty" not in "".join(job.strategies)]
+    killer = next(job for job in tournament.jobs if "faulty" in "".join(job.strategies))
+    monkeypatch.setattr(accord.tournament.executors, "batch_size", lambda *_: 2)
+    # one worker, batches of two: [a, b] plays; [c, killer] dies with the worker, and then
+    # c and the killer are played alone, in that order, on a new worker
+    jobs = [*innocent[:3], killer]
+    rows = {row["key"]: row for row in ProcessExecutor(1).run(tournament.workload, jobs)}
+    assert set(rows) == {job.key for job in jobs}
+    assert [rows[job.key]["status"] for job in innocent[:3]] == ["ok"] * 3
+    assert rows[killer.key]["status"] == "failed"
+    assert "terminated abruptly" in str(rows[killer.key]["error"])
 
 
 def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
