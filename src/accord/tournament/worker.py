@@ -28,6 +28,7 @@ from accord.model import BoundProfile
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario
 from accord.tournament.plan import Job
+from accord.tournament.reused_loop import ReusedLoop
 from accord.tournament.rows import Row, failed_row, result_row
 from accord.tournament.workload import Workload
 
@@ -47,13 +48,13 @@ class Player:
     """Plays jobs of one workload one after another on one event loop of its own.
 
     Making and closing a loop per negotiation (``asyncio.run``) cost ~0.2 ms, ~2% of a
-    negotiation of the tournament benchmark. Nothing crosses from one job to the next: after
-    each, the tasks it left are cancelled and awaited, as ``asyncio.run`` does. In a thread that
-    already runs a loop (a notebook, an async application), the loop runs in a helper thread."""
+    negotiation of the tournament benchmark; nothing crosses from one job to the next all the
+    same (see :mod:`~accord.tournament.reused_loop`). In a thread that already runs a loop (a
+    notebook, an async application), the loop runs in a helper thread."""
 
     def __init__(self, workload: Workload) -> None:
         self.workload = workload
-        self._runner = asyncio.Runner()
+        self._loop = ReusedLoop()
         self._helper: concurrent.futures.ThreadPoolExecutor | None = None
 
     def __enter__(self) -> Player:
@@ -84,9 +85,9 @@ class Player:
     def close(self) -> None:
         """Close the loop (and the helper thread, if one was needed)."""
         if self._helper is None:
-            self._runner.close()
+            self._loop.close()
             return
-        self._helper.submit(self._runner.close).result()
+        self._helper.submit(self._loop.close).result()
         self._helper.shutdown()
 
     def _blocking(self, start: Callable[[], Coroutine[Any, Any, Negotiation]]) -> Negotiation:
@@ -95,18 +96,8 @@ class Player:
                 1, thread_name_prefix="accord-play"
             )
         if self._helper is not None:
-            return self._helper.submit(self._run, start).result()
-        return self._run(start)
-
-    def _run(self, start: Callable[[], Coroutine[Any, Any, Negotiation]]) -> Negotiation:
-        try:
-            return self._runner.run(start())
-        finally:
-            loop = self._runner.get_loop()
-            if left := asyncio.all_tasks(loop):
-                for task in left:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+            return self._helper.submit(lambda: self._loop.run(start())).result()
+        return self._loop.run(start())
 
 
 def _loop_running() -> bool:
