@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from accord import load_scenario
 from accord.broker import MemoryBus
 from accord.protocols import FakeClock
-from accord.runner import negotiate
+from accord.runner import negotiate, party_salt
 from accord.wire import Envelope, Performative
 from conftest import EXAMPLES, make_scenario
 
@@ -136,3 +137,11 @@ async def test_random_turn_order_is_seeded() -> None:
         again = (await negotiate(scenario, seed=seed)).transcript
         assert [e.to for e in again if e.performative is Performative.REQUEST][:3] == requests
     assert len(orders) > 1
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**31 - 1, 2**63 + 5])
+def test_a_party_salt_is_the_seeded_generators_bytes(seed: int) -> None:
+    for index in range(3):
+        for stream in (1, 2):
+            expected = np.random.default_rng([seed, index, stream]).bytes(32).hex()
+            assert party_salt(seed, index, stream) == expected

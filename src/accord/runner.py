@@ -37,7 +37,7 @@ from accord.result import NegotiationResult, PartyOutcome, ViolationRecord
 from accord.scenarios import Scenario
 from accord.wire import HOST, Envelope, Performative
 
-__all__ = ["Negotiation", "negotiate", "run", "serve"]
+__all__ = ["Negotiation", "negotiate", "party_salt", "run", "serve"]
 
 logger = structlog.get_logger("accord.runner")
 
@@ -117,12 +117,10 @@ async def negotiate(
             executor=executor,
             signer=signer_for(identities[party.id]) if sign else None,
             reveal=reveal and log is not None,
-            salt=np.random.default_rng([seed, index, 1]).bytes(32).hex(),
+            salt=party_salt(seed, index, 1),
             mandate=party.mandate,
             approver=approver_for(party),
-            mandate_salt=None
-            if party.mandate is None
-            else np.random.default_rng([seed, index, 2]).bytes(32).hex(),
+            mandate_salt=None if party.mandate is None else party_salt(seed, index, 2),
         )
         for index, party in enumerate(scenario.parties)
     ]
@@ -142,6 +140,15 @@ async def negotiate(
         agents=agents,
         profiles=profiles,
     )
+
+
+def party_salt(seed: int, index: int, stream: int) -> str:
+    """32 bytes of the seeded stream ``[seed, index, stream]`` in hex: a party's commitment
+    salt (stream 1) or mandate salt (stream 2), reproducible from the seed. The bytes of
+    ``np.random.default_rng([seed, index, stream]).bytes(32)`` (a test checks it), read
+    from the bit generator directly: a ``Generator`` costs ~25 us more, twice per party."""
+    raw = np.random.PCG64([seed, index, stream]).random_raw(4)
+    return raw.astype("<u8").tobytes().hex()
 
 
 async def serve(
