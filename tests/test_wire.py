@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from pydantic import ValidationError
 
 from accord.wire import Envelope, Performative, Request, compose
+from accord.wire.requests import OfferBody
 
 
 def test_compose_builds_exactly_what_validation_would() -> None:
@@ -61,6 +64,49 @@ def test_a_request_body_is_its_dump_with_the_time(request_: Request) -> None:
     body = request_.body(0.25)
     assert body == request_.model_dump() | {"relative_time": 0.25}
     assert Request.model_validate(body) == request_.model_copy(update={"relative_time": 0.25})
+
+
+@pytest.mark.parametrize(
+    ("kind", "offer", "proposer"),
+    [("propose", None, None), ("respond", {"a": 1, "b": "x", "c": 0.5}, "p")],
+)
+def test_a_checked_request_is_exactly_what_validation_would_build(
+    kind: str, offer: dict[str, str | int | float] | None, proposer: str | None
+) -> None:
+    checked = Request.checked(kind, offer=offer, proposer=proposer)
+    validated = Request(kind=kind, offer=offer, proposer=proposer)
+    assert checked == validated
+    assert checked.model_fields_set == validated.model_fields_set | {"offer", "proposer"}
+    assert checked.body(0.5) == validated.body(0.5)
+    assert Request.model_validate(checked.body(0.5)) == Request.model_validate(validated.body(0.5))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": {"a": 1, "b": "x", "c": 0.5}},
+        {"outcome": {}},
+        {"outcome": {"a": True}},  # bool: pydantic's conversion, as before
+        {"outcome": {"a": [1]}},
+        {"outcome": {"a": None}},
+        {"outcome": [1]},
+        {"outcome": {"a": 1}, "more": 2},
+        {},
+    ],
+)
+def test_the_outcome_of_an_offer_body_is_what_offer_body_validation_gives(
+    body: dict[str, object],
+) -> None:
+    def outcome(parse: Callable[[], dict[str, str | int | float]]) -> object:
+        try:
+            value = parse()
+        except ValidationError as exc:
+            return exc.errors()
+        return value, [type(v) for v in value.values()]
+
+    assert outcome(lambda: OfferBody.outcome_of(body)) == outcome(  # type: ignore[arg-type]
+        lambda: OfferBody.model_validate(body).outcome
+    )
 
 
 def test_envelopes_are_frozen() -> None:

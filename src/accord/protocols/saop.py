@@ -29,6 +29,7 @@ from accord.wire import Performative, Request
 __all__ = ["StackedAlternatingOffers"]
 
 P = Performative
+_PROPOSE = Request(kind="propose")
 
 
 class StackedAlternatingOffers(Mechanism):
@@ -71,9 +72,10 @@ class StackedAlternatingOffers(Mechanism):
                 session.next_round()
             party = order[turn % len(order)]
             if standing is None:
-                action = await session.ask(party, Request(kind="propose"), first)
+                action = await session.ask(party, _PROPOSE, first)
             else:
-                request = Request(kind="respond", offer=standing, proposer=proposer)
+                # the session checked the standing offer when it came
+                request = Request.checked("respond", offer=standing, proposer=proposer)
                 action = await session.ask(party, request, later)
             match action:
                 case Offer(outcome):

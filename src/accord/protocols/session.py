@@ -274,7 +274,7 @@ class Session:
         try:
             match answer.performative:
                 case Performative.OFFER:
-                    outcome = OfferBody.model_validate(answer.body).outcome
+                    outcome = OfferBody.outcome_of(answer.body)
                     self.space.encode_row(outcome)
                     return Offer(outcome)
                 case Performative.ACCEPT:
