@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -157,3 +157,29 @@ class OffersNaN(Linear):
 
     def propose(self, state: TurnState) -> Outcome:
         return {**super().propose(state), "term": float("nan")}
+
+
+class Tampers(Linear):
+    """Writes into everything it is handed (the offer, the options, the offers seen, the
+    bodies its hooks get), after deciding as Linear would: none of it may reach a message."""
+
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        answer = super().respond(state, offer)
+        self._tamper(offer, state.options, *(event.outcome for event in self.ctx.offers))
+        return answer
+
+    def propose(self, state: TurnState) -> Outcome:
+        outcome = super().propose(state)
+        self._tamper(state.options, *(event.outcome for event in self.ctx.offers))
+        return outcome
+
+    def on_event(self, ctx: AgentContext, event: dict[str, Any]) -> None:
+        self._tamper(event, *(v for v in event.values() if isinstance(v, dict)))
+
+    def on_end(self, ctx: AgentContext, result: dict[str, Any]) -> None:
+        self._tamper(result, *(v for v in result.values() if isinstance(v, dict)))
+
+    @staticmethod
+    def _tamper(*targets: object) -> None:
+        for target in targets:
+            cast("dict[str, Any]", target)["tampered"] = True

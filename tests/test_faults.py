@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import pytest
+from nacl.signing import SigningKey
 from structlog.testing import capture_logs
 
 import faulty
 from accord.broker import MemoryBus, QueueInbox
+from accord.ledger.signing import Verifier
 from accord.model import OutcomeSpace
 from accord.protocols import Deadline, Session, StackedAlternatingOffers, host_negotiation
 from accord.runner import negotiate
@@ -225,3 +227,16 @@ async def test_numpy_values_in_an_offer_are_sent_as_plain_numbers() -> None:
     assert all(isinstance(offer, dict) for offer in offers)
     kinds = {type(v) for offer in offers if isinstance(offer, dict) for v in offer.values()}
     assert kinds <= {int, str, float}
+
+
+@pytest.mark.parametrize("executor", ["inline", "thread"])
+async def test_what_a_strategy_is_handed_is_its_own_copy_never_a_message(executor: str) -> None:
+    keys = {who: SigningKey.generate() for who in ("host", "buyer", "seller")}
+    public = {who: key.verify_key for who, key in keys.items()}
+    scenario = make_scenario("linear", "faulty:Tampers")
+    negotiation = await negotiate(scenario, keys=keys, executor=executor)  # type: ignore[arg-type]
+    assert negotiation.result.reason == "agreement"  # it decides as Linear does
+    verifier = Verifier(public)
+    for envelope in negotiation.transcript:
+        assert "tampered" not in envelope.model_dump_json(), envelope.message_id
+        assert verifier.problem(envelope) is None, envelope.message_id

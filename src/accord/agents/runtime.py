@@ -26,6 +26,7 @@ host can end the negotiation at once with this party named.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import math
 import traceback
@@ -227,10 +228,10 @@ class Agent:
             case Performative.INFORM:
                 self._record(envelope)
                 if getattr(self.strategy, "on_event", None) is not None:  # most have none
-                    await self._hook(executor, "on_event", self.ctx, envelope.body)
+                    await self._hook(executor, "on_event", self.ctx, copy.deepcopy(envelope.body))
             case Performative.RESULT:
-                self.result = envelope.body
-                await self._hook(executor, "on_end", self.ctx, envelope.body)
+                self.result = copy.deepcopy(envelope.body)
+                await self._hook(executor, "on_end", self.ctx, copy.deepcopy(envelope.body))
                 if self.reveal:
                     body = cast("dict[str, JsonValue]", self._reveal.body())
                     await self._send(Performative.REVEAL, body, to=None)
@@ -275,7 +276,7 @@ class Agent:
             return
         outcome, party = body.get("outcome"), body.get("party")
         if isinstance(outcome, dict) and isinstance(party, str):
-            offer = cast("dict[str, Value]", outcome)
+            offer = cast("dict[str, Value]", dict(outcome))  # the strategy's own copy
             self.ctx.offers.append(OfferEvent(envelope.round, party, offer, self.profile))
 
     async def _hook(self, executor: StrategyExecutor, name: str, *args: Any) -> str | None:
