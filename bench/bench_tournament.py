@@ -12,14 +12,16 @@ NegMAS plays every pair ``repetitions / 2`` times with its utility functions rot
 Timed on accord's side: ``Tournament.prepare`` (import and analysis of the domains) and
 ``run_tournament`` into a new folder (CSV rows, Parquet, summary; the two figures only with
 ``--plots``, since NegMAS's side draws none), in process (``--workers 1``) and in a process
-pool. On NegMAS's side (``negmas_tournament_side.py``, in the NegMAS virtualenv):
-``cartesian_tournament`` with statistics files and figures off, in process (``njobs=-1``)
-and with worker processes. Every run of either side is a new process: interpreter start-up
-and its imports are timed on neither side, a worker pool's start-up on both (both fork their
-workers here). The four configurations run in turn, ``--repeat``
-times over (the load of these shared machines changes within minutes, and both sides should
-meet the same); prints each one's median, range and negotiations per second, and the ratios
-NegMAS / accord, of the medians and of each pair of runs made side by side.
+pool; the spec is parsed before timing, as NegMAS's side makes its list of competitors before
+(and loads its domains before, too: that part is timed on accord's side only). On NegMAS's
+side (``negmas_tournament_side.py``, in the NegMAS virtualenv): ``cartesian_tournament`` with
+statistics files and figures off, in process (``njobs=-1``) and with worker processes. Every
+run of either side is a new process: interpreter start-up and its imports are timed on
+neither side, a worker pool's start-up on both (both fork their workers here). The four
+configurations run in turn, ``--repeat`` times over (the load of these shared machines
+changes within minutes, and both sides should meet the same); prints each one's median,
+range and negotiations per second, and the ratios NegMAS / accord, of the medians and of
+each pair of runs made side by side.
 
     python bench/bench_tournament.py --negmas-python .venv-negmas/bin/python
 """
@@ -75,9 +77,9 @@ def accord_run(spec: Path, workers: int, *, plots: bool) -> None:
         importlib.import_module("pyarrow.parquet")
     if plots:
         pyplot()
+    loaded, base = load_spec(spec)  # NegMAS's side, too, names its competitors before timing
     with tempfile.TemporaryDirectory() as out:
         began = time.perf_counter()
-        loaded, base = load_spec(spec)
         tournament = Tournament.prepare(loaded, base)
         executor: Executor = (
             SerialExecutor() if workers == 1 else ProcessExecutor(workers, setup=quiet)
