@@ -17,27 +17,41 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-__all__ = ["ExecutorKind", "InlineExecutor", "StrategyExecutor", "ThreadExecutor", "make_executor"]
+__all__ = [
+    "ExecutorKind",
+    "InlineExecutor",
+    "StrategyExecutor",
+    "ThreadExecutor",
+    "make_executor",
+    "pending",
+]
 
 ExecutorKind = Literal["auto", "thread", "inline"]
 
 
 class StrategyExecutor(Protocol):
-    async def call(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Start ``fn(*args)``: its result, or an awaitable of it when the call has to wait (a
+        worker thread, an ``async`` method, a sync method that returned an awaitable). The
+        caller awaits only those (:func:`pending`): a turn's strategy calls then cost no
+        coroutine."""
+        ...
 
     def close(self) -> None: ...
+
+
+def pending(result: object) -> bool:
+    """Whether what :meth:`StrategyExecutor.call` returned must still be awaited."""
+    if result is None or isinstance(result, dict | str):
+        return False  # an outcome or a response: no isawaitable ABC check on the hot path
+    return inspect.isawaitable(result)
 
 
 class InlineExecutor:
     """Calls the strategy directly on the event loop."""
 
-    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        result = fn(*args)
-        if result is None or isinstance(result, dict | str):
-            return result  # an outcome or a response: no isawaitable ABC check on the hot path
-        if inspect.isawaitable(result):
-            return await result
-        return result
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
 
     def close(self) -> None:
         pass
@@ -69,13 +83,13 @@ class ThreadExecutor:
             except RuntimeError:  # the loop closed while the strategy was stuck: nobody waits
                 return
 
-    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if inspect.iscoroutinefunction(fn):
-            return await fn(*args)
+            return fn(*args)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._jobs.put((loop, future, fn, args))
-        return await future
+        return future
 
     def close(self) -> None:
         self._jobs.put(_STOP)

@@ -30,7 +30,7 @@ import copy
 import inspect
 import math
 import traceback
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -38,7 +38,13 @@ import structlog
 from pydantic import JsonValue, ValidationError
 
 from accord.agents.eager import EagerConsumer
-from accord.agents.executor import ExecutorKind, InlineExecutor, StrategyExecutor, make_executor
+from accord.agents.executor import (
+    ExecutorKind,
+    InlineExecutor,
+    StrategyExecutor,
+    make_executor,
+    pending,
+)
 from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus, MemoryBus, QueueInbox
@@ -153,14 +159,16 @@ class Agent:
                 join = await self._send(Performative.JOIN, joining)
                 rejoin = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
 
-                async def take(envelope: Envelope) -> bool:
+                def take(envelope: Envelope) -> Coroutine[Any, Any, bool]:
+                    """The handling of ``envelope``, to await (a coroutine less per message
+                    than an ``async def`` wrapper)."""
                     if envelope.sender != HOST:
                         if envelope.performative is not Performative.REVEAL:
                             self.log.warning("non_host_message_dropped", sender=envelope.sender)
-                        return False
+                        return _not_done()
                     if envelope.performative is Performative.START:
                         rejoin.cancel()
-                    return await self._handle(envelope, executor)
+                    return self._handle(envelope, executor)
 
                 try:
                     if isinstance(inbox, QueueInbox) and self._eager(executor):
@@ -285,7 +293,8 @@ class Agent:
         if hook is None or self.ctx is None:
             return None
         try:
-            await executor.call(hook, *args)
+            if pending(done := executor.call(hook, *args)):
+                await done
         except Exception as exc:  # noqa: BLE001  # a hook failing must not crash the agent
             self.log.warning("strategy_hook_failed", hook=name, error=repr(exc))
             return _describe(exc)
@@ -334,16 +343,18 @@ class Agent:
             )
         await self._send(performative, body, in_reply_to=reply_to, round_=envelope.round)
 
-    async def _decide(
+    def _decide(
         self, state: TurnState, executor: StrategyExecutor
-    ) -> tuple[Performative, dict[str, JsonValue]]:
+    ) -> Coroutine[Any, Any, tuple[Performative, dict[str, JsonValue]]]:
+        """The method that answers ``state``'s kind, started (a plain function: one coroutine
+        less per turn)."""
         if self._broken is not None:
             raise _BadAnswer(self._broken)
         if state.kind == "propose":
-            return await self._propose(state, executor)
+            return self._propose(state, executor)
         if state.kind in ("respond", "vote"):
-            return await self._respond(state, executor)
-        return await self._other(state, executor)
+            return self._respond(state, executor)
+        return self._other(state, executor)
 
     async def _respond(
         self, state: TurnState, executor: StrategyExecutor
@@ -354,7 +365,8 @@ class Agent:
             raise _BadAnswer(f"a {state.kind} request came without an offer")
         answer = Response.REJECT  # what an acceptance blocked every time becomes
         for _ in range(MANDATE_ATTEMPTS):
-            said = await executor.call(self._method(state.kind), state, offer)
+            if pending(said := executor.call(self._method(state.kind), state, offer)):
+                said = await said
             if not isinstance(said, str) or said not in _ANSWERS:
                 raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
             if (
@@ -375,7 +387,8 @@ class Agent:
         or a Response (accept, reject, end)."""
         last: Action = "offer"
         for _ in range(MANDATE_ATTEMPTS):
-            said = await executor.call(self._method(state.kind), state)
+            if pending(said := executor.call(self._method(state.kind), state)):
+                said = await said
             if said is None:
                 return Performative.END, {}
             if isinstance(said, Response):
@@ -401,7 +414,8 @@ class Agent:
         self, state: TurnState, executor: StrategyExecutor
     ) -> tuple[Performative, dict[str, JsonValue]]:
         for _ in range(MANDATE_ATTEMPTS):
-            outcome = await executor.call(self._method("propose"), state)
+            if pending(outcome := executor.call(self._method("propose"), state)):
+                outcome = await outcome
             if outcome is None:
                 return Performative.END, {}
             plain = _plain(outcome)
@@ -479,6 +493,10 @@ class Agent:
         signed = envelope if self.signer is None else self.signer(envelope)
         await self.bus.publish(signed)
         return signed
+
+
+async def _not_done() -> bool:
+    return False
 
 
 _ASYNC_METHODS: dict[type, bool] = {}
