@@ -109,6 +109,13 @@ def test_the_outcome_of_an_offer_body_is_what_offer_body_validation_gives(
     )
 
 
+def test_the_outcome_of_an_offer_body_is_a_dict_of_its_own() -> None:
+    body: dict[str, object] = {"outcome": {"a": 1, "b": "x"}}
+    outcome = OfferBody.outcome_of(body)  # type: ignore[arg-type]
+    outcome["a"] = 2
+    assert body == {"outcome": {"a": 1, "b": "x"}}
+
+
 def test_envelopes_are_frozen() -> None:
     envelope = compose(
         negotiation_id="n1", sender="a", seq=0, performative=Performative.JOIN, body={}

@@ -69,15 +69,16 @@ class OfferBody(BaseModel):
 
     @classmethod
     def outcome_of(cls, body: dict[str, JsonValue]) -> dict[str, Value]:
-        """The outcome of an offer's ``body``. A body that is plainly ``{"outcome": {name:
-        str | int | float}}`` is taken as it is (the host reads one per turn; pydantic took
-        ~2 us); any other goes through :class:`OfferBody`, which converts what it can and
-        words the error. Raises ``ValidationError``."""
+        """The outcome of an offer's ``body``, a dict of its own (the body stays as it was
+        signed, whatever a mechanism does with the outcome). A body that is plainly
+        ``{"outcome": {name: str | int | float}}`` is copied as it is (the host reads one per
+        turn; pydantic took ~2 us); any other goes through :class:`OfferBody`, which converts
+        what it can and words the error. Raises ``ValidationError``."""
         outcome = body.get("outcome") if len(body) == 1 else None
         if type(outcome) is dict and all(
             type(name) is str and type(value) in _PLAIN for name, value in outcome.items()
         ):
-            return cast("dict[str, Value]", outcome)
+            return dict(cast("dict[str, Value]", outcome))
         return cls.model_validate(body).outcome
 
 
