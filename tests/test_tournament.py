@@ -68,6 +68,14 @@ def write_spec(folder: Path, corpus: Path, **changes: Any) -> Path:
     return path
 
 
+def coffee_spec(folder: Path, corpus: Path, faulty: str, *, repetitions: int) -> Path:
+    """A spec of ``linear`` against the strategy ``faulty`` on Coffee alone."""
+    coffee = str(corpus / "genius" / DOMAINS[0])
+    return write_spec(
+        folder, corpus, strategies=["linear", faulty], scenarios=[coffee], repetitions=repetitions
+    )
+
+
 def tournament_of(path: Path) -> Tournament:
     spec, base = load_spec(path)
     return Tournament.prepare(spec, base)
@@ -304,14 +312,7 @@ def test_batches_grow_with_short_negotiations_and_shrink_towards_the_end() -> No
 def test_a_batch_lost_with_its_worker_is_played_again_job_by_job(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    coffee = str(corpus / "genius" / DOMAINS[0])
-    spec = write_spec(
-        tmp_path,
-        corpus,
-        strategies=["linear", "faulty:KillsItsProcess"],
-        scenarios=[coffee],
-        repetitions=3,
-    )
+    spec = coffee_spec(tmp_path, corpus, "faulty:KillsItsProcess", repetitions=3)
     tournament = tournament_of(spec)
     innocent = [job for job in tournament.jobs if "faulty" not in "".join(job.strategies)]
     killer = next(job for job in tournament.jobs if "faulty" in "".join(job.strategies))
@@ -398,10 +399,7 @@ def test_a_torn_last_line_is_cut_off(tmp_path: Path) -> None:
 def test_a_failing_strategy_gives_a_fault_row_and_a_crash_a_failed_row(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    coffee = str(corpus / "genius" / DOMAINS[0])
-    spec = write_spec(
-        tmp_path, corpus, strategies=["linear", "faulty:Raises"], scenarios=[coffee], repetitions=1
-    )
+    spec = coffee_spec(tmp_path, corpus, "faulty:Raises", repetitions=1)
     real = negotiate
 
     async def crashes_once(scenario: Any, **kwargs: Any) -> Any:

@@ -41,9 +41,8 @@ def write_plots(out: Path, summaries: list[StrategySummary]) -> list[Path]:
     return written
 
 
-def remove_plots(out: Path) -> list[Path]:
+def remove_plots(out: Path) -> None:
     """Remove figures an earlier run left in ``out`` (they would show fewer negotiations than
-    the summary now holds); return no paths."""
+    the summary now holds)."""
     for name in PLOTS.values():
         (out / name).unlink(missing_ok=True)
-    return []

@@ -145,7 +145,11 @@ def _conclude(
     parquet = write_parquet(out / "results.parquet", rows, column_types(tournament.roles))
     summaries = summarise(rows, [s.title for s in tournament.spec.strategies])
     write_summary(out / "summary.csv", summaries)
-    figures = write_plots(out, summaries) if plots else remove_plots(out)
+    figures: list[Path] = []
+    if plots:
+        figures = write_plots(out, summaries)
+    else:
+        remove_plots(out)
     log.info("tournament_stopped", out=str(out), rows=len(rows), total=len(tournament.jobs))
     return TournamentRun(
         out=out,

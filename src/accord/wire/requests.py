@@ -7,6 +7,7 @@ from typing import Annotated, cast
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from accord.model import Value
+from accord.wire.checked import filled
 
 __all__ = ["FailureBody", "OfferBody", "Request"]
 
@@ -34,7 +35,6 @@ class Request(BaseModel):
         a standing offer the session validated), built without validating them again: SAOP
         makes one per turn, and validation cost ~2 us of it. ``tests/test_wire.py`` checks
         that the result equals the validated request."""
-        request = cls.__new__(cls)
         fields = {
             "kind": kind,
             "offer": offer,
@@ -42,11 +42,7 @@ class Request(BaseModel):
             "relative_time": 0.0,
             "options": {},
         }
-        object.__setattr__(request, "__dict__", fields)
-        object.__setattr__(request, "__pydantic_fields_set__", {"kind", "offer", "proposer"})
-        object.__setattr__(request, "__pydantic_extra__", None)
-        object.__setattr__(request, "__pydantic_private__", None)
-        return request
+        return filled(cls, fields, _GIVEN)
 
     def body(self, relative_time: float) -> dict[str, JsonValue]:
         """The ``request`` envelope's body at ``relative_time``: ``model_dump()`` with the
@@ -81,6 +77,9 @@ class OfferBody(BaseModel):
             return dict(cast("dict[str, Value]", outcome))
         return cls.model_validate(body).outcome
 
+
+_GIVEN = frozenset({"kind", "offer", "proposer"})
+"""The fields :meth:`Request.checked` is given (what pydantic reports as explicitly set)."""
 
 _PLAIN = frozenset({str, int, float})
 
