@@ -47,7 +47,7 @@ import yaml
 from accord import Scenario, load_scenario
 from accord.broker.embedded import free_port
 from accord.broker.mqtt import BrokerAddress, MqttBus
-from accord.ledger.keys import load_keys
+from accord.ledger.keys import decode_public_key, load_keys
 from accord.ledger.signing import Verifier, signer_for
 from accord.processes import make_keys, party_agent, party_index, reap
 from accord.runner import negotiate, serve
@@ -193,9 +193,14 @@ async def agent_process(
     with ``keys``."""
     negotiated = load_scenario(path)
     signer = None if keys is None else signer_for(load_keys(keys, [party_id])[party_id])
+    host_key = None  # as accord agent, it checks the host's signatures when it signs
+    if keys is not None:
+        host_key = decode_public_key((keys / f"{HOST}.pub").read_text().strip(), what="host")
     async with MqttBus(address) as bus:
         index = party_index(negotiated, party_id)
-        agent = party_agent(negotiated, index, bus=bus, seed=negotiated.seed, signer=signer)
+        agent = party_agent(
+            negotiated, index, bus=bus, seed=negotiated.seed, signer=signer, host_key=host_key
+        )
         await agent.run()
 
 

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord import load_scenario
+from accord.broker.admission import MAX_PAYLOAD
 from accord.broker.embedded import embedded_broker
-from accord.broker.mqtt import MAX_PAYLOAD, BrokerAddress, MqttBus
+from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import open_bus
 from accord.broker.topics import PREFIX
 from accord.errors import InputError
@@ -97,10 +98,13 @@ async def test_bad_traffic_is_dropped_and_the_negotiation_completes(mosquitto_ur
     ]
     result = await _garbage_during_a_negotiation(mosquitto_url, payloads)
     # the same negotiation; the envelopes that parsed are in the transcript, as they should be
-    ignore = {"violations": [], "messages": 0}
+    ignore = {"noise": [], "noise_count": 0, "messages": 0}
     assert comparable(result) | ignore == comparable(expected) | ignore
     assert result.messages == expected.messages + 2  # mallory's and the forged 'buyer' one
-    assert [(v.party, v.kind) for v in result.violations] == [("buyer", "unsigned")]
+    # the forged 'buyer' envelope is noise, not buyer's violation
+    assert result.violations == []
+    assert [(n.claimed_sender, n.reason) for n in result.noise] == [("buyer", "unsigned")]
+    assert result.noise_count >= len(payloads)
 
 
 @settings(

@@ -141,10 +141,16 @@ def party_index(scenario: Scenario, party_id: str) -> int:
 
 
 def party_agent(
-    scenario: Scenario, index: int, *, bus: Bus, seed: int, signer: Signer | None
+    scenario: Scenario,
+    index: int,
+    *,
+    bus: Bus,
+    seed: int,
+    signer: Signer | None,
+    host_key: VerifyKey | None = None,
 ) -> Agent:
     """The agent of the party at ``index``, as its own process runs it (it reveals its
-    profile after the result)."""
+    profile after the result, and checks the host's envelopes against ``host_key``)."""
     party = scenario.parties[index]
     space = scenario.outcome_space()
     return Agent(
@@ -159,6 +165,7 @@ def party_agent(
         reveal=True,
         mandate=party.mandate,
         approver=approver_for(party),
+        host_key=host_key,
     )
 
 
@@ -179,7 +186,10 @@ async def party_process(
     own = load_keys(keys, [party_id])
     if party_id not in own:
         raise InputError(f"no private key {keys / (party_id + '.key')} (accord keys new)")
-    agent = party_agent(scenario, index, bus=bus, seed=seed, signer=signer_for(own[party_id]))
+    host_key = _public_key(keys, HOST)  # the agent answers only what the host signed
+    agent = party_agent(
+        scenario, index, bus=bus, seed=seed, signer=signer_for(own[party_id]), host_key=host_key
+    )
     recorder_key = _public_key(keys, RECORDER) if receipts is not None else None
     await agent.run()
     if receipts is None or recorder_key is None:

@@ -15,6 +15,7 @@ from accord.wire import Envelope
 
 __all__ = [
     "NegotiationResult",
+    "NoiseRecord",
     "PartyOutcome",
     "ViolationRecord",
     "atomic_write",
@@ -52,6 +53,15 @@ class ViolationRecord(_Model):
     message_id: str | None = None
 
 
+class NoiseRecord(_Model):
+    """An envelope the host refused without holding it against anyone."""
+
+    claimed_sender: str
+    reason: str
+    """``unsigned``, ``bad_signature`` or ``replay``."""
+    message_id: str
+
+
 class NegotiationResult(_Model):
     """The summary of one negotiation, as written to ``result.json``."""
 
@@ -73,6 +83,14 @@ class NegotiationResult(_Model):
     wall_time_s: float
     parties: list[PartyOutcome]
     violations: list[ViolationRecord]
+    """Breaches of the protocol by what a party signed (never by what others sent in its
+    name: that is ``noise``)."""
+    noise: list[NoiseRecord] = []
+    """Envelopes that claimed a party's name but were not its own (unsigned, badly signed,
+    replayed), at most :data:`~accord.protocols.session.MAX_NOISE_KEPT`; nobody's fault."""
+    noise_count: int = 0
+    """All such envelopes, and every payload the transport refused before it was an
+    envelope (not JSON, too big, not canonicalisable, another negotiation's, ...)."""
     metrics: OutcomeMetrics | None = None
     """Outcome metrics (:mod:`accord.analysis.metrics`): rationality, Pareto optimality and
     distance, distances to the Nash, Kalai-Smorodinsky and egalitarian points, welfare share,

@@ -24,6 +24,7 @@ from pydantic import JsonValue
 from accord.agents import STRATEGIES, Agent
 from accord.agents.executor import ExecutorKind
 from accord.broker import Bus, Inbox, MemoryBus
+from accord.broker.admission import refused_count
 from accord.errors import InputError
 from accord.ledger.keys import encode_public_key, generate_key
 from accord.ledger.recorder import Recorder
@@ -33,7 +34,7 @@ from accord.ledger.storage import LogStorage
 from accord.mandate.build import approver_for
 from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
-from accord.result import NegotiationResult, PartyOutcome, ViolationRecord
+from accord.result import NegotiationResult, NoiseRecord, PartyOutcome, ViolationRecord
 from accord.scenarios import Scenario
 from accord.wire import HOST, Envelope, Performative
 
@@ -105,6 +106,7 @@ async def negotiate(
     space = _space(scenario, profiles)
     identities = _identities(scenario, keys or {}) if sign or log is not None else {}
     public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
+    host_key = public[HOST] if sign and not isinstance(bus, MemoryBus) else None
     agents = [
         Agent(
             party_id=party.id,
@@ -121,6 +123,8 @@ async def negotiate(
             mandate=party.mandate,
             approver=approver_for(party),
             mandate_salt=None if party.mandate is None else party_salt(seed, index, 2),
+            # over a broker anyone may publish; in-process memory bus traffic is our own
+            host_key=host_key,
         )
         for index, party in enumerate(scenario.parties)
     ]
@@ -184,6 +188,7 @@ async def serve(
         "turn_timeout": deadline.turn_timeout,
     }
     transcript: list[Envelope] = []
+    noise_before = refused_count(bus)
     began = time.perf_counter()
     async with (
         bus.observe(negotiation_id, local=True) as observed,
@@ -227,6 +232,7 @@ async def serve(
         profiles=profiles,
         transcript=transcript,
         wall=wall,
+        transport_noise=refused_count(bus) - noise_before,
     )
     logger.info("negotiation_result", negotiation_id=negotiation_id, reason=result.reason)
     return Negotiation(result, transcript)
@@ -250,7 +256,9 @@ class _Observer:
             # a party that leaves after the result has not been lost (and amqtt 0.12 sometimes
             # publishes the will of a connection that did say goodbye)
             return
-        self.ended = self.ended or envelope.performative is Performative.RESULT
+        self.ended = self.ended or (
+            envelope.performative is Performative.RESULT and envelope.sender == HOST
+        )
         self.transcript.append(envelope)
         if self.recorder is not None:
             self.recorder.record(envelope)
@@ -360,6 +368,7 @@ def _result(
     profiles: dict[str, BoundProfile],
     transcript: list[Envelope],
     wall: float,
+    transport_noise: int,
 ) -> NegotiationResult:
     t = session.relative_time
     bound = set(session.parties if ending.bound is None else ending.bound)
@@ -401,4 +410,9 @@ def _result(
             ViolationRecord(party=v.party, kind=v.kind, detail=v.detail, message_id=v.message_id)
             for v in session.violations
         ],
+        noise=[
+            NoiseRecord(claimed_sender=n.claimed_sender, reason=n.reason, message_id=n.message_id)
+            for n in session.noise
+        ],
+        noise_count=session.noise_count + transport_noise,
     )

@@ -18,6 +18,11 @@ mandate, or refused by the approver) is not sent; the strategy's optional
 rejection (in ``respond``, the strategy's counter-offer, guarded too) and an offer becomes a
 ``failure`` with reason ``outside_mandate``.
 
+Given the host's public key (``host_key``; ``accord agent`` always has it), the runtime checks
+every envelope from the host against it before anything else sees it, and drops what fails
+or repeats an earlier sequence number of the host (a replay by anyone on the broker): a
+forged ``request`` is never answered, so nobody can make the party answer out of turn.
+
 Whatever the strategy does wrong (raises, returns something that is not an action, answers a
 request kind it does not implement) becomes a ``failure`` envelope naming the reason, so the
 host can end the negotiation at once with this party named.
@@ -35,6 +40,7 @@ from typing import Any, cast
 
 import numpy as np
 import structlog
+from nacl.signing import VerifyKey
 from pydantic import JsonValue, ValidationError
 
 from accord.agents.eager import EagerConsumer
@@ -49,7 +55,7 @@ from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus, MemoryBus, QueueInbox
 from accord.ledger.commitment import commit, commit_mandate
-from accord.ledger.signing import Signer
+from accord.ledger.signing import Signer, Verifier
 from accord.mandate import Action, Approver, Mandate, final_acceptance
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import HOST, WILL_SEQ, Envelope, Performative, Request, compose
@@ -100,8 +106,13 @@ class Agent:
         mandate: Mandate | None = None,
         approver: Approver | None = None,
         mandate_salt: str | None = None,
+        host_key: VerifyKey | None = None,
     ) -> None:
         self.party_id = party_id
+        self._host = None if host_key is None else Verifier({HOST: host_key})
+        """Checks the host's envelopes, when the agent has the host's key."""
+        self._host_seq = -1
+        """The highest sequence number of an authentic host envelope seen."""
         self.signer = signer
         self.reveal = reveal
         self.commitment, self._reveal = commit(party_id, profile.profile, salt=salt)
@@ -166,6 +177,8 @@ class Agent:
                         if envelope.performative is not Performative.REVEAL:
                             self.log.warning("non_host_message_dropped", sender=envelope.sender)
                         return _not_done()
+                    if self._host is not None and not self._authentic(self._host, envelope):
+                        return _not_done()
                     if envelope.performative is Performative.START:
                         rejoin.cancel()
                     return self._handle(envelope, executor)
@@ -187,6 +200,23 @@ class Agent:
         finally:
             executor.close()
 
+    def _authentic(self, host: Verifier, envelope: Envelope) -> bool:
+        """Whether ``envelope``, which claims to be the host's, is signed by the host and
+        newer than every host envelope seen; logs why not."""
+        problem = host.problem(envelope)
+        if problem is None and envelope.seq <= self._host_seq:
+            problem = "replay"
+        if problem is not None:
+            self.log.warning(
+                "unverified_host_message_dropped",
+                reason=problem,
+                message_id=envelope.message_id,
+                performative=envelope.performative.value,
+            )
+            return False
+        self._host_seq = envelope.seq
+        return True
+
     def _eager(self, executor: StrategyExecutor) -> bool:
         """Whether to handle envelopes inside the publisher's call (:mod:`accord.agents.eager`):
         over the memory bus, with a strategy that runs inline and has no ``async`` methods,
@@ -195,6 +225,7 @@ class Agent:
         ``asyncio.timeout`` inside it would otherwise cancel the publisher's task."""
         return (
             isinstance(self.bus, MemoryBus)
+            and self._host is None
             and isinstance(executor, InlineExecutor)
             and self.guard is None
             and not _has_async_methods(type(self.strategy))

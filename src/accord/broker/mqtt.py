@@ -4,10 +4,12 @@ The only module that imports ``aiomqtt``. Every subscription is its own MQTT con
 participant in another process would have one too) with QoS 1, ``TCP_NODELAY`` (without it a
 QoS 1 round trip costs ~88 ms of Nagle and delayed ACKs) and a persistent session
 (``clean_session=False``), so a reconnecting participant gets what was queued for it.
-Envelopes are JSON, at most :data:`MAX_PAYLOAD` bytes; a payload that is too big, is not
-JSON, does not fit the envelope schema or belongs to another negotiation is dropped and
-logged; a redelivered envelope (the same bytes again) is dropped, so the session above sees
-each envelope once and can treat an old sequence number as a replay.
+Envelopes are JSON, at most :data:`MAX_PAYLOAD` bytes; every payload passes
+:func:`~accord.broker.admission.admit` before anything else sees it, and what it refuses (too
+big, not JSON, not an envelope, not canonicalisable, another negotiation's, a sender other
+than its topic's) is dropped and counted in :attr:`MqttBus.noise`; a redelivered envelope
+(the same bytes again) is dropped, so the session above sees each envelope once and can
+treat an old sequence number as a replay.
 
 A *local* observer (``observe(..., local=True)``, the host's transcript and log) has no
 connection of its own: it is handed every envelope this bus publishes, as it is published, and
@@ -32,8 +34,8 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import structlog
-from pydantic import ValidationError
 
+from accord.broker.admission import MAX_PAYLOAD, NoiseCounter, Refusal, admit
 from accord.broker.memory import QueueInbox
 from accord.broker.topics import inbox_filters, negotiation_filter, sender_of, topic_for
 from accord.errors import BusError, InputError
@@ -42,9 +44,6 @@ from accord.wire import Envelope
 __all__ = ["MAX_PAYLOAD", "BrokerAddress", "MqttBus"]
 
 log = structlog.get_logger("accord.mqtt")
-
-MAX_PAYLOAD = 64 * 1024
-"""Largest envelope accepted, in bytes of JSON."""
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
@@ -136,6 +135,8 @@ class MqttBus:
         self._publisher: aiomqtt.Client | None = None
         self._stack = contextlib.AsyncExitStack()
         self._local: dict[str, _LocalObservers] = {}
+        self.noise = NoiseCounter()
+        """Payloads every subscription of this bus refused, by reason."""
 
     async def __aenter__(self) -> Self:
         client = self.address.client(f"{self.prefix}-pub", clean=True)
@@ -233,7 +234,7 @@ class MqttBus:
         name = participant or "observer"
         identifier = f"{self.prefix}-{negotiation_id}-{name}"[:120]
         inbox = QueueInbox()
-        link = _Link(identifier, topics, inbox, negotiation_id, participant)
+        link = _Link(identifier, topics, inbox, negotiation_id, participant, self.noise)
         if participant is not None:
             link.local = self._local
         if will is not None:
@@ -311,6 +312,7 @@ class _Link:
     inbox: QueueInbox
     negotiation_id: str
     participant: str | None
+    noise: NoiseCounter
     seen: set[bytes] = field(default_factory=set)
     will: aiomqtt.Will | None = None
     local: dict[str, _LocalObservers] = field(default_factory=dict)
@@ -342,21 +344,11 @@ async def _read(client: aiomqtt.Client, link: _Link) -> None:
         sender = sender_of(topic)
         if participant is not None and sender == participant:
             continue  # our own broadcast, echoed by the broker: not worth parsing
+        envelope = admit(message.payload, topic=topic, negotiation_id=negotiation_id)
+        if isinstance(envelope, Refusal):
+            link.noise.count(envelope, topic=topic)
+            continue
         payload = message.payload
-        if not isinstance(payload, bytes | bytearray) or len(payload) > MAX_PAYLOAD:
-            log.warning("oversized_message_dropped", topic=topic)
-            continue
-        try:
-            envelope = Envelope.model_validate_json(payload)
-        except ValidationError as exc:
-            log.warning("malformed_message_dropped", topic=topic, error=str(exc)[:300])
-            continue
-        if envelope.negotiation_id != negotiation_id:
-            log.warning("foreign_message_dropped", topic=topic)
-            continue
-        if sender != envelope.sender:
-            log.warning("sender_topic_mismatch_dropped", topic=topic, sender=envelope.sender)
-            continue
         # a redelivery is the same bytes again; keying on (sender, seq) instead would let a
         # forger who guesses the next sequence number suppress the real envelope
         key = hashlib.sha256(payload).digest()

@@ -5,6 +5,11 @@ the genesis (every participant's public key); every envelope follows as an entry
 receive time and a status from the recorder's own signature check (a bad envelope is still
 recorded, marked, so that nothing that was said is lost). Every ``checkpoint_every`` entries,
 and when it is closed, the recorder signs a checkpoint of the tree size and root.
+
+A flood of bad envelopes must not grow the log without bound: after ``max_noise`` of them,
+further bad ones are counted in :attr:`Recorder.unrecorded_noise` and logged, not appended.
+What the transport refused before it was an envelope (:mod:`accord.broker.admission`) never
+reaches the recorder.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class Recorder:
         key: SigningKey,
         keys: Mapping[str, VerifyKey],
         checkpoint_every: int = 256,
+        max_noise: int = 10_000,
     ) -> None:
         self.negotiation_id = negotiation_id
         self.storage = storage
@@ -55,6 +61,11 @@ class Recorder:
         self.verifier = Verifier(keys)
         self.checkpoint_every = checkpoint_every
         self.checkpoints: list[Checkpoint] = []
+        self.max_noise = max_noise
+        self.noise = 0
+        """Envelopes recorded with a problem (unsigned, badly signed, repeated)."""
+        self.unrecorded_noise = 0
+        """Bad envelopes beyond ``max_noise``, counted but not recorded."""
         self._seen: dict[tuple[str, int], bytes] = {}
         self.lines: list[bytes] = []
         """Every entry as logged, for receipts (:func:`accord.ledger.receipts.receipt_for`)."""
@@ -65,7 +76,8 @@ class Recorder:
         self._append(canonical(genesis.model_dump(mode="json")))
 
     def record(self, envelope: Envelope) -> int:
-        """Append ``envelope``; return its index in the log."""
+        """Append ``envelope``; return its index in the log (-1: a bad envelope beyond
+        ``max_noise``, not recorded)."""
         return self.record_entry(envelope)[0]
 
     def record_entry(self, envelope: Envelope) -> tuple[int, str]:
@@ -74,6 +86,12 @@ class Recorder:
         signed = signing_bytes(envelope)
         status = self.verifier.problem(envelope, signed) or self._repeat(envelope, signed) or "ok"
         if status != "ok":
+            if self.noise >= self.max_noise:
+                self.unrecorded_noise += 1
+                if self.unrecorded_noise == 1:
+                    self.log.warning("noise_no_longer_recorded", max_noise=self.max_noise)
+                return -1, status
+            self.noise += 1
             self.log.warning(
                 "envelope_recorded_with_problem",
                 status=status,

@@ -89,8 +89,8 @@ class RecorderService:
         index, status = self.recorder.record_entry(envelope)
         if status == "ok":
             self._index.setdefault(envelope.message_id, (index, envelope.sender, envelope.to))
-        if envelope.performative is Performative.RESULT:
-            self._ended = True
+        if envelope.performative is Performative.RESULT and status == "ok":
+            self._ended = True  # a forged result does not end the recording
         if envelope.performative is Performative.PROOF_REQUEST and envelope.to == RECORDER:
             if status != "ok":
                 log.warning("proof_request_refused", sender=envelope.sender, status=status)

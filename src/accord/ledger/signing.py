@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from accord.errors import LedgerError
 from accord.ledger.canonical import signing_bytes
 from accord.wire import Envelope
 
@@ -50,6 +51,6 @@ class Verifier:
         try:
             data = signing_bytes(envelope) if signed is None else signed
             key.verify(data, base64.b64decode(envelope.sig, validate=True))
-        except (BadSignatureError, binascii.Error, ValueError):
-            return "bad_signature"
+        except (BadSignatureError, binascii.Error, ValueError, LedgerError):
+            return "bad_signature"  # LedgerError: not canonicalisable, so signed by nobody
         return None

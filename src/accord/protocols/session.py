@@ -12,6 +12,11 @@ raises the :class:`~accord.errors.PartyFault` that ends the negotiation: a
 :class:`~accord.errors.ProtocolViolation` (an answer out of turn, malformed, of a kind the
 request does not allow, or an offer outside the outcome space). Violations are also kept in
 :attr:`Session.violations` with the violator named.
+
+Only what a party signed can be its violation. An envelope that is unsigned, badly signed or
+a replay of one already seen (anyone on the broker can re-publish a signed envelope) is
+*noise*: kept in :attr:`Session.noise` with the sender it claimed and why it was refused,
+dropped, and never held against the claimed sender.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ from accord.wire import (
     compose,
 )
 
-__all__ = ["Session", "Violation"]
+__all__ = ["MAX_NOISE_KEPT", "Noise", "Session", "Violation"]
 
 log = structlog.get_logger("accord.session")
 
@@ -65,6 +70,20 @@ class Violation:
     kind: str
     detail: str
     message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Noise:
+    """An envelope the host refused without blaming anyone: who it claimed to be from, and
+    why (``unsigned``, ``bad_signature``, ``replay``)."""
+
+    claimed_sender: str
+    reason: str
+    message_id: str
+
+
+MAX_NOISE_KEPT = 1000
+"""How many noise records a session keeps (a flood is counted in full, kept in part)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +130,10 @@ class Session:
         self.clock = clock or SystemClock()
         self.round = 0
         self.violations: list[Violation] = []
+        self.noise: list[Noise] = []
+        """The first :data:`MAX_NOISE_KEPT` envelopes refused as noise."""
+        self.noise_count = 0
+        """Every envelope refused as noise."""
         self.log = log.bind(negotiation_id=negotiation_id)
         self._seq = 0
         self._started_at: float | None = None
@@ -313,7 +336,7 @@ class Session:
 
     def _admit(self, envelope: Envelope) -> bool:
         """Whether ``envelope`` is a new, authentic envelope from a party of this negotiation;
-        strangers and repeats are dropped, forgeries and replays recorded as violations."""
+        strangers and repeats are dropped, forgeries and replays kept as noise."""
         sender = envelope.sender
         if sender not in self.parties or envelope.negotiation_id != self.negotiation_id:
             self.log.warning(
@@ -321,22 +344,32 @@ class Session:
             )
             return False
         if self.verifier is not None and (problem := self.verifier.problem(envelope)):
-            # the claimed sender may be innocent (a forger used its name): record, drop, go on
-            self._violation(sender, problem, "envelope rejected", envelope.message_id)
+            # the claimed sender may be innocent (a forger used its name): noise, not blame
+            self._noise(envelope, problem)
             return False
         last = self._last.get(sender)
         if last is not None and envelope.seq == last.seq and envelope == last:
             return False  # the same envelope again (a repeated join): nothing new
         if envelope.seq <= self._last_seq.get(sender, -1):
             # transports de-duplicate their own redeliveries, so an old sequence number here
-            # is a replay: record it under the claimed sender, drop it, go on
-            self._violation(
-                sender, "replay", f"sequence number {envelope.seq} seen before", envelope.message_id
-            )
+            # is a replay, which anyone who saw the envelope can send: noise, not blame
+            self._noise(envelope, "replay")
             return False
         self._last_seq[sender] = envelope.seq
         self._last[sender] = envelope
         return True
+
+    def _noise(self, envelope: Envelope, reason: str) -> None:
+        self.noise_count += 1
+        if len(self.noise) < MAX_NOISE_KEPT:
+            self.noise.append(Noise(envelope.sender, reason, envelope.message_id))
+        level = self.log.warning if self.noise_count <= _NOISE_WARNINGS else self.log.debug
+        level(
+            "unattributed_noise",
+            claimed_sender=envelope.sender,
+            reason=reason,
+            message_id=envelope.message_id,
+        )
 
     def _receive(self, envelope: Envelope, pending: _Pending | None) -> Envelope | None:
         """Handle one arriving envelope: return it if it answers ``pending``; record joins;
@@ -388,6 +421,9 @@ _YIELD_EVERY = 64
 """After this many answers in a row that were there at once (agents answering inside the
 publisher's call, :mod:`accord.agents.eager`), :meth:`Session.ask` lets the event loop run
 other tasks once: a long negotiation of fast strategies never holds it for long."""
+
+_NOISE_WARNINGS = 20
+"""Noise is logged at warning level this many times, then at debug level (a flood)."""
 
 _RECORD_ONLY = frozenset({Performative.REVEAL, Performative.BLOCKED, Performative.APPROVAL})
 """What a party may send at any time for the log: its reveal, and its runtime's records of
