@@ -139,6 +139,8 @@ class Session:
         self._started_at: float | None = None
         self._last_seq: dict[str, int] = {}
         self._last: dict[str, Envelope] = {}
+        self._signatures: dict[tuple[str, int], str | None] = {}
+        """The signature of every authentic envelope admitted, by (sender, seq)."""
         self._joined: set[str] = set()
         self._inbox: Inbox | None = None
         self._stack = contextlib.AsyncExitStack()
@@ -351,12 +353,24 @@ class Session:
         if last is not None and envelope.seq == last.seq and envelope == last:
             return False  # the same envelope again (a repeated join): nothing new
         if envelope.seq <= self._last_seq.get(sender, -1):
+            signed = self._signatures.get((sender, envelope.seq))
+            if self.verifier is not None and signed is not None and signed != envelope.sig:
+                # the party itself signed two different envelopes with one sequence number
+                self._violation(
+                    sender,
+                    "equivocation",
+                    f"signed a second, different envelope with sequence number {envelope.seq}",
+                    envelope.message_id,
+                )
+                return False
             # transports de-duplicate their own redeliveries, so an old sequence number here
             # is a replay, which anyone who saw the envelope can send: noise, not blame
             self._noise(envelope, "replay")
             return False
         self._last_seq[sender] = envelope.seq
         self._last[sender] = envelope
+        if self.verifier is not None:
+            self._signatures[sender, envelope.seq] = envelope.sig
         return True
 
     def _noise(self, envelope: Envelope, reason: str) -> None:
