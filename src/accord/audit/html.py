@@ -109,7 +109,8 @@ profiles {report.profiles_from}.</p>
 <h2>Outcome</h2><p>agreement: {escape(agreement)}</p>{standing}{measures}
 <h2>Process</h2><p>Turn order {escape(", ".join(report.process.turn_order))}; first offer by
 {escape(str(report.process.first_mover))}; never conceded while others did: {escape(never)};
-same information for every party: {report.process.same_information}.</p>{process}
+same information for every party: {report.process.same_information}; noise (refused, held
+against nobody): {len(report.process.noise)} envelope(s).</p>{process}
 <h2>Figures</h2>{figures}
 <script type="application/json" id="report">{data}</script>
 <script>{SCRIPT}</script>

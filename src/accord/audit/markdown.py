@@ -106,6 +106,13 @@ def render_markdown(report: AuditReport) -> str:
         + ("yes" if report.process.same_information else "**no**")
     )
     lines += [f"  - {d}" for d in report.process.information_differences]
+    noise = report.process.noise
+    lines.append(
+        f"- noise (refused, held against nobody): {len(noise)} envelope(s)"
+        if noise
+        else "- noise (refused, held against nobody): none"
+    )
+    lines += [f"  - {n}" for n in noise[:50]]
     lines += _mandates(report)
     d = report.domain
     lines += [

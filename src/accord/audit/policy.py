@@ -145,7 +145,7 @@ def _process_breaches(policy: AuditPolicy, process: ProcessMetrics) -> list[Brea
     refused = {p: s.refused_messages for p, s in process.parties.items() if s.refused_messages}
     limit_r = policy.max_refused_messages
     if limit_r is not None and sum(refused.values()) > limit_r:
-        breach("max_refused_messages", f"messages the recorder refused, by party: {refused}")
+        breach("max_refused_messages", f"messages the recorder refused, by name claimed: {refused}")
     if policy.forbid_one_sided_concession and process.never_conceded:
         conceders = [p for p, s in process.parties.items() if p not in process.never_conceded]
         breach(

@@ -9,8 +9,12 @@
 * **Response times**: for each answer to a host's request, the time between the recorder
   logging the request and logging the answer (one clock, the recorder's, for everybody);
   ``response_time_ratio`` is the slowest party's median over the fastest's.
-* **Messages** sent per party, those the recorder refused (unsigned, forged, replayed) and
-  protocol violations, by party.
+* **Messages** sent per party and protocol violations, by party. Only what a party signed is
+  held against it: a signed envelope that conflicts with another it signed under the same
+  sequence number (``conflict``) is its violation; what the recorder refused as unsigned,
+  badly signed, from an unknown sender or a repeat is **noise**, listed apart
+  (``noise``) with the sender it claimed, and counted under that name as
+  ``refused_messages`` only for information.
 * **Same information**: whether every event went to every party (no ``inform`` addressed to
   some parties only) and every offer was announced to all; otherwise the differences.
 """
@@ -27,9 +31,11 @@ from accord.errors import OutcomeError
 from accord.model import BoundProfile
 from accord.wire import HOST, Performative
 
-__all__ = ["CONCEDED", "OfferPoint", "PartyProcess", "ProcessMetrics", "process_metrics"]
+__all__ = ["CONCEDED", "NOISE", "OfferPoint", "PartyProcess", "ProcessMetrics", "process_metrics"]
 
 CONCEDED = 1e-9
+NOISE = frozenset({"unsigned", "bad_signature", "unknown_sender", "duplicate"})
+"""Recorder statuses of envelopes nobody can be held to: anyone can send them."""
 ANSWERS = {Performative.OFFER, Performative.ACCEPT, Performative.REJECT, Performative.END}
 
 
@@ -68,6 +74,9 @@ class ProcessMetrics(_Model):
     response_time_ratio: float | None
     same_information: bool
     information_differences: list[str]
+    noise: list[str] = []
+    """Envelopes the recorder refused without anyone to blame (unsigned, badly signed, an
+    unknown sender, a repeat): why, the message id, the sender claimed and the entry."""
 
 
 def process_metrics(transcript: Transcript, profiles: dict[str, BoundProfile]) -> ProcessMetrics:
@@ -101,7 +110,7 @@ def process_metrics(transcript: Transcript, profiles: dict[str, BoundProfile]) -
                 )
             )
     sent = Counter(m.envelope.sender for m in accepted)
-    refused = Counter(m.envelope.sender for m in transcript.messages if m.status != "ok")
+    refused = Counter(m.envelope.sender for m in transcript.messages if m.status in NOISE)
     violations = _violations(transcript)
     parties = {
         p: _party(
@@ -136,6 +145,12 @@ def process_metrics(transcript: Transcript, profiles: dict[str, BoundProfile]) -
         response_time_ratio=ratio,
         same_information=not differences,
         information_differences=differences,
+        noise=[
+            f"{m.status}: {m.envelope.message_id} claiming to be {m.envelope.sender!r} "
+            f"(entry {m.index})"
+            for m in transcript.messages
+            if m.status in NOISE
+        ],
     )
 
 
@@ -172,7 +187,7 @@ def _party(
 def _violations(transcript: Transcript) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for m in transcript.messages:
-        if m.status != "ok":
+        if m.status == "conflict":  # signed by the party: two envelopes under one seq
             out.setdefault(m.envelope.sender, []).append(
                 f"{m.status}: {m.envelope.message_id} (entry {m.index})"
             )
