@@ -177,6 +177,9 @@ class Agent:
                         if envelope.performative is not Performative.REVEAL:
                             self.log.warning("non_host_message_dropped", sender=envelope.sender)
                         return _not_done()
+                    if envelope.to not in (None, self.party_id):
+                        self.log.warning("misaddressed_message_dropped", to=envelope.to)
+                        return _not_done()
                     if self._host is not None and not self._authentic(self._host, envelope):
                         return _not_done()
                     if envelope.performative is Performative.START:

@@ -4,7 +4,8 @@ Every byte from a broker is an attacker's until it verifies. :func:`admit` is th
 every MQTT subscription (host, agent, recorder, observer) passes a payload through: a payload
 that is too big, is not JSON, does not fit the envelope schema, cannot be canonicalised
 (``NaN``, ``Infinity``, an integer beyond 2^53, a lone surrogate), belongs to another
-negotiation or claims a sender other than its topic's is refused here, with the reason, and
+negotiation, claims a sender other than its topic's or came on a topic other than the one its
+``sender`` and ``to`` select is refused here, with the reason, and
 counted as *noise*. Nothing behind the gate (signature checks, the session, the recorder, a
 strategy) can then fail on the shape of a message: the worst an admitted envelope can be is
 unsigned or badly signed, which the receiver's :class:`~accord.ledger.signing.Verifier`
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import structlog
 from pydantic import ValidationError
 
-from accord.broker.topics import sender_of
+from accord.broker.topics import sender_of, topic_for
 from accord.errors import LedgerError
 from accord.ledger.canonical import signing_bytes
 from accord.wire import Envelope
@@ -35,7 +36,8 @@ MAX_PAYLOAD = 64 * 1024
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a payload was not admitted: ``reason`` is one of ``oversized``, ``malformed``,
-    ``not_canonical``, ``foreign_negotiation``, ``sender_topic_mismatch``."""
+    ``not_canonical``, ``foreign_negotiation``, ``sender_topic_mismatch``, ``wrong_topic`` (an
+envelope is admitted only on the one topic its sender and ``to`` select)."""
 
     reason: str
     detail: str
@@ -86,6 +88,9 @@ def admit(payload: object, *, topic: str, negotiation_id: str) -> Envelope | Ref
             f"sender {envelope.sender!r} on the topic of {claimed!r}",
             claimed,
         )
+    if topic != topic_for(envelope):
+        # e.g. a request to one party replayed on the broadcast topic, to reach the others
+        return Refusal("wrong_topic", f"belongs on {topic_for(envelope)!r}", claimed)
     try:
         signing_bytes(envelope)
     except LedgerError as exc:

@@ -1,0 +1,321 @@
+"""Hostile peers, as a list of attacks. Each test is one attack by a client on the broker that
+is not a party (no key, or a key that is not the claimed sender's), made while a real
+negotiation runs over a real broker: the embedded one and mosquitto. What must hold each time:
+the host, the recorder and the agents keep going, the negotiation ends exactly as the same
+negotiation without the attack, nobody is blamed for what they did not sign, the log verifies
+and the audit holds no party to the noise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord.audit.policy import AuditPolicy
+from accord.audit.report import audit
+from accord.audit.transcript import load_transcript
+from accord.broker.embedded import embedded_broker
+from accord.broker.mqtt import BrokerAddress, MqttBus
+from accord.broker.topics import PREFIX
+from accord.ledger.storage import JsonlStorage
+from accord.ledger.verify import verify_log
+from accord.result import NegotiationResult, write_outputs
+from accord.runner import negotiate
+from accord.scenarios import Scenario
+from conftest import make_scenario
+
+pytestmark = pytest.mark.mqtt
+
+SCENARIO = make_scenario("boulware", "boulware", deadline={"rounds": 200})
+"""~180 rounds, ~1,100 envelopes: long enough for an attack to land in the middle."""
+NID = SCENARIO.negotiation_id()
+BASE = f"{PREFIX}/{NID}/from"
+PARTY_TOPICS = [
+    f"{BASE}/buyer/to/host",
+    f"{BASE}/buyer/all",
+    f"{BASE}/seller/to/host",
+    f"{BASE}/seller/all",
+    f"{BASE}/seller/to/buyer",
+    f"{BASE}/mallory/to/host",
+]
+"""Every topic a party (or a stranger) can publish to in this negotiation."""
+HOST_TOPICS = [f"{BASE}/host/all", f"{BASE}/host/to/buyer", f"{BASE}/host/to/seller"]
+GARBAGE_SIG = base64.b64encode(bytes(64)).decode()
+
+Attack = Callable[[aiomqtt.Client, dict[str, bytes]], Awaitable[int]]
+"""Publishes its payloads through the client (given the first payload seen on each topic);
+returns how many it published."""
+
+
+@asynccontextmanager
+async def broker(kind: str, request: pytest.FixtureRequest) -> AsyncIterator[BrokerAddress]:
+    if kind == "embedded":
+        async with embedded_broker() as address:
+            yield address
+    else:
+        yield BrokerAddress.parse(request.getfixturevalue("mosquitto_url"))
+
+
+@pytest.fixture(params=["embedded", "mosquitto"])
+def broker_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def comparable(result: NegotiationResult) -> dict[str, object]:
+    return result.model_dump(exclude={"wall_time_s", "messages", "noise", "noise_count"})
+
+
+_CLEAN: dict[str, Any] = {}
+
+
+async def clean_result() -> dict[str, object]:
+    """The same negotiation without an attack (over the memory bus)."""
+    if not _CLEAN:
+        _CLEAN["result"] = comparable((await negotiate(SCENARIO)).result)
+    return dict(_CLEAN["result"])
+
+
+async def attacked(
+    address: BrokerAddress, attack: Attack, out: Path, scenario: Scenario = SCENARIO
+) -> tuple[NegotiationResult, int]:
+    """Run the negotiation with a recorder's log while ``attack`` runs as soon as the host has
+    sent its first request; write the run directory to ``out``."""
+    log = out / "log.jsonl"
+    seen: dict[str, bytes] = {}
+    async with MqttBus(address) as bus, address.client("mallory", clean=True) as mallory:
+        await mallory.subscribe(f"{PREFIX}/{scenario.negotiation_id()}/#", qos=1)
+        task = asyncio.create_task(negotiate(scenario, bus=bus, log=JsonlStorage(log)))
+        async with asyncio.timeout(30):
+            async for message in mallory.messages:
+                seen.setdefault(str(message.topic), bytes(message.payload))  # type: ignore[arg-type]
+                if b'"performative":"request"' in seen.get(str(message.topic), b""):
+                    break
+        sent = await attack(mallory, seen)
+        negotiation = await asyncio.wait_for(task, 60)
+    write_outputs(out, negotiation.result, negotiation.transcript)
+    return negotiation.result, sent
+
+
+def assert_nobody_blamed(result: NegotiationResult, out: Path) -> None:
+    assert result.violations == [], result.violations
+    assert result.responsible is None
+    checked = verify_log(out / "log.jsonl")
+    assert checked.ok, checked.problems
+    report = audit(load_transcript(out), AuditPolicy())
+    assert all(not p.violations for p in report.process.parties.values())
+    assert "max_protocol_violations" not in {b.rule for b in report.verdict.breaches}
+
+
+def envelope(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "v": 1,
+        "negotiation_id": NID,
+        "message_id": "buyer:5000",
+        "sender": "buyer",
+        "to": "host",
+        "seq": 5000,
+        "performative": "offer",
+        "round": 1,
+        "in_reply_to": None,
+        "body": {"outcome": {"price": 1}},
+        "sent_ns": "1",
+        "sig": None,
+    }
+    return base | fields
+
+
+async def publish_all(client: aiomqtt.Client, payloads: list[bytes], topics: list[str]) -> int:
+    for payload in payloads:
+        for topic in topics:
+            await client.publish(topic, payload, qos=1)
+    return len(payloads) * len(topics)
+
+
+# -- the attacks ---------------------------------------------------------------------------
+
+
+async def test_values_json_can_parse_but_not_canonicalise(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """NaN, Infinity and integers beyond 2^53 in a body (they used to make the host exit 1)."""
+    bad = [
+        b'{"v":1,"negotiation_id":"%s","message_id":"buyer:9","sender":"buyer","to":"host",'
+        b'"seq":9,"performative":"offer","body":{"x":%s},"sent_ns":"1"}' % (NID.encode(), value)
+        for value in (b"NaN", b"Infinity", b"-Infinity", b"12345678901234567890123", b"1e400")
+    ]
+
+    async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
+        return await publish_all(client, bad, [f"{BASE}/buyer/to/host", f"{BASE}/buyer/all"])
+
+    async with broker(broker_kind, request) as address:
+        result, sent = await attacked(address, attack, tmp_path)
+    assert comparable(result) == await clean_result()
+    assert result.noise_count >= sent
+    assert_nobody_blamed(result, tmp_path)
+
+
+async def test_forged_and_unsigned_envelopes_in_a_partys_name(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Offers, ends and wills under the buyer's name, unsigned or with a garbage signature
+    (they used to be the buyer's violations, and the audit said BREACHED)."""
+    forged = [
+        json.dumps(envelope(sig=sig, performative=performative, seq=seq)).encode()
+        for seq, (sig, performative) in enumerate(
+            [(None, "offer"), (GARBAGE_SIG, "offer"), (GARBAGE_SIG, "end"), (None, "accept")],
+            start=4000,
+        )
+    ]
+
+    async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
+        return await publish_all(client, forged, [f"{BASE}/buyer/to/host"])
+
+    async with broker(broker_kind, request) as address:
+        result, sent = await attacked(address, attack, tmp_path)
+    assert comparable(result) == await clean_result()
+    assert {(n.claimed_sender, n.reason) for n in result.noise} == {
+        ("buyer", "unsigned"),
+        ("buyer", "bad_signature"),
+    }
+    assert len(result.noise) == sent
+    assert_nobody_blamed(result, tmp_path)
+    report = audit(load_transcript(tmp_path), AuditPolicy())
+    assert len(report.process.noise) == sent
+
+
+async def test_a_forged_request_from_the_host_is_not_answered(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A request on the host's topic with a garbage signature (the agent used to answer it,
+    and was then punished for answering out of turn)."""
+    fake = envelope(
+        sender="host",
+        to="seller",
+        message_id="host:90000",
+        seq=90000,
+        performative="request",
+        body={"kind": "propose", "relative_time": 0.5},
+        sig=GARBAGE_SIG,
+    )
+
+    async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
+        await client.publish(f"{BASE}/host/to/seller", json.dumps(fake).encode(), qos=1)
+        return 1
+
+    async with broker(broker_kind, request) as address:
+        result, _ = await attacked(address, attack, tmp_path)
+    assert comparable(result) == await clean_result()
+    assert_nobody_blamed(result, tmp_path)
+
+
+async def test_a_replayed_host_request_in_other_bytes_is_not_answered(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The host's own signed request again, re-serialised so that a transport's byte-level
+    de-duplication misses it: the agent drops it by the host's sequence number."""
+
+    async def attack(client: aiomqtt.Client, seen: dict[str, bytes]) -> int:
+        replays = [
+            json.dumps(json.loads(payload), indent=1).encode()
+            for topic, payload in seen.items()
+            if "/from/host/" in topic and b'"request"' in payload
+        ]
+        assert replays
+        return await publish_all(client, replays, HOST_TOPICS)
+
+    async with broker(broker_kind, request) as address:
+        result, _ = await attacked(address, attack, tmp_path)
+    assert comparable(result) == await clean_result()
+    assert_nobody_blamed(result, tmp_path)
+
+
+async def test_big_payloads(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """1 MB and 10 MB on a party's topic and on the host's."""
+    big = [b"{" + b" " * (1 << 20) + b"}", b"[" * (10 << 20)]
+
+    async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
+        return await publish_all(client, big, [f"{BASE}/buyer/to/host", f"{BASE}/host/all"])
+
+    async with broker(broker_kind, request) as address:
+        result, sent = await attacked(address, attack, tmp_path)
+    assert comparable(result) == await clean_result()
+    assert result.noise_count >= 2  # the host saw the two on the buyer's topic
+    assert_nobody_blamed(result, tmp_path)
+
+
+async def test_a_flood(broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """2,000 envelope-shaped messages, half of them well-formed unsigned envelopes, as fast as
+    the client can publish them: the negotiation still ends, in bounded time."""
+    flood = [
+        json.dumps(envelope(seq=6000 + i, message_id=f"buyer:{6000 + i}")).encode()
+        if i % 2
+        else b'{"v": 1, "junk": %d}' % i
+        for i in range(1000)
+    ]
+
+    async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
+        return await publish_all(client, flood, [f"{BASE}/buyer/to/host", f"{BASE}/buyer/all"])
+
+    began = time.monotonic()
+    async with broker(broker_kind, request) as address:
+        result, sent = await attacked(address, attack, tmp_path)
+    assert time.monotonic() - began < 60
+    assert comparable(result) == await clean_result()
+    assert result.noise_count >= 1000
+    assert_nobody_blamed(result, tmp_path)
+
+
+_PAYLOADS = st.one_of(
+    st.binary(max_size=200),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=12,
+    ).map(lambda body: json.dumps(envelope(body={"outcome": body})).encode()),
+    st.fixed_dictionaries(
+        {
+            k: st.one_of(st.just(v), st.integers(), st.text(max_size=10), st.none())
+            for k, v in envelope().items()
+        }
+    ).map(lambda e: json.dumps(e).encode()),
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_PAYLOADS, min_size=1, max_size=12))
+def test_generated_payloads_on_every_topic(
+    broker_kind: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    payloads: list[bytes],
+) -> None:
+    """Generated bytes, JSON and envelope-shaped values on every topic a party can publish to
+    and on the host's."""
+
+    async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
+        return await publish_all(client, payloads, PARTY_TOPICS + HOST_TOPICS)
+
+    async def main() -> tuple[NegotiationResult, dict[str, object]]:
+        async with broker(broker_kind, request) as address:
+            result, _ = await attacked(address, attack, out)
+        return result, await clean_result()
+
+    out = tmp_path_factory.mktemp("generated")
+    result, clean = asyncio.run(main())
+    assert comparable(result) == clean
+    assert_nobody_blamed(result, out)
