@@ -98,7 +98,7 @@ async def attacked(
         task = asyncio.create_task(negotiate(scenario, bus=bus, log=JsonlStorage(log)))
         async with asyncio.timeout(30):
             async for message in mallory.messages:
-                seen.setdefault(str(message.topic), bytes(message.payload))  # type: ignore[arg-type]
+                seen.setdefault(str(message.topic), bytes(message.payload))
                 if b'"performative":"request"' in seen.get(str(message.topic), b""):
                     break
         sent = await attack(mallory, seen)
@@ -250,12 +250,15 @@ async def test_big_payloads(
         return await publish_all(client, big, [f"{BASE}/buyer/to/host", f"{BASE}/host/all"])
 
     async with broker(broker_kind, request) as address:
-        result, sent = await attacked(address, attack, tmp_path)
+        result, _ = await attacked(address, attack, tmp_path)
     assert comparable(result) == await clean_result()
     assert result.noise_count >= 2  # the host saw the two on the buyer's topic
     assert_nobody_blamed(result, tmp_path)
 
 
+# amqtt, flooded, leaves a client's socket to be collected after the test's loop has closed
+# (a ResourceWarning raised from __del__, not a failure of accord): seen on the embedded broker
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_flood(broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """2,000 envelope-shaped messages, half of them well-formed unsigned envelopes, as fast as
     the client can publish them: the negotiation still ends, in bounded time."""
@@ -271,7 +274,7 @@ async def test_a_flood(broker_kind: str, request: pytest.FixtureRequest, tmp_pat
 
     began = time.monotonic()
     async with broker(broker_kind, request) as address:
-        result, sent = await attacked(address, attack, tmp_path)
+        result, _ = await attacked(address, attack, tmp_path)
     assert time.monotonic() - began < 60
     assert comparable(result) == await clean_result()
     assert result.noise_count >= 1000

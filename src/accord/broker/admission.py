@@ -36,8 +36,8 @@ MAX_PAYLOAD = 64 * 1024
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a payload was not admitted: ``reason`` is one of ``oversized``, ``malformed``,
-    ``not_canonical``, ``foreign_negotiation``, ``sender_topic_mismatch``, ``wrong_topic`` (an
-envelope is admitted only on the one topic its sender and ``to`` select)."""
+        ``not_canonical``, ``foreign_negotiation``, ``sender_topic_mismatch``, ``wrong_topic`` (an
+    envelope is admitted only on the one topic its sender and ``to`` select)."""
 
     reason: str
     detail: str
@@ -82,15 +82,11 @@ def admit(payload: object, *, topic: str, negotiation_id: str) -> Envelope | Ref
             f"negotiation_id {envelope.negotiation_id!r}, expected {negotiation_id!r}",
             claimed,
         )
-    if claimed != envelope.sender:
-        return Refusal(
-            "sender_topic_mismatch",
-            f"sender {envelope.sender!r} on the topic of {claimed!r}",
-            claimed,
-        )
     if topic != topic_for(envelope):
-        # e.g. a request to one party replayed on the broadcast topic, to reach the others
-        return Refusal("wrong_topic", f"belongs on {topic_for(envelope)!r}", claimed)
+        # another sender's topic, or e.g. a request to one party replayed on the broadcast
+        # topic to reach the others
+        reason = "sender_topic_mismatch" if claimed != envelope.sender else "wrong_topic"
+        return Refusal(reason, f"belongs on {topic_for(envelope)!r}", claimed)
     try:
         signing_bytes(envelope)
     except LedgerError as exc:
