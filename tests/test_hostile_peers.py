@@ -107,6 +107,18 @@ async def attacked(
     return negotiation.result, sent
 
 
+async def withstood(
+    broker_kind: str, request: pytest.FixtureRequest, attack: Attack, out: Path
+) -> tuple[NegotiationResult, int]:
+    """The attacked negotiation, after checking that it ended as the clean one and that
+    nobody was blamed; with how many payloads the attack published."""
+    async with broker(broker_kind, request) as address:
+        result, sent = await attacked(address, attack, out)
+    assert comparable(result) == await clean_result()
+    assert_nobody_blamed(result, out)
+    return result, sent
+
+
 def assert_nobody_blamed(result: NegotiationResult, out: Path) -> None:
     assert result.violations == [], result.violations
     assert result.responsible is None
@@ -158,11 +170,8 @@ async def test_values_json_can_parse_but_not_canonicalise(
     async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
         return await publish_all(client, bad, [f"{BASE}/buyer/to/host", f"{BASE}/buyer/all"])
 
-    async with broker(broker_kind, request) as address:
-        result, sent = await attacked(address, attack, tmp_path)
-    assert comparable(result) == await clean_result()
+    result, sent = await withstood(broker_kind, request, attack, tmp_path)
     assert result.noise_count >= sent
-    assert_nobody_blamed(result, tmp_path)
 
 
 async def test_forged_and_unsigned_envelopes_in_a_partys_name(
@@ -181,15 +190,12 @@ async def test_forged_and_unsigned_envelopes_in_a_partys_name(
     async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
         return await publish_all(client, forged, [f"{BASE}/buyer/to/host"])
 
-    async with broker(broker_kind, request) as address:
-        result, sent = await attacked(address, attack, tmp_path)
-    assert comparable(result) == await clean_result()
+    result, sent = await withstood(broker_kind, request, attack, tmp_path)
     assert {(n.claimed_sender, n.reason) for n in result.noise} == {
         ("buyer", "unsigned"),
         ("buyer", "bad_signature"),
     }
     assert len(result.noise) == sent
-    assert_nobody_blamed(result, tmp_path)
     report = audit(load_transcript(tmp_path), AuditPolicy())
     assert len(report.process.noise) == sent
 
@@ -213,10 +219,7 @@ async def test_a_forged_request_from_the_host_is_not_answered(
         await client.publish(f"{BASE}/host/to/seller", json.dumps(fake).encode(), qos=1)
         return 1
 
-    async with broker(broker_kind, request) as address:
-        result, _ = await attacked(address, attack, tmp_path)
-    assert comparable(result) == await clean_result()
-    assert_nobody_blamed(result, tmp_path)
+    await withstood(broker_kind, request, attack, tmp_path)
 
 
 async def test_a_replayed_host_request_in_other_bytes_is_not_answered(
@@ -234,10 +237,7 @@ async def test_a_replayed_host_request_in_other_bytes_is_not_answered(
         assert replays
         return await publish_all(client, replays, HOST_TOPICS)
 
-    async with broker(broker_kind, request) as address:
-        result, _ = await attacked(address, attack, tmp_path)
-    assert comparable(result) == await clean_result()
-    assert_nobody_blamed(result, tmp_path)
+    await withstood(broker_kind, request, attack, tmp_path)
 
 
 async def test_big_payloads(
@@ -249,11 +249,8 @@ async def test_big_payloads(
     async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
         return await publish_all(client, big, [f"{BASE}/buyer/to/host", f"{BASE}/host/all"])
 
-    async with broker(broker_kind, request) as address:
-        result, _ = await attacked(address, attack, tmp_path)
-    assert comparable(result) == await clean_result()
+    result, _ = await withstood(broker_kind, request, attack, tmp_path)
     assert result.noise_count >= 2  # the host saw the two on the buyer's topic
-    assert_nobody_blamed(result, tmp_path)
 
 
 # amqtt, flooded, leaves a client's socket to be collected after the test's loop has closed
@@ -273,12 +270,9 @@ async def test_a_flood(broker_kind: str, request: pytest.FixtureRequest, tmp_pat
         return await publish_all(client, flood, [f"{BASE}/buyer/to/host", f"{BASE}/buyer/all"])
 
     began = time.monotonic()
-    async with broker(broker_kind, request) as address:
-        result, _ = await attacked(address, attack, tmp_path)
+    result, _ = await withstood(broker_kind, request, attack, tmp_path)
     assert time.monotonic() - began < 60
-    assert comparable(result) == await clean_result()
     assert result.noise_count >= 1000
-    assert_nobody_blamed(result, tmp_path)
 
 
 _PAYLOADS = st.one_of(
@@ -313,12 +307,4 @@ def test_generated_payloads_on_every_topic(
     async def attack(client: aiomqtt.Client, _: dict[str, bytes]) -> int:
         return await publish_all(client, payloads, PARTY_TOPICS + HOST_TOPICS)
 
-    async def main() -> tuple[NegotiationResult, dict[str, object]]:
-        async with broker(broker_kind, request) as address:
-            result, _ = await attacked(address, attack, out)
-        return result, await clean_result()
-
-    out = tmp_path_factory.mktemp("generated")
-    result, clean = asyncio.run(main())
-    assert comparable(result) == clean
-    assert_nobody_blamed(result, out)
+    asyncio.run(withstood(broker_kind, request, attack, tmp_path_factory.mktemp("generated")))

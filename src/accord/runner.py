@@ -188,7 +188,6 @@ async def serve(
         "turn_timeout": deadline.turn_timeout,
     }
     transcript: list[Envelope] = []
-    noise_before = refused_count(bus)
     began = time.perf_counter()
     async with (
         bus.observe(negotiation_id, local=True) as observed,
@@ -232,7 +231,7 @@ async def serve(
         profiles=profiles,
         transcript=transcript,
         wall=wall,
-        transport_noise=refused_count(bus) - noise_before,
+        transport_noise=refused_count(bus, negotiation_id),
     )
     logger.info("negotiation_result", negotiation_id=negotiation_id, reason=result.reason)
     return Negotiation(result, transcript)

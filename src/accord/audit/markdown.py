@@ -107,11 +107,7 @@ def render_markdown(report: AuditReport) -> str:
     )
     lines += [f"  - {d}" for d in report.process.information_differences]
     noise = report.process.noise
-    lines.append(
-        f"- noise (refused, held against nobody): {len(noise)} envelope(s)"
-        if noise
-        else "- noise (refused, held against nobody): none"
-    )
+    lines.append(f"- noise (refused, held against nobody): {len(noise) or 'none'}")
     lines += [f"  - {n}" for n in noise[:50]]
     lines += _mandates(report)
     d = report.domain

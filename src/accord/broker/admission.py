@@ -36,8 +36,8 @@ MAX_PAYLOAD = 64 * 1024
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a payload was not admitted: ``reason`` is one of ``oversized``, ``malformed``,
-        ``not_canonical``, ``foreign_negotiation``, ``sender_topic_mismatch``, ``wrong_topic`` (an
-    envelope is admitted only on the one topic its sender and ``to`` select)."""
+    ``not_canonical``, ``foreign_negotiation``, ``sender_topic_mismatch`` or ``wrong_topic``
+    (an envelope is admitted only on the one topic its sender and ``to`` select)."""
 
     reason: str
     detail: str
@@ -47,26 +47,28 @@ class Refusal:
 
 @dataclass
 class NoiseCounter:
-    """How many payloads were refused, by reason (for the result and the host's log)."""
+    """How many payloads were refused, by negotiation and reason (for the result and the
+    log); one bus may serve several negotiations at once."""
 
-    refused: Counter[str] = field(default_factory=Counter)
+    refused: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def count(self, refusal: Refusal, *, topic: str) -> None:
-        first = self.refused[refusal.reason] == 0
-        self.refused[refusal.reason] += 1
+    def count(self, refusal: Refusal, *, negotiation_id: str, topic: str) -> None:
+        key = (negotiation_id, refusal.reason)
+        first = self.refused[key] == 0
+        self.refused[key] += 1
         # the first of each kind at warning level, the rest at debug: a flood must not
         # turn into a flood of log lines
         (log.warning if first else log.debug)(
             "noise_dropped",
+            negotiation_id=negotiation_id,
             reason=refusal.reason,
             detail=refusal.detail,
             topic=topic[:200],
             claimed_sender=refusal.claimed_sender,
         )
 
-    @property
-    def total(self) -> int:
-        return sum(self.refused.values())
+    def total(self, negotiation_id: str) -> int:
+        return sum(n for (nid, _), n in self.refused.items() if nid == negotiation_id)
 
 
 def admit(payload: object, *, topic: str, negotiation_id: str) -> Envelope | Refusal:
@@ -82,11 +84,11 @@ def admit(payload: object, *, topic: str, negotiation_id: str) -> Envelope | Ref
             f"negotiation_id {envelope.negotiation_id!r}, expected {negotiation_id!r}",
             claimed,
         )
-    if topic != topic_for(envelope):
+    if topic != (own := topic_for(envelope)):
         # another sender's topic, or e.g. a request to one party replayed on the broadcast
         # topic to reach the others
         reason = "sender_topic_mismatch" if claimed != envelope.sender else "wrong_topic"
-        return Refusal(reason, f"belongs on {topic_for(envelope)!r}", claimed)
+        return Refusal(reason, f"belongs on {own!r}", claimed)
     try:
         signing_bytes(envelope)
     except LedgerError as exc:
@@ -109,11 +111,12 @@ def _parse(payload: object, claimed: str | None) -> Envelope | Refusal:
         return Refusal("malformed", "nested too deeply", claimed)
 
 
-def refused_count(bus: object) -> int:
-    """How many payloads ``bus`` has refused so far (0 for a bus without a gate, such as the
-    memory bus, whose envelopes come from code in the same process)."""
+def refused_count(bus: object, negotiation_id: str) -> int:
+    """How many payloads of ``negotiation_id``'s subscriptions ``bus`` has refused (0 for a
+    bus without a gate, such as the memory bus, whose envelopes come from code in the same
+    process)."""
     noise = getattr(bus, "noise", None)
-    return noise.total if isinstance(noise, NoiseCounter) else 0
+    return noise.total(negotiation_id) if isinstance(noise, NoiseCounter) else 0
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -5,9 +5,8 @@ participant in another process would have one too) with QoS 1, ``TCP_NODELAY`` (
 QoS 1 round trip costs ~88 ms of Nagle and delayed ACKs) and a persistent session
 (``clean_session=False``), so a reconnecting participant gets what was queued for it.
 Envelopes are JSON, at most :data:`MAX_PAYLOAD` bytes; every payload passes
-:func:`~accord.broker.admission.admit` before anything else sees it, and what it refuses (too
-big, not JSON, not an envelope, not canonicalisable, another negotiation's, a sender other
-than its topic's) is dropped and counted in :attr:`MqttBus.noise`; a redelivered envelope
+:func:`~accord.broker.admission.admit` before anything else sees it, and what it refuses is
+dropped and counted in :attr:`MqttBus.noise`; a redelivered envelope
 (the same bytes again) is dropped, so the session above sees each envelope once and can
 treat an old sequence number as a replay.
 
@@ -346,7 +345,7 @@ async def _read(client: aiomqtt.Client, link: _Link) -> None:
             continue  # our own broadcast, echoed by the broker: not worth parsing
         envelope = admit(message.payload, topic=topic, negotiation_id=negotiation_id)
         if isinstance(envelope, Refusal):
-            link.noise.count(envelope, topic=topic)
+            link.noise.count(envelope, negotiation_id=negotiation_id, topic=topic)
             continue
         payload = message.payload
         # a redelivery is the same bytes again; keying on (sender, seq) instead would let a
