@@ -253,9 +253,6 @@ async def test_big_payloads(
     assert result.noise_count >= 2  # the host saw the two on the buyer's topic
 
 
-# amqtt, flooded, leaves a client's socket to be collected after the test's loop has closed
-# (a ResourceWarning raised from __del__, not a failure of accord): seen on the embedded broker
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_flood(broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """2,000 envelope-shaped messages, half of them well-formed unsigned envelopes, as fast as
     the client can publish them: the negotiation still ends, in bounded time."""
