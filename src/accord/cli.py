@@ -24,7 +24,7 @@ from rich.table import Table
 
 from accord.agents import STRATEGIES
 from accord.analysis import scenario_metrics
-from accord.broker.acl import write_broker_config
+from accord.broker.acl import negotiations, write_broker_config
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import BusKind, open_bus
@@ -265,16 +265,33 @@ def broker_command(
 
 @app.command("broker-config")
 def broker_config_command(
-    scenario: ScenarioArg,
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files (YAML or JSON), one or more.")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the configuration.")],
+    seeds: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            help="A seed to allow (repeatable) [default: each scenario's own seed].",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface mosquitto should listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port mosquitto should listen on.")] = 1883,
 ) -> None:
-    """Write a mosquitto configuration, password file and ACL for a scenario's parties."""
-    credentials = write_broker_config(load_scenario(scenario), out_dir, host=host, port=port)
+    """Write a mosquitto configuration, password file and ACL for the scenarios' parties,
+    each allowed only in the negotiations (every scenario with every seed) it is a party of."""
+    loaded = [load_scenario(path) for path in scenarios]
+    sources = [str(path) for path in scenarios]
+    covered = negotiations(loaded, seeds, sources=sources)
+    credentials = write_broker_config(
+        loaded, out_dir, seeds=seeds, sources=sources, host=host, port=port
+    )
     out.print(
         f"wrote {out_dir}/mosquitto.conf, passwd, acl and credentials.json (private) for "
-        f"{', '.join(credentials)}; start it with: mosquitto -c {out_dir}/mosquitto.conf",
+        f"{', '.join(credentials)}; the ACL covers the negotiations {', '.join(covered)}; "
+        f"start it with: mosquitto -c {out_dir}/mosquitto.conf",
         soft_wrap=True,
         highlight=False,
     )
