@@ -38,7 +38,7 @@ def test_the_readme_python_example_runs(
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102  # our own README
     out = capsys.readouterr().out
     assert "utility" in out
-    assert "envelopes, first: join" in out
+    assert "envelopes, first: open" in out
 
 
 async def test_the_example_in_the_scenario_doc_runs(tmp_path: Path) -> None:

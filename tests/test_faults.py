@@ -82,12 +82,14 @@ async def _host_with(rogue: Rogue, *, honest_first: bool = True) -> Any:
     """Host SAOP between an honest scripted party ``a`` and a rogue ``b``."""
     bus = MemoryBus(roundtrip=True)
     seqs = {"a": 0, "b": 0}
+    run: dict[str, str] = {}
+    """The host's session, once there is one (scripted parties know it without its open)."""
 
     def envelope(sender: str, performative: Performative, **fields: Any) -> Envelope:
         seq = seqs[sender]
         seqs[sender] += 1
         data = {"message_id": f"{sender}:{seq}", "seq": seq, "sent_ns": now_ns(), "to": HOST}
-        data.update(fields)
+        data.update(session=run["session"], **fields)
         return Envelope(negotiation_id="n1", sender=sender, performative=performative, **data)
 
     offer = {"price": 5, "colour": "red", "term": 0.5}
@@ -114,6 +116,7 @@ async def _host_with(rogue: Rogue, *, honest_first: bool = True) -> Any:
             deadline=Deadline(rounds=5, turn_timeout=0.5),
         ) as session,
     ):
+        run["session"] = session.session
         tasks = [
             asyncio.create_task(honest(inbox_a)),
             asyncio.create_task(rogue(bus, inbox_b, lambda *a, **k: envelope("b", *a, **k))),
@@ -213,6 +216,7 @@ async def test_a_party_that_never_joins_is_named() -> None:
                 seq=0,
                 performative=Performative.JOIN,
                 sent_ns=now_ns(),
+                session=session.session,
             )
         )
         with pytest.raises(HandshakeTimeout, match=r"\['b'\] did not join within 0.2 s"):

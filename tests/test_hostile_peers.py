@@ -28,11 +28,14 @@ from accord.audit.transcript import load_transcript
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.topics import PREFIX
+from accord.ledger.keys import generate_key
+from accord.ledger.signing import sign_envelope
 from accord.ledger.storage import JsonlStorage
 from accord.ledger.verify import verify_log
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import negotiate
 from accord.scenarios import Scenario
+from accord.wire import HOST, WILL_SEQ, Performative, compose
 from conftest import make_scenario
 
 pytestmark = pytest.mark.mqtt
@@ -305,3 +308,90 @@ def test_generated_payloads_on_every_topic(
         return await publish_all(client, payloads, PARTY_TOPICS + HOST_TOPICS)
 
     asyncio.run(withstood(broker_kind, request, attack, tmp_path_factory.mktemp("generated")))
+
+
+# -- replays of an earlier run -------------------------------------------------------------
+
+KEYS = {name: generate_key() for name in ("buyer", "seller", "host", "recorder")}
+"""The same identities in both runs: what an earlier run signed verifies in the next one."""
+
+
+async def recorded_run(address: BrokerAddress, out: Path) -> list[tuple[str, bytes]]:
+    """A whole run with :data:`KEYS`, and every payload a stranger on the broker saw of it
+    (topic, bytes) in order, after the last will the buyer's connection had in that run (what
+    the broker publishes if its process dies), signed by the buyer as its runtime signs it."""
+    seen: list[tuple[str, bytes]] = []
+    async with MqttBus(address) as bus, address.client("eve", clean=True) as eve:
+        await eve.subscribe(f"{PREFIX}/{NID}/#", qos=1)
+        task = asyncio.create_task(negotiate(SCENARIO, bus=bus, keys=KEYS))
+
+        async def listen() -> None:
+            async for message in eve.messages:  # until cancelled: no comprehension
+                seen.append((str(message.topic), bytes(message.payload)))  # noqa: PERF401
+
+        listening = asyncio.create_task(listen())
+        negotiation = await asyncio.wait_for(task, 60)
+        await asyncio.sleep(0.5)  # the reveals, published after the result
+        listening.cancel()
+    assert comparable(negotiation.result) == await clean_result()
+    join = next(json.loads(p) for t, p in seen if t.endswith("/buyer/to/host") and b'"join"' in p)
+    will = compose(
+        negotiation_id=NID,
+        sender="buyer",
+        seq=WILL_SEQ,
+        performative=Performative.LOST,
+        body={"reason": "connection lost", "nonce": join["body"]["will_nonce"]},
+        to=HOST,
+    )
+    signed = sign_envelope(will, KEYS["buyer"])
+    return [(f"{BASE}/buyer/to/host", signed.model_dump_json().encode()), *seen]
+
+
+async def test_an_earlier_runs_envelopes_replayed_into_the_next_run(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The same scenario and seed run twice (one negotiation id): during the second, a
+    stranger replays everything it recorded of the first, byte for byte, signatures valid:
+    the host's open (over and over while the second run gathers its parties), the joins, the
+    offers, the result, and the buyer's last will of that run (which used to end the new run
+    with ``party_lost`` while the buyer was alive; an old offer ended it as the buyer's
+    ``protocol_violation``)."""
+    async with broker(broker_kind, request) as address:
+        earlier = await recorded_run(address, tmp_path / "earlier")
+        openings = [(t, p) for t, p in earlier if b'"performative":"open"' in p]
+        assert openings
+        out = tmp_path / "replayed"
+        log = out / "log.jsonl"
+        async with MqttBus(address) as bus, address.client("mallory", clean=True) as mallory:
+
+            async def keep_opening() -> None:
+                while True:  # the earlier run's open, before and while this one gathers
+                    for topic, payload in openings:
+                        await mallory.publish(topic, payload, qos=1)
+                    await asyncio.sleep(0.01)
+
+            opening = asyncio.create_task(keep_opening())
+            await mallory.subscribe(f"{PREFIX}/{NID}/from/host/to/buyer", qos=1)
+            task = asyncio.create_task(
+                negotiate(SCENARIO, bus=bus, keys=KEYS, log=JsonlStorage(log))
+            )
+            async with asyncio.timeout(30):
+                async for message in mallory.messages:
+                    if b'"performative":"request"' in bytes(message.payload):
+                        break
+            opening.cancel()
+            for topic, payload in earlier:
+                await mallory.publish(topic, payload, qos=1)
+            negotiation = await asyncio.wait_for(task, 60)
+        write_outputs(out, negotiation.result, negotiation.transcript)
+    result = negotiation.result
+    assert comparable(result) == await clean_result()
+    assert_nobody_blamed(result, out)
+    reasons = {n.reason for n in result.noise}
+    assert {"stale_session", "stale_will"} <= reasons, reasons
+    checked = verify_log(log)
+    assert checked.session is not None
+    assert set(checked.revealed) == {"buyer", "seller"}  # the run's own reveals
+    report = audit(load_transcript(out), AuditPolicy())
+    noted = {line.split(":")[0] for line in report.process.noise}
+    assert {"stale_session", "stale_will"} <= noted, noted

@@ -134,6 +134,7 @@ async def test_the_recorder_answers_only_for_what_a_party_may_see(tmp_path: Path
     fetched = await fetch_receipts(
         bus=bus,
         negotiation_id="n",
+        session=None,
         party="a",
         signer=signer_for(keys["a"]),
         first_seq=1,

@@ -197,6 +197,7 @@ async def party_process(
     return await fetch_receipts(
         bus=bus,
         negotiation_id=agent.negotiation_id,
+        session=agent.session,
         party=party_id,
         signer=signer_for(own[party_id]),
         first_seq=agent.next_seq,

@@ -34,6 +34,7 @@ from accord.ledger.storage import LogStorage
 from accord.mandate.build import approver_for
 from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
+from accord.protocols.mechanism import Mechanism
 from accord.result import NegotiationResult, NoiseRecord, PartyOutcome, ViolationRecord
 from accord.scenarios import Scenario
 from accord.wire import HOST, Envelope, Performative
@@ -204,11 +205,11 @@ async def serve(
             profiles=profiles,
         ) as session,
     ):
-        observer = _Observer(transcript, recorder)
+        observer = _Observer(transcript, recorder, session=session.session, verifier=verifier)
         recording = asyncio.create_task(observer.run(observed), name="observer")
         tasks = [asyncio.create_task(a.run(), name=f"agent-{a.party_id}") for a in agents]
         try:
-            ending = await _host_watching(host_negotiation(session, mechanism, start), tasks)
+            ending = await _host_watching(_after_ready(agents, session, mechanism, start), tasks)
             await _settle(tasks, AGENT_GRACE_S)
             if reveal_wait:
                 with contextlib.suppress(TimeoutError):
@@ -241,12 +242,28 @@ class _Observer:
     """Keeps every envelope of the negotiation in the transcript and, if there is one, in
     the recorder's log, in the order the bus delivered them."""
 
-    def __init__(self, transcript: list[Envelope], recorder: Recorder | None) -> None:
+    def __init__(
+        self,
+        transcript: list[Envelope],
+        recorder: Recorder | None,
+        *,
+        session: str,
+        verifier: Verifier | None,
+    ) -> None:
         self.transcript = transcript
         self.recorder = recorder
-        self.reveals = 0
+        self.session = session
+        self.verifier = verifier
+        self.revealed_by: set[str] = set()
         self.revealed = asyncio.Event()
         self.ended = False
+
+    def genuine(self, envelope: Envelope) -> bool:
+        """Whether ``envelope`` is of this run and signed by its sender (when runs are
+        signed): only such a ``result`` ends the run, only such a ``reveal`` is counted."""
+        return envelope.session == self.session and (
+            self.verifier is None or self.verifier.problem(envelope) is None
+        )
 
     def keep(self, envelope: Envelope) -> None:
         if RECORDER in (envelope.sender, envelope.to):
@@ -256,18 +273,20 @@ class _Observer:
             # publishes the will of a connection that did say goodbye)
             return
         self.ended = self.ended or (
-            envelope.performative is Performative.RESULT and envelope.sender == HOST
+            envelope.performative is Performative.RESULT
+            and envelope.sender == HOST
+            and self.genuine(envelope)
         )
         self.transcript.append(envelope)
         if self.recorder is not None:
             self.recorder.record(envelope)
-        if envelope.performative is Performative.REVEAL:
-            self.reveals += 1
+        if envelope.performative is Performative.REVEAL and self.genuine(envelope):
+            self.revealed_by.add(envelope.sender)
             self.revealed.set()
 
     async def wait_for_reveals(self, count: int) -> None:
-        """Wait until ``count`` reveals have arrived (the caller bounds the wait)."""
-        while self.reveals < count:
+        """Wait until ``count`` parties have revealed (the caller bounds the wait)."""
+        while len(self.revealed_by) < count:
             self.revealed.clear()
             await self.revealed.wait()
 
@@ -325,6 +344,18 @@ def _identities(scenario: Scenario, keys: Mapping[str, SigningKey]) -> dict[str,
     for role in (HOST, RECORDER):
         identities[role] = keys.get(role) or generate_key()
     return identities
+
+
+async def _after_ready(
+    agents: Sequence[Agent],
+    session: Session,
+    mechanism: Mechanism,
+    start: Mapping[str, JsonValue],
+) -> Ending:
+    """Host the negotiation once every in-process agent is subscribed (its first ``open`` is
+    then heard at once instead of on its repeat)."""
+    await asyncio.gather(*(agent.ready.wait() for agent in agents))
+    return await host_negotiation(session, mechanism, start)
 
 
 async def _host_watching(

@@ -1,7 +1,9 @@
 """The agent runtime: connects one party's strategy to the bus.
 
-It subscribes, sends ``join`` (with a commitment to its profile, see
-:mod:`accord.ledger.commitment`), and then answers the host: ``start`` builds the
+It subscribes (its MQTT last will, a signed ``lost``, names a fresh ``nonce``), waits for the
+host's ``open`` and answers it with ``join`` (the open's session, a commitment to its profile,
+see :mod:`accord.ledger.commitment`, and the will's nonce), repeated until ``start``; from then
+on it takes only host envelopes of that session. Then it answers the host: ``start`` builds the
 :class:`~accord.agents.strategy.AgentContext` and calls ``on_start``; each ``request`` calls
 the strategy method named by its kind and sends the answer (``propose``, ``respond`` and
 ``vote`` as documented in :mod:`accord.agents.strategy`; any other kind ``K`` calls
@@ -19,9 +21,11 @@ rejection (in ``respond``, the strategy's counter-offer, guarded too) and an off
 ``failure`` with reason ``outside_mandate``.
 
 Given the host's public key (``host_key``; ``accord agent`` always has it), the runtime checks
-every envelope from the host against it before anything else sees it, and drops what fails
-or repeats an earlier sequence number of the host (a replay by anyone on the broker): a
-forged ``request`` is never answered, so nobody can make the party answer out of turn.
+every envelope from the host against it before anything else sees it, and drops what fails,
+what belongs to another session, or repeats an earlier sequence number of the host (a replay
+by anyone on the broker): a forged ``request`` is never answered, so nobody can make the party
+answer out of turn. Of two authentic ``open`` envelopes before ``start`` (an earlier run's,
+replayed, and this run's), the later-sent one wins: the agent joins again under it.
 
 Whatever the strategy does wrong (raises, returns something that is not an action, answers a
 request kind it does not implement) becomes a ``failure`` envelope naming the reason, so the
@@ -58,7 +62,15 @@ from accord.ledger.commitment import commit, commit_mandate
 from accord.ledger.signing import Signer, Verifier
 from accord.mandate import Action, Approver, Mandate, final_acceptance
 from accord.model import BoundProfile, OutcomeSpace, Value
-from accord.wire import HOST, WILL_SEQ, Envelope, Performative, Request, compose
+from accord.wire import (
+    HOST,
+    WILL_SEQ,
+    Envelope,
+    Performative,
+    Request,
+    compose,
+    new_session,
+)
 
 __all__ = ["MANDATE_ATTEMPTS", "Agent"]
 
@@ -66,6 +78,9 @@ log = structlog.get_logger("accord.agent")
 
 JOIN_RETRY_S = 1.0
 """How often an agent repeats its ``join`` until the host's ``start`` arrives."""
+
+NO_HOST_WARNING_S = 10.0
+"""How long an agent waits for the host's ``open`` before it says so (and again as often)."""
 
 
 MANDATE_ATTEMPTS = 3
@@ -113,6 +128,14 @@ class Agent:
         """Checks the host's envelopes, when the agent has the host's key."""
         self._host_seq = -1
         """The highest sequence number of an authentic host envelope seen."""
+        self.session: str | None = None
+        """The session of the host's ``open`` the agent joined under."""
+        self._open_ns = -1
+        """When that ``open`` was sent (a later-sent one replaces it until ``start``)."""
+        self._started = False
+        self._will_nonce = new_session()
+        """Names this connection's last will in its ``join``: a will of another run differs."""
+        self._rejoining: asyncio.Task[None] | None = None
         self.signer = signer
         self.reveal = reveal
         self.commitment, self._reveal = commit(party_id, profile.profile, salt=salt)
@@ -146,6 +169,8 @@ class Agent:
         self._seq = 0
         self._broken: str | None = None
         """Why this strategy cannot act any more (its ``on_start`` raised), if it cannot."""
+        self.ready = asyncio.Event()
+        """Set once the agent is subscribed (an in-process host opens after that)."""
 
     @property
     def sent(self) -> list[str]:
@@ -164,11 +189,9 @@ class Agent:
             async with self.bus.subscribe(
                 self.negotiation_id, self.party_id, will=self._will()
             ) as inbox:
-                joining: dict[str, JsonValue] = {"commitment": self.commitment}
-                if self.mandate_commitment is not None:
-                    joining["mandate_commitment"] = self.mandate_commitment
-                join = await self._send(Performative.JOIN, joining)
-                rejoin = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
+                self.ready.set()
+                self.log.info("waiting_for_host", negotiation_id=self.negotiation_id)
+                waiting = asyncio.create_task(self._warn_until_open(), name="no-host-warning")
 
                 def take(envelope: Envelope) -> Coroutine[Any, Any, bool]:
                     """The handling of ``envelope``, to await (a coroutine less per message
@@ -180,10 +203,13 @@ class Agent:
                     if envelope.to not in (None, self.party_id):
                         self.log.warning("misaddressed_message_dropped", to=envelope.to)
                         return _not_done()
-                    if self._host is not None and not self._authentic(self._host, envelope):
-                        return _not_done()
+                    if (problem := self._refusal(envelope)) is not None:
+                        return self._dropped(envelope, problem)
+                    if envelope.performative is Performative.OPEN:
+                        return self._opened(envelope)
                     if envelope.performative is Performative.START:
-                        rejoin.cancel()
+                        self._started = True
+                        self._stop_rejoining()
                     return self._handle(envelope, executor)
 
                 try:
@@ -199,26 +225,83 @@ class Agent:
                         if await take(envelope):
                             return
                 finally:
-                    rejoin.cancel()
+                    waiting.cancel()
+                    self._stop_rejoining()
         finally:
             executor.close()
 
-    def _authentic(self, host: Verifier, envelope: Envelope) -> bool:
-        """Whether ``envelope``, which claims to be the host's, is signed by the host and
-        newer than every host envelope seen; logs why not."""
-        problem = host.problem(envelope)
-        if problem is None and envelope.seq <= self._host_seq:
-            problem = "replay"
-        if problem is not None:
-            self.log.warning(
-                "unverified_host_message_dropped",
-                reason=problem,
-                message_id=envelope.message_id,
-                performative=envelope.performative.value,
-            )
-            return False
-        self._host_seq = envelope.seq
-        return True
+    def _refusal(self, envelope: Envelope) -> str | None:
+        """Why a host envelope is not to be taken, if it is not: not signed by the host, of
+        another session (an ``open`` is judged by :meth:`_opened`), or a replay."""
+        if self._host is not None and (problem := self._host.problem(envelope)):
+            return problem
+        if envelope.performative is Performative.OPEN:
+            return None
+        if envelope.session != self.session:
+            return "stale_session"
+        if self._host is not None:
+            if envelope.seq <= self._host_seq:
+                return "replay"
+            self._host_seq = envelope.seq
+        return None
+
+    def _dropped(self, envelope: Envelope, reason: str) -> Coroutine[Any, Any, bool]:
+        """Log why a host envelope was not taken (forged, of another session, a replay)."""
+        self.log.warning(
+            "unverified_host_message_dropped",
+            reason=reason,
+            message_id=envelope.message_id,
+            performative=envelope.performative.value,
+        )
+        return _not_done()
+
+    def _opened(self, envelope: Envelope) -> Coroutine[Any, Any, bool]:
+        """The host's (authentic) ``open``: join under its session, unless it is the one
+        joined already, the negotiation has started, or an earlier-sent one (a replay)."""
+        session, sent = envelope.session, int(envelope.sent_ns)
+        if self._started or session is None or session == self.session:
+            return _not_done()
+        if sent <= self._open_ns:
+            return self._dropped(envelope, "older_open")
+        parties = envelope.body.get("parties")
+        if isinstance(parties, list) and self.party_id not in parties:
+            self.log.warning("not_a_party_of_this_negotiation", parties=parties)
+            return _not_done()
+        if self.session is not None:
+            self.log.warning("joining_a_later_open", previous=self.session, session=session)
+        self.session, self._open_ns, self._host_seq = session, sent, envelope.seq
+        return self._join()
+
+    async def _join(self) -> bool:
+        joining: dict[str, JsonValue] = {
+            "commitment": self.commitment,
+            "will_nonce": self._will_nonce,
+        }
+        if self.mandate_commitment is not None:
+            joining["mandate_commitment"] = self.mandate_commitment
+        join = await self._send(Performative.JOIN, joining)
+        self.log.info("joined", session=self.session)
+        self._stop_rejoining()
+        self._rejoining = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
+        return False
+
+    def _stop_rejoining(self) -> None:
+        if self._rejoining is not None:
+            self._rejoining.cancel()
+            self._rejoining = None
+
+    async def _warn_until_open(self) -> None:
+        """Say so, every :data:`NO_HOST_WARNING_S`, while no host has opened the negotiation:
+        a host started with another scenario or ``--seed`` serves another negotiation id."""
+        while self.session is None:
+            await asyncio.sleep(NO_HOST_WARNING_S)
+            if self.session is None:
+                self.log.warning(
+                    "no_host_yet",
+                    negotiation_id=self.negotiation_id,
+                    hint="is the host running, on this broker, with the same scenario and "
+                    "--seed? (each prints the negotiation id it serves)",
+                )
 
     def _eager(self, executor: StrategyExecutor) -> bool:
         """Whether to handle envelopes inside the publisher's call (:mod:`accord.agents.eager`):
@@ -242,7 +325,7 @@ class Agent:
             sender=self.party_id,
             seq=WILL_SEQ,
             performative=Performative.LOST,
-            body={"reason": "connection lost"},
+            body={"reason": "connection lost", "nonce": self._will_nonce},
             to=HOST,
         )
         return will if self.signer is None else self.signer(will)
@@ -271,6 +354,8 @@ class Agent:
                 self._record(envelope)
                 if getattr(self.strategy, "on_event", None) is not None:  # most have none
                     await self._hook(executor, "on_event", self.ctx, copy.deepcopy(envelope.body))
+            case Performative.NOTICE:
+                self.log.warning("host_refused_a_message_in_our_name", notice=envelope.body)
             case Performative.RESULT:
                 self.result = copy.deepcopy(envelope.body)
                 await self._hook(executor, "on_end", self.ctx, copy.deepcopy(envelope.body))
@@ -289,6 +374,7 @@ class Agent:
         if (
             envelope.performative is not Performative.INFORM
             or envelope.sender != HOST
+            or envelope.session != self.session
             or getattr(self.strategy, "on_event", None) is not None
         ):
             return False
@@ -523,6 +609,7 @@ class Agent:
             to=to,
             round_=round_,
             in_reply_to=in_reply_to,
+            session=self.session,
         )
         signed = envelope if self.signer is None else self.signer(envelope)
         await self.bus.publish(signed)

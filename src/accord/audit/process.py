@@ -34,8 +34,12 @@ from accord.wire import HOST, Performative
 __all__ = ["CONCEDED", "NOISE", "OfferPoint", "PartyProcess", "ProcessMetrics", "process_metrics"]
 
 CONCEDED = 1e-9
-NOISE = frozenset({"unsigned", "bad_signature", "unknown_sender", "duplicate"})
-"""Recorder statuses of envelopes nobody can be held to: anyone can send them."""
+NOISE = frozenset(
+    {"unsigned", "bad_signature", "unknown_sender", "duplicate", "stale_session", "stale_will"}
+)
+"""Statuses of envelopes nobody can be held to, because anyone can send them: the recorder's
+(unsigned, forged, repeated) and the audit's own (an earlier run's envelope, replayed; see
+:func:`~accord.audit.transcript.load_transcript`)."""
 ANSWERS = {Performative.OFFER, Performative.ACCEPT, Performative.REJECT, Performative.END}
 
 
@@ -75,8 +79,8 @@ class ProcessMetrics(_Model):
     same_information: bool
     information_differences: list[str]
     noise: list[str] = []
-    """Envelopes the recorder refused without anyone to blame (unsigned, badly signed, an
-    unknown sender, a repeat): why, the message id, the sender claimed and the entry."""
+    """Envelopes held against nobody (unsigned, badly signed, an unknown sender, a repeat, an
+    earlier run's envelope replayed): why, the message id, the sender claimed and the entry."""
 
 
 def process_metrics(transcript: Transcript, profiles: dict[str, BoundProfile]) -> ProcessMetrics:

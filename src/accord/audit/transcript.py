@@ -9,6 +9,7 @@ For a simulation, where the scenario file is at hand, its profiles may stand in 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,8 @@ class LoggedMessage:
     envelope: Envelope
     received_ns: int
     status: str
-    """``ok``, or why the recorder refused it (``unsigned``, ``bad_signature``, ...)."""
+    """``ok``, or why the recorder refused it (``unsigned``, ``bad_signature``, ...) or the
+    audit holds it to nobody (``stale_session``, ``stale_will``: of another run)."""
 
 
 @dataclass
@@ -106,7 +108,7 @@ def load_transcript(
     for problem in verification.problems:
         if problem.position is None:  # a reveal file given by the auditor
             raise InputError(f"{problem.message} (reveal file)")
-    messages = _messages(read.records)
+    messages = _of_the_run(_messages(read.records), verification.session)
     start = _first(messages, Performative.START)
     if start is None or verification.negotiation_id is None:
         raise AuditError(f"{log}: the log has no genesis and start from the host; nothing to audit")
@@ -155,6 +157,30 @@ def _messages(records: list[tuple[int, bytes]]) -> list[LoggedMessage]:
         except ValidationError:
             continue
         out.append(LoggedMessage(entry.index, entry.envelope, int(entry.received_ns), entry.status))
+    return out
+
+
+def _of_the_run(messages: list[LoggedMessage], session: str | None) -> list[LoggedMessage]:
+    """``messages`` with every authentic envelope of another session than the run's marked
+    ``stale_session``, and every last will but the one the party's join of the run named
+    marked ``stale_will``: replays of an earlier run, which anyone could have sent."""
+    wills = {
+        m.envelope.sender: m.envelope.body.get("will_nonce")
+        for m in messages
+        if m.status == "ok"
+        and m.envelope.performative is Performative.JOIN
+        and m.envelope.session == session
+    }
+    out = []
+    for m in messages:
+        envelope, status = m.envelope, m.status
+        if status == "ok" and envelope.performative is Performative.LOST:
+            nonce = wills.get(envelope.sender)
+            if nonce is None or envelope.body.get("nonce") != nonce:
+                status = "stale_will"
+        elif status == "ok" and envelope.session != session:
+            status = "stale_session"
+        out.append(m if status == m.status else dataclasses.replace(m, status=status))
     return out
 
 

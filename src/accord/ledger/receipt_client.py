@@ -44,6 +44,7 @@ async def fetch_receipts(
     *,
     bus: Bus,
     negotiation_id: str,
+    session: str | None,
     party: str,
     signer: Signer,
     first_seq: int,
@@ -53,10 +54,11 @@ async def fetch_receipts(
     within: float = 20.0,
     retry: float = 2.0,
 ) -> ReceiptsFetched:
-    """Ask the recorder for receipts of ``message_ids``, sending requests as ``party`` from
-    sequence number ``first_seq``; asks again every ``retry`` seconds for what is neither
-    answered nor refused, for at most ``within`` seconds. Each receipt is checked against
-    ``recorder_key`` and the requested message, then written to ``out/<sender>-<seq>.json``."""
+    """Ask the recorder for receipts of ``message_ids`` (of the run ``session``), sending
+    requests as ``party`` from sequence number ``first_seq``; asks again every ``retry``
+    seconds for what is neither answered nor refused, for at most ``within`` seconds. Each
+    receipt is checked against ``recorder_key`` and the requested message, then written to
+    ``out/<sender>-<seq>.json``."""
     keeper = _Keeper(recorder_key, out)
     seq = first_seq
     loop = asyncio.get_running_loop()
@@ -71,6 +73,7 @@ async def fetch_receipts(
                     performative=Performative.PROOF_REQUEST,
                     body={"message_ids": list(missing[start : start + MAX_REQUESTED])},
                     to=RECORDER,
+                    session=session,
                 )
                 seq += 1
                 await bus.publish(signer(request))

@@ -66,7 +66,9 @@ class Recorder:
         """Envelopes recorded with a problem (unsigned, badly signed, repeated)."""
         self.unrecorded_noise = 0
         """Bad envelopes beyond ``max_noise``, counted but not recorded."""
-        self._seen: dict[tuple[str, int], bytes] = {}
+        self._seen: dict[tuple[str | None, str, int], bytes] = {}
+        """The digest of what each (session, sender, seq) signed: an earlier run's envelope,
+        replayed, is of another session and conflicts with nothing of this run."""
         self.lines: list[bytes] = []
         """Every entry as logged, for receipts (:func:`accord.ledger.receipts.receipt_for`)."""
         self.log = log.bind(negotiation_id=negotiation_id)
@@ -111,10 +113,11 @@ class Recorder:
         return index, status
 
     def _repeat(self, envelope: Envelope, signed: bytes) -> str | None:
-        """``duplicate`` for a repeat of a (sender, seq) already recorded with the same
-        content, ``conflict`` for one with different content."""
+        """``duplicate`` for a repeat of a (session, sender, seq) already recorded with the
+        same content, ``conflict`` for one with different content."""
         digest = hashlib.sha256(signed).digest()
-        previous = self._seen.setdefault((envelope.sender, envelope.seq), digest)
+        key = (envelope.session, envelope.sender, envelope.seq)
+        previous = self._seen.setdefault(key, digest)
         if previous is digest:
             return None
         return "duplicate" if previous == digest else "conflict"

@@ -30,7 +30,7 @@ from accord.ledger.receipts import receipt_for
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.signing import Signer
-from accord.wire import Envelope, Performative, compose
+from accord.wire import HOST, Envelope, Performative, compose
 
 __all__ = ["MAX_REQUESTED", "RecorderService"]
 
@@ -51,9 +51,13 @@ class RecorderService:
     linger: float = 10.0
     """Seconds to wait after the last envelope, once the result is in, before closing."""
     _seq: int = 0
-    _index: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
-    """message id -> (log index, sender, addressee) of every envelope logged as ``ok``."""
+    _index: dict[tuple[str | None, str], tuple[int, str, str | None]] = field(default_factory=dict)
+    """(session, message id) -> (log index, sender, addressee) of every envelope logged as
+    ``ok``: a proof request is answered from its own session."""
     _ended: bool = False
+    _run: tuple[int, str | None] = (-1, None)
+    """(sent_ns, session) of the latest-sent authentic ``start`` of the host: its session is
+    the run's (an earlier run's ``start``, replayed, is older)."""
 
     async def run(self, *, give_up: float | None = None) -> None:
         """Record until the negotiation has ended and ``linger`` seconds have passed without
@@ -88,14 +92,24 @@ class RecorderService:
             return  # a party leaving after the result (as the host's observer, see runner)
         index, status = self.recorder.record_entry(envelope)
         if status == "ok":
-            self._index.setdefault(envelope.message_id, (index, envelope.sender, envelope.to))
-        if envelope.performative is Performative.RESULT and status == "ok":
-            self._ended = True  # a forged result does not end the recording
+            where = (index, envelope.sender, envelope.to)
+            self._index.setdefault((envelope.session, envelope.message_id), where)
+            if envelope.sender == HOST:
+                self._follow(envelope)
         if envelope.performative is Performative.PROOF_REQUEST and envelope.to == RECORDER:
             if status != "ok":
                 log.warning("proof_request_refused", sender=envelope.sender, status=status)
                 return
             await self._answer(envelope)
+
+    def _follow(self, host: Envelope) -> None:
+        """Note the run's ``start`` and its ``result`` (a forged result, or an earlier run's
+        replayed, does not end the recording)."""
+        if host.performative is Performative.START:
+            if int(host.sent_ns) > self._run[0]:
+                self._run = (int(host.sent_ns), host.session)
+        elif host.performative is Performative.RESULT and host.session == self._run[1]:
+            self._ended = True
 
     async def _answer(self, request: Envelope) -> None:
         if "consistency" in request.body:
@@ -112,7 +126,7 @@ class RecorderService:
             await self._reply(request, str(message_id), error=f"over {MAX_REQUESTED} ids")
 
     def _refusal(self, request: Envelope, message_id: str) -> str | None:
-        found = self._index.get(message_id)
+        found = self._index.get((request.session, message_id))
         if found is None:
             return "no such message in the log"
         _, sender, to = found
@@ -154,7 +168,8 @@ class RecorderService:
         body: dict[str, JsonValue] = {"message_id": message_id, "receipt": None, "error": error}
         if error is None and message_id is not None:
             try:
-                receipt = receipt_for(self.recorder, self._index[message_id][0])
+                index = self._index[request.session, message_id][0]
+                receipt = receipt_for(self.recorder, index)
             except LedgerError as exc:
                 body["error"] = str(exc)
             else:
@@ -171,6 +186,7 @@ class RecorderService:
             to=request.sender,
             round_=request.round,
             in_reply_to=request.message_id,
+            session=request.session,
         )
         self._seq += 1
         try:

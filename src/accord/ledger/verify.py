@@ -8,6 +8,13 @@ that every checkpoint is signed by the recorder, matches the Merkle root of the 
 it and is consistent with the previous one, that a final checkpoint covers every entry, and
 that every revealed profile (and mandate) matches its party's commitment. The first problem is
 named with its line (or row) and entry index.
+
+A log may hold authentic envelopes of more than one session: anyone on the broker can replay
+what a party signed in an earlier run of the same negotiation id, and the recorder logs what
+it saw. Sequence numbers and commitments are therefore checked per session, and the log's
+*run* (:attr:`Verification.session`) is the session of the latest-sent authentic ``start`` of
+the host (without one, of its latest-sent ``open``): its joins are the commitments, its
+reveals are checked against them, and the audit holds the other sessions' envelopes to nobody.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from accord.ledger.merkle import MerkleTree, verify_consistency
 from accord.ledger.records import RECORDER, Checkpoint, EnvelopeEntry, Genesis
 from accord.ledger.signing import Verifier
 from accord.ledger.storage import read_records
-from accord.wire import Performative
+from accord.wire import HOST, Envelope, Performative
 
 __all__ = ["LogProblem", "Verification", "verify_log"]
 
@@ -63,6 +70,8 @@ class Verification:
     """Facts that do not invalidate the log: a torn tail after a crash, entries the recorder
     marked as bad (unsigned, forged, duplicate), commitments never revealed."""
     negotiation_id: str | None = None
+    session: str | None = None
+    """The session of the run the log records (see the module docstring)."""
     keys: dict[str, str] = field(default_factory=dict)
     commitments: dict[str, str] = field(default_factory=dict)
     revealed: dict[str, Reveal] = field(default_factory=dict)
@@ -91,8 +100,18 @@ class _Checker:
         self.tree = MerkleTree()
         self.verifier = Verifier({})
         self.recorder_key: VerifyKey | None = None
-        self.last_seq: dict[str, int] = {}
+        self.last_seq: dict[tuple[str | None, str], int] = {}
+        """The last sequence number of each (session, sender)."""
         self.previous: Checkpoint | None = None
+        self.position = 0
+        self.joins: dict[str | None, dict[str, tuple[str, str | None]]] = {}
+        """Per session, each party's commitment and mandate commitment."""
+        self.logged_reveals: list[tuple[int, int, str | None, Reveal]] = []
+        """(position, index, session, reveal) of every reveal in the log."""
+        self.out_of_order: list[tuple[int, int, str | None, str]] = []
+        """(position, index, session, problem) of every envelope out of sequence."""
+        self.openings: list[tuple[bool, int, str | None]] = []
+        """(is a start, sent_ns, session) of every authentic ``open`` and ``start``."""
 
     def run(
         self, records: list[tuple[int, bytes]], torn: str | None, reveals: Iterable[Reveal]
@@ -107,6 +126,7 @@ class _Checker:
                     break
         if torn is not None:
             result.notes.append(torn)
+        self._run_session()
         result.entries = self.tree.size
         last = self.previous
         if not result.problems:
@@ -131,7 +151,34 @@ class _Checker:
             result.notes.append(f"party {party!r} committed to a mandate but did not reveal it")
         return result
 
+    def _run_session(self) -> None:
+        """Settle the run's session, its commitments and its reveals."""
+        result = self.result
+        if self.openings:
+            result.session = max(self.openings, key=lambda o: (o[0], o[1]))[2]
+        for position, index, session, message in self.out_of_order:
+            if session == result.session:
+                result.problems.append(LogProblem(position, index, message))
+            else:
+                result.notes.append(f"entry {index}: of another session ({session}): {message}")
+        for party, (commitment, mandate) in self.joins.get(result.session, {}).items():
+            result.commitments[party] = commitment
+            if mandate is not None:
+                result.mandate_commitments[party] = mandate
+        for position, index, session, reveal in self.logged_reveals:
+            if session != result.session:
+                result.notes.append(
+                    f"entry {index}: a reveal by {reveal.party!r} of another session "
+                    f"({session}), not this run's"
+                )
+                continue
+            try:
+                self._reveal(reveal, from_file=False, index=index)
+            except _Bad as bad:
+                result.problems.append(LogProblem(position, bad.index, bad.message))
+
     def _record(self, position: int, raw: bytes) -> None:
+        self.position = position
         index = self.tree.size
         if raw.startswith(_ENVELOPE_ENTRY):
             self._envelope(index, raw)
@@ -227,30 +274,39 @@ class _Checker:
                 f"{envelope.message_id!r} is marked ok but fails its check: {problem} "
                 f"(claimed sender {envelope.sender!r})",
             )
-        last = self.last_seq.get(envelope.sender, -1)
+        key = (envelope.session, envelope.sender)
+        last = self.last_seq.get(key, -1)
         if envelope.seq <= last:
-            raise _Bad(
-                index,
+            # a problem of the log only in the run's session (settled at the end): anyone
+            # can replay another session's envelopes, in any order
+            message = (
                 f"{envelope.sender!r} sequence number {envelope.seq} after {last}: a replayed "
-                "or reordered envelope",
+                "or reordered envelope"
             )
-        self.last_seq[envelope.sender] = envelope.seq
-        self._commitments(index, envelope.sender, envelope.performative, envelope.body)
+            self.out_of_order.append((self.position, index, envelope.session, message))
+            return
+        self.last_seq[key] = envelope.seq
+        self._commitments(index, envelope)
 
-    def _commitments(
-        self, index: int, sender: str, performative: Performative, body: Mapping[str, object]
-    ) -> None:
-        """Note the commitments of a ``join`` and check a ``reveal`` against them."""
-        if performative is Performative.JOIN and isinstance(body.get("commitment"), str):
-            self.result.commitments[sender] = str(body["commitment"])
-            if isinstance(body.get("mandate_commitment"), str):
-                self.result.mandate_commitments[sender] = str(body["mandate_commitment"])
+    def _commitments(self, index: int, envelope: Envelope) -> None:
+        """Note the host's ``open``/``start``, the commitments of a ``join`` and the
+        reveals, by session (settled in :meth:`_run_session`)."""
+        sender, performative, body = envelope.sender, envelope.performative, envelope.body
+        if sender == HOST and performative in (Performative.OPEN, Performative.START):
+            start = performative is Performative.START
+            self.openings.append((start, int(envelope.sent_ns), envelope.session))
+        elif performative is Performative.JOIN and isinstance(body.get("commitment"), str):
+            mandate = body.get("mandate_commitment")
+            self.joins.setdefault(envelope.session, {})[sender] = (
+                str(body["commitment"]),
+                mandate if isinstance(mandate, str) else None,
+            )
         elif performative is Performative.REVEAL:
             try:
                 reveal = Reveal.model_validate({"party": sender, **body})
             except ValidationError as exc:
                 raise _Bad(index, f"a malformed reveal: {exc.errors()[0]['msg']}") from None
-            self._reveal(reveal, from_file=False, index=index)
+            self.logged_reveals.append((self.position, index, envelope.session, reveal))
 
     def _reveal(self, reveal: Reveal, *, from_file: bool, index: int | None) -> None:
         commitment = self.result.commitments.get(reveal.party)

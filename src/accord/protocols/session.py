@@ -13,10 +13,18 @@ raises the :class:`~accord.errors.PartyFault` that ends the negotiation: a
 request does not allow, or an offer outside the outcome space). Violations are also kept in
 :attr:`Session.violations` with the violator named.
 
-Only what a party signed can be its violation. An envelope that is unsigned, badly signed or
-a replay of one already seen (anyone on the broker can re-publish a signed envelope) is
-*noise*: kept in :attr:`Session.noise` with the sender it claimed and why it was refused,
-dropped, and never held against the claimed sender.
+Each run has a fresh :attr:`Session.session` nonce: the host's ``open`` announces it (repeated
+until every party has joined), and every later envelope of the run carries it, signed. A
+party's ``join`` answers the ``open``; its last will, signed before it saw the ``open``,
+carries instead the ``will_nonce`` its ``join`` named. So nothing signed in an earlier run of
+the same negotiation id (same scenario, same seed) is valid in this one.
+
+Only what a party signed for this run can be its violation. An envelope that is unsigned,
+badly signed, of another session (or a will of another run), or a replay of one already seen
+(anyone on the broker can re-publish a signed envelope) is *noise*: kept in
+:attr:`Session.noise` with the sender it claimed and why it was refused, dropped, and never
+held against the claimed sender. The claimed sender, if it is a party, is sent one ``notice``
+per reason (signed by the host) so that a party whose every message is refused learns why.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ from accord.wire import (
     Performative,
     Request,
     compose,
+    new_session,
 )
 
 __all__ = ["MAX_NOISE_KEPT", "Noise", "Session", "Violation"]
@@ -75,7 +84,7 @@ class Violation:
 @dataclass(frozen=True, slots=True)
 class Noise:
     """An envelope the host refused without blaming anyone: who it claimed to be from, and
-    why (``unsigned``, ``bad_signature``, ``replay``)."""
+    why (``unsigned``, ``bad_signature``, ``stale_session``, ``stale_will``, ``replay``)."""
 
     claimed_sender: str
     reason: str
@@ -84,6 +93,10 @@ class Noise:
 
 MAX_NOISE_KEPT = 1000
 """How many noise records a session keeps (a flood is counted in full, kept in part)."""
+
+OPEN_REPEAT_S = 1.0
+"""How often the host repeats its ``open`` until every party has joined (an agent that
+subscribed after the first one still hears it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +147,20 @@ class Session:
         """The first :data:`MAX_NOISE_KEPT` envelopes refused as noise."""
         self.noise_count = 0
         """Every envelope refused as noise."""
-        self.log = log.bind(negotiation_id=negotiation_id)
+        self.session = new_session()
+        """This run's nonce, carried by every envelope of the run."""
+        self.log = log.bind(negotiation_id=negotiation_id, session=self.session)
         self._seq = 0
         self._started_at: float | None = None
         self._last_seq: dict[str, int] = {}
         self._last: dict[str, Envelope] = {}
         self._signatures: dict[tuple[str, int], str | None] = {}
         """The signature of every authentic envelope admitted, by (sender, seq)."""
-        self._joined: set[str] = set()
+        self._joined: dict[str, str | None] = {}
+        """The parties that joined, with the nonce of their last will."""
+        self._notices: list[tuple[str, dict[str, JsonValue]]] = []
+        """Notices to send (see :meth:`_noise`); sent when the host next waits."""
+        self._noticed: set[tuple[str, str]] = set()
         self._inbox: Inbox | None = None
         self._stack = contextlib.AsyncExitStack()
         self._unyielded = 0
@@ -170,11 +189,19 @@ class Session:
         return self._inbox
 
     async def gather_parties(self) -> None:
-        """Wait until every party has sent ``join``; raises :class:`HandshakeTimeout`."""
+        """Send ``open`` (again every :data:`OPEN_REPEAT_S`) until every party has answered
+        with ``join``; raises :class:`HandshakeTimeout`."""
+        opening = self.envelope(Performative.OPEN, {"parties": list(self.parties)})
+        self.log.info("negotiation_open", parties=self.parties)
         try:
             async with asyncio.timeout(self.deadline.join_timeout):
                 while len(self._joined) < len(self.parties):
-                    self._receive(await self.inbox.get(), None)
+                    await self.bus.publish(opening)  # the same envelope: receivers drop repeats
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(OPEN_REPEAT_S):
+                            while len(self._joined) < len(self.parties):
+                                self._receive(await self.inbox.get(), None)
+                                await self._send_notices()
         except TimeoutError:
             missing = [p for p in self.parties if p not in self._joined]
             raise HandshakeTimeout(missing, self.deadline.join_timeout) from None
@@ -245,6 +272,7 @@ class Session:
             body=dict(body),
             to=to,
             round_=self.round,
+            session=self.session,
         )
         return envelope if self.signer is None else self.signer(envelope)
 
@@ -274,6 +302,7 @@ class Session:
                     await asyncio.sleep(0)
                 return self._parse(answer)
         self._unyielded = 0
+        await self._send_notices()
         timeout = self.deadline.turn_timeout
         overall = None
         if self.deadline.seconds is not None:
@@ -345,7 +374,7 @@ class Session:
                 "unknown_sender_dropped", sender=sender, message_id=envelope.message_id
             )
             return False
-        if self.verifier is not None and (problem := self.verifier.problem(envelope)):
+        if (problem := self._refusal(envelope)) is not None:
             # the claimed sender may be innocent (a forger used its name): noise, not blame
             self._noise(envelope, problem)
             return False
@@ -373,6 +402,20 @@ class Session:
             self._signatures[sender, envelope.seq] = envelope.sig
         return True
 
+    def _refusal(self, envelope: Envelope) -> str | None:
+        """Why ``envelope`` is not the claimed sender's word in this run, if it is not: not
+        signed by it, of another session, or (a ``lost``) not the will of the connection
+        that joined this run."""
+        if self.verifier is not None and (problem := self.verifier.problem(envelope)):
+            return problem
+        if envelope.performative is Performative.LOST:
+            nonce = self._joined.get(envelope.sender)
+            if nonce is None or envelope.body.get("nonce") != nonce:
+                return "stale_will"
+        elif envelope.session != self.session:
+            return "stale_session"
+        return None
+
     def _noise(self, envelope: Envelope, reason: str) -> None:
         self.noise_count += 1
         if len(self.noise) < MAX_NOISE_KEPT:
@@ -383,7 +426,24 @@ class Session:
             claimed_sender=envelope.sender,
             reason=reason,
             message_id=envelope.message_id,
+            performative=envelope.performative.value,
+            detail=_NOISE_DETAIL.get(reason, ""),
         )
+        if (envelope.sender, reason) not in self._noticed and reason != "replay":
+            # one notice per (party, reason): a flood in a party's name is not amplified
+            self._noticed.add((envelope.sender, reason))
+            body: dict[str, JsonValue] = {
+                "refused": envelope.message_id,
+                "performative": envelope.performative.value,
+                "reason": reason,
+                "detail": _NOISE_DETAIL.get(reason, ""),
+            }
+            self._notices.append((envelope.sender, body))
+
+    async def _send_notices(self) -> None:
+        while self._notices:  # numbered as they are sent: the host's seq stays in order
+            to, body = self._notices.pop(0)
+            await self.send(Performative.NOTICE, body, to=to)
 
     def _receive(self, envelope: Envelope, pending: _Pending | None) -> Envelope | None:
         """Handle one arriving envelope: return it if it answers ``pending``; record joins;
@@ -393,13 +453,14 @@ class Session:
             return None
         sender = envelope.sender
         if envelope.performative is Performative.JOIN:
-            self._joined.add(sender)
+            nonce = envelope.body.get("will_nonce")
+            self._joined[sender] = nonce if isinstance(nonce, str) else None
             return None
         if envelope.performative in _RECORD_ONLY:
             return None  # for the log and the auditor; nothing the host acts on
         if envelope.performative is Performative.LOST:
             if self._started_at is None:  # before start: it has not joined after all
-                self._joined.discard(sender)
+                self._joined.pop(sender, None)
                 self.log.warning("party_lost_before_start", party=sender)
                 return None
             raise PartyLost(
@@ -438,6 +499,15 @@ other tasks once: a long negotiation of fast strategies never holds it for long.
 
 _NOISE_WARNINGS = 20
 """Noise is logged at warning level this many times, then at debug level (a flood)."""
+
+_NOISE_DETAIL = {
+    "unsigned": "the envelope has no signature",
+    "bad_signature": "the signature does not verify against the sender's public key",
+    "stale_session": "signed for another run of this negotiation (its session is not the "
+    "one of the host's open)",
+    "stale_will": "a last will whose nonce is not the one the party's join of this run named",
+}
+"""What each reason for noise means, for the log and the notice."""
 
 _RECORD_ONLY = frozenset({Performative.REVEAL, Performative.BLOCKED, Performative.APPROVAL})
 """What a party may send at any time for the log: its reveal, and its runtime's records of

@@ -8,6 +8,7 @@ from accord.wire.envelope import (
     Identifier,
     Performative,
     compose,
+    new_session,
     now_ns,
 )
 from accord.wire.oversight import ApprovalBody, BlockedBody
@@ -26,5 +27,6 @@ __all__ = [
     "Performative",
     "Request",
     "compose",
+    "new_session",
     "now_ns",
 ]

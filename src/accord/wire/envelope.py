@@ -7,6 +7,7 @@ string*, so that RFC 8785 canonicalisation (used for signatures) never rounds a 
 
 from __future__ import annotations
 
+import secrets
 import time
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -18,11 +19,13 @@ from accord.wire.checked import filled
 __all__ = [
     "HOST",
     "MAX_SAFE_INTEGER",
+    "SESSION_PATTERN",
     "WILL_SEQ",
     "Envelope",
     "Identifier",
     "Performative",
     "compose",
+    "new_session",
     "now_ns",
 ]
 
@@ -34,6 +37,9 @@ MAX_SAFE_INTEGER = 2**53 - 1
 WILL_SEQ = MAX_SAFE_INTEGER
 """The sequence number of a party's last will (``lost``): above any it will really use."""
 
+SESSION_PATTERN = r"^[0-9a-f]{32}$"
+"""A session nonce: 128 random bits, as lower-case hex."""
+
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 """Ids of negotiations and participants: safe inside an MQTT topic level and a file name."""
 
@@ -41,8 +47,12 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 class Performative(StrEnum):
     """What an envelope does. Who sends each one is documented on the member."""
 
+    OPEN = "open"
+    """host -> all, repeated until every party has joined: the negotiation is open, and its
+    ``session`` (a fresh nonce) is the one every later envelope of this run carries."""
     JOIN = "join"
-    """party -> host: the party is subscribed and ready."""
+    """party -> host, answering ``open``: the party is subscribed and ready; body has its
+    commitment and the nonce of its last will (``will_nonce``)."""
     START = "start"
     """host -> all: the negotiation begins; body has parties, mechanism and deadline."""
     REQUEST = "request"
@@ -66,7 +76,14 @@ class Performative(StrEnum):
     LOST = "lost"
     """party -> host, published by the broker: the party's MQTT last will, sent when its
     connection ends without a goodbye (its process died, its network went away). Its ``seq``
-    is :data:`WILL_SEQ`; body ``{"reason": "connection lost"}``."""
+    is :data:`WILL_SEQ` and, since it is signed before the party has seen ``open``, its
+    ``session`` is ``None``; body ``{"reason": "connection lost", "nonce": N}``, where ``N`` is
+    the ``will_nonce`` of the party's ``join`` in this run (a will of another run has another)."""
+    NOTICE = "notice"
+    """host -> one party: an envelope in the party's name was refused and held against nobody
+    (body: ``refused`` message id, ``performative``, ``reason``, ``detail``); sent once per
+    reason, so that a party whose messages are refused (a wrong key, another run's session)
+    learns why. Informational: nothing in the negotiation changes."""
     PROOF_REQUEST = "proof_request"
     """party -> recorder, after the result: asks for receipts of ``body.message_ids``."""
     RECEIPT = "receipt"
@@ -91,6 +108,11 @@ ACTIONS = frozenset(
 """Performatives a party sends in answer to a request."""
 
 
+def new_session() -> str:
+    """A fresh session nonce (:data:`SESSION_PATTERN`)."""
+    return secrets.token_hex(16)
+
+
 def now_ns() -> str:
     """The current wall-clock time in nanoseconds since the epoch, as the envelope wants it."""
     return str(time.time_ns())
@@ -104,8 +126,13 @@ class Envelope(BaseModel):
     v: Literal[1] = 1
     """Wire protocol version."""
     negotiation_id: Identifier
+    session: Annotated[str, Field(pattern=SESSION_PATTERN)] | None = None
+    """The run this envelope belongs to: the nonce of the host's ``open``. A negotiation id is
+    reused when a scenario is run again with the same seed; the session is new each run, so an
+    envelope signed in one run is never valid in another. ``None`` only in a party's last will
+    (see :attr:`Performative.LOST`) and in runs without a host session (tests)."""
     message_id: Annotated[str, Field(min_length=1, max_length=200)]
-    """Unique within the negotiation; accord uses ``<sender>:<seq>``."""
+    """Unique within the negotiation's session; accord uses ``<sender>:<seq>``."""
     sender: Identifier
     to: Identifier | None = None
     """The one recipient, or ``None`` for everybody in the negotiation."""
@@ -133,6 +160,7 @@ def compose(
     to: str | None = None,
     round_: int = 0,
     in_reply_to: str | None = None,
+    session: str | None = None,
 ) -> Envelope:
     """A new envelope from ``sender`` with message id ``<sender>:<seq>``, stamped now.
 
@@ -143,6 +171,7 @@ def compose(
     fields = {
         "v": 1,
         "negotiation_id": negotiation_id,
+        "session": session,
         "message_id": f"{sender}:{seq}",
         "sender": sender,
         "to": to,
