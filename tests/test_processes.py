@@ -18,6 +18,7 @@ import yaml
 
 from accord.broker.embedded import free_port
 from accord.processes import REVEAL_WAIT_S
+from accord.scenarios import load_scenario
 from conftest import EXAMPLES, ROOT, scenario_data
 
 pytestmark = pytest.mark.mqtt
@@ -144,6 +145,41 @@ def test_a_missing_party_is_named_when_the_handshake_times_out(
     finally:
         agent.kill()
         agent.wait(10)
+
+
+def test_a_host_and_an_agent_of_different_seeds_say_so(tmp_path: Path, mosquitto_url: str) -> None:
+    """Started with another --seed, they serve different negotiation ids: each prints the one
+    it serves; the agent names the host's when it sees its open (it sends nothing until it
+    has seen its own host's open, so the host has nothing to see) and the host's handshake
+    timeout asks about the seed."""
+    path = scenario_file(tmp_path, join_timeout=4)
+    keys = make_keys(tmp_path)
+    theirs, ours = (load_scenario(path).negotiation_id(seed) for seed in (41, 42))
+    agent = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "accord", "agent", str(path), "--party", "buyer"]  # noqa: RUF005
+        + ["--broker", mosquitto_url, "--keys", str(keys), "--seed", "41"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        time.sleep(2)  # subscribed, and joining nothing
+        done = accord(
+            "host", path, "--broker", mosquitto_url, "--keys", keys, "--seed", "42",
+            "--out", tmp_path / "o",
+        )  # fmt: skip
+    finally:
+        agent.kill()
+        said, _ = agent.communicate(timeout=10)
+    assert done.returncode == 1
+    host_said = done.stdout + done.stderr
+    assert f"hosting {ours} on" in host_said
+    assert f"did not join within 4 s; is their agent running for {ours}" in host_said
+    assert "the same scenario and --seed?" in host_said
+    assert f"buyer in {theirs} on" in said
+    assert "traffic_for_another_negotiation" in said
+    assert f"seen={ours}" in said  # the host's open of its id
 
 
 def wait_for_offer_from(party: str, out: Path, host: subprocess.Popen[bytes]) -> None:

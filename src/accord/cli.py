@@ -28,6 +28,7 @@ from accord.broker.acl import negotiations, write_broker_config
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.broker.select import BusKind, open_bus
+from accord.broker.topics import across_negotiations
 from accord.cli_analysis import analyze_command
 from accord.cli_audit import audit_command
 from accord.cli_import import import_app
@@ -209,11 +210,18 @@ def host_command(
     """Host a negotiation (and record it) whose parties run their own `accord agent`."""
     loaded = load_scenario(scenario)
 
+    negotiation_id = loaded.negotiation_id(seed)
+    address = BrokerAddress.parse(broker)
+
     async def hosted(storage: LogStorage) -> Negotiation:
-        async with MqttBus(BrokerAddress.parse(broker)) as transport:
+        async with (
+            MqttBus(address) as transport,
+            transport.watching_for_strays(negotiation_id, across_negotiations("+", HOST)),
+        ):
+            err.print(f"hosting {negotiation_id} on {address.url()}", highlight=False)
             return await host_process(loaded, bus=transport, keys=keys, log=storage, seed=seed)
 
-    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
+    target = out_dir or Path("runs") / negotiation_id
     _summary(_staged(target, sqlite, loaded, hosted), target)
 
 
@@ -232,8 +240,15 @@ def agent_command(
     """Run one party's agent against a broker until the host sends the result."""
     loaded = load_scenario(scenario)
 
+    negotiation_id = loaded.negotiation_id(seed)
+    address = BrokerAddress.parse(broker)
+
     async def take_part() -> ReceiptsFetched | None:
-        async with MqttBus(BrokerAddress.parse(broker)) as transport:
+        async with (
+            MqttBus(address) as transport,
+            transport.watching_for_strays(negotiation_id, across_negotiations(HOST, None)),
+        ):
+            err.print(f"{party} in {negotiation_id} on {address.url()}", highlight=False)
             return await party_process(
                 loaded, party, bus=transport, keys=keys, seed=seed, receipts=receipts
             )

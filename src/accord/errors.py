@@ -131,10 +131,12 @@ class BusError(AccordError):
 class HandshakeTimeout(AccordError):
     """Not every party joined the negotiation in time; ``missing`` names who did not."""
 
-    def __init__(self, missing: list[str], timeout: float) -> None:
+    def __init__(self, missing: list[str], timeout: float, negotiation_id: str = "") -> None:
         self.missing = missing
+        serving = f" for {negotiation_id}" if negotiation_id else ""
         super().__init__(
-            f"parties {missing!r} did not join within {timeout:g} s; is their agent running?"
+            f"parties {missing!r} did not join within {timeout:g} s; is their agent running"
+            f"{serving}, on this broker, with the same scenario and --seed?"
         )
 
 

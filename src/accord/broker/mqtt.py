@@ -56,6 +56,11 @@ RECONNECT_FIRST_S = 0.1
 RECONNECT_MAX_S = 2.0
 RECONNECT_GIVE_UP_S = 60.0
 """A publish keeps retrying (with backoff) this long before it gives up."""
+STRAY_WATCH_S = 60.0
+"""How long :meth:`MqttBus.watching_for_strays` watches at most (the start-up, when a wrong
+``--seed`` shows)."""
+MAX_STRAYS_REPORTED = 20
+"""Other negotiation ids a watcher reports before it stops (a busy broker has many)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +199,47 @@ class MqttBus:
         topics = inbox_filters(negotiation_id, participant)
         async with self._reading(negotiation_id, participant, topics, will=will) as inbox:
             yield inbox
+
+    @asynccontextmanager
+    async def watching_for_strays(
+        self, negotiation_id: str, topic_filter: str, *, for_s: float = STRAY_WATCH_S
+    ) -> AsyncIterator[None]:
+        """While the block runs (at most ``for_s`` seconds), log once per negotiation id the
+        traffic on ``topic_filter`` (a filter with ``+`` for the negotiation) that belongs to
+        another negotiation than ``negotiation_id``: a participant started with another
+        scenario or ``--seed`` serves another id, and would otherwise wait in silence. Only
+        topics are read, never payloads; a broker ACL may hide other negotiations entirely."""
+        watcher = asyncio.create_task(self._watch(negotiation_id, topic_filter, for_s))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    async def _watch(self, negotiation_id: str, topic_filter: str, for_s: float) -> None:
+        reported: set[str] = set()
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            async with (
+                asyncio.timeout(for_s),
+                self.address.client(
+                    f"{self.prefix}-strays-{uuid.uuid4().hex[:6]}", clean=True
+                ) as client,
+            ):
+                await client.subscribe(topic_filter, qos=0)
+                async for message in client.messages:
+                    other = str(message.topic).split("/")[2][:64]
+                    if other == negotiation_id or other in reported:
+                        continue
+                    reported.add(other)
+                    log.warning(
+                        "traffic_for_another_negotiation",
+                        seen=other,
+                        serving=negotiation_id,
+                        topic=str(message.topic)[:200],
+                        hint="started with another scenario or --seed?",
+                    )
+                    if len(reported) >= MAX_STRAYS_REPORTED:
+                        return
 
     @asynccontextmanager
     async def observe(

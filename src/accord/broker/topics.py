@@ -17,6 +17,7 @@ from accord.wire import Envelope
 
 __all__ = [
     "PREFIX",
+    "across_negotiations",
     "inbox_filters",
     "negotiation_filter",
     "sender_of",
@@ -35,6 +36,12 @@ def inbox_filters(negotiation_id: str, participant: str) -> list[str]:
     """What ``participant`` subscribes to: what is sent to it, and every broadcast."""
     base = f"{PREFIX}/{negotiation_id}/from/+"
     return [f"{base}/to/{participant}", f"{base}/all"]
+
+
+def across_negotiations(sender: str, to: str | None) -> str:
+    """The filter of what ``sender`` (``+``: anyone) sends to ``to`` (``None``: to all) in
+    every negotiation; for noticing traffic of another negotiation than one's own."""
+    return f"{PREFIX}/+/from/{sender}/" + ("all" if to is None else f"to/{to}")
 
 
 def negotiation_filter(negotiation_id: str) -> str:

@@ -204,7 +204,9 @@ class Session:
                                 await self._send_notices()
         except TimeoutError:
             missing = [p for p in self.parties if p not in self._joined]
-            raise HandshakeTimeout(missing, self.deadline.join_timeout) from None
+            raise HandshakeTimeout(
+                missing, self.deadline.join_timeout, self.negotiation_id
+            ) from None
 
     def drain(self) -> None:
         """Examine every envelope that has arrived but was not asked for (the host calls
