@@ -31,6 +31,7 @@ from accord.broker.select import BusKind, open_bus
 from accord.broker.topics import across_negotiations
 from accord.cli_analysis import analyze_command
 from accord.cli_audit import audit_command
+from accord.cli_conformance import conformance_command
 from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
 from accord.cli_recorder import recorder_command
@@ -67,6 +68,7 @@ app.command("analyze")(analyze_command)
 app.command("audit")(audit_command)
 app.command("tournament")(tournament_command)
 app.command("recorder")(recorder_command)
+app.command("conformance")(conformance_command)
 out = Console()
 err = Console(stderr=True)
 

@@ -39,7 +39,7 @@ from accord.result import NegotiationResult, NoiseRecord, PartyOutcome, Violatio
 from accord.scenarios import Scenario
 from accord.wire import HOST, Envelope, Performative
 
-__all__ = ["Negotiation", "negotiate", "party_salt", "run", "serve"]
+__all__ = ["Negotiation", "negotiate", "party_salt", "run", "serve", "start_body"]
 
 logger = structlog.get_logger("accord.runner")
 
@@ -156,6 +156,21 @@ def party_salt(seed: int, index: int, stream: int) -> str:
     return raw.astype("<u8").tobytes().hex()
 
 
+def start_body(scenario: Scenario, mechanism: str) -> dict[str, JsonValue]:
+    """The body of the host's ``start`` for ``scenario`` (see docs/protocol.md)."""
+    deadline = scenario.mechanism.deadline
+    return {
+        "scenario": scenario.name,
+        "mechanism": mechanism,
+        "parties": [p.id for p in scenario.parties],
+        "issues": [issue.name for issue in scenario.issues],
+        "domain": [issue.model_dump(mode="json") for issue in scenario.issues],
+        "rounds": deadline.rounds,
+        "seconds": deadline.seconds,
+        "turn_timeout": deadline.turn_timeout,
+    }
+
+
 async def serve(
     scenario: Scenario,
     *,
@@ -178,16 +193,7 @@ async def serve(
     space = _space(scenario, profiles)
     mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
     deadline = scenario.mechanism.deadline
-    start: dict[str, JsonValue] = {
-        "scenario": scenario.name,
-        "mechanism": mechanism.name,
-        "parties": [p.id for p in scenario.parties],
-        "issues": [issue.name for issue in scenario.issues],
-        "domain": [issue.model_dump(mode="json") for issue in scenario.issues],
-        "rounds": deadline.rounds,
-        "seconds": deadline.seconds,
-        "turn_timeout": deadline.turn_timeout,
-    }
+    start = start_body(scenario, mechanism.name)
     transcript: list[Envelope] = []
     began = time.perf_counter()
     async with (

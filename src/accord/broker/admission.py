@@ -51,11 +51,16 @@ class NoiseCounter:
     log); one bus may serve several negotiations at once."""
 
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
+    first: dict[tuple[str, str], tuple[str, Refusal]] = field(default_factory=dict)
+    """The first refusal of each (negotiation, reason), with its topic: what a participant
+    whose messages never arrive needs to be told (``accord conformance`` reports it)."""
 
     def count(self, refusal: Refusal, *, negotiation_id: str, topic: str) -> None:
         key = (negotiation_id, refusal.reason)
         first = self.refused[key] == 0
         self.refused[key] += 1
+        if first:
+            self.first[key] = (topic[:200], refusal)
         # the first of each kind at warning level, the rest at debug: a flood must not
         # turn into a flood of log lines
         (log.warning if first else log.debug)(

@@ -136,10 +136,11 @@ class Envelope(BaseModel):
     sender: Identifier
     to: Identifier | None = None
     """The one recipient, or ``None`` for everybody in the negotiation."""
-    seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
-    """Per-sender sequence number, from 0, without gaps."""
+    seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER, strict=True)]
+    """Per-sender sequence number, from 0, without gaps; a JSON integer (``"3"`` or ``3.0``
+    is refused, not coerced: the signature is over what was sent)."""
     performative: Performative
-    round: Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)] = 0
+    round: Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER, strict=True)] = 0
     in_reply_to: str | None = None
     """The ``message_id`` of the request this envelope answers."""
     body: dict[str, JsonValue] = Field(default_factory=dict)
