@@ -269,3 +269,24 @@ def test_a_killed_agent_ends_the_negotiation_naming_it(
             if process.poll() is None:
                 process.kill()
             process.communicate(timeout=10)
+
+
+def test_missing_and_malformed_keys_are_named(tmp_path: Path, mosquitto_url: str) -> None:
+    """What --keys must hold (docs/protocol.md, Keys), and what each command says when a key
+    is missing or malformed."""
+    path = scenario_file(tmp_path)
+    keys = tmp_path / "keys"
+    assert accord("keys", "new", "buyer", "--out", keys).returncode == 0
+    agent = ("agent", path, "--party", "buyer", "--broker", mosquitto_url, "--keys", keys)
+    said = accord(*agent)
+    assert said.returncode != 0
+    assert f"no public key for 'host': put it in {keys / 'host.pub'}" in said.stderr
+    (keys / "host.pub").write_text("garbage\n")
+    said = accord(*agent)
+    assert f"{keys / 'host.pub'} 'garbage' is not a base64 Ed25519 public key" in said.stderr
+    (keys / "buyer.key").write_text("not a key\n")
+    said = accord(*agent)
+    assert f"{keys / 'buyer.key'} does not hold a base64 Ed25519 private key" in said.stderr
+    said = accord("host", path, "--broker", mosquitto_url, "--keys", keys)
+    assert "no private key for ['host', 'recorder']" in said.stderr
+    assert f"accord keys new host --out {keys}" in said.stderr

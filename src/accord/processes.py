@@ -80,7 +80,10 @@ async def host_process(
     own = load_keys(keys, [HOST, RECORDER])
     missing = [name for name in (HOST, RECORDER) if name not in own]
     if missing:
-        raise InputError(f"no private key for {missing!r} in {keys} (accord keys new)")
+        raise InputError(
+            f"no private key for {missing!r} in {keys} (make one with: accord keys new "
+            f"{missing[0]} --out {keys})"
+        )
     public = _public_keys(scenario, keys)
     public[HOST] = own[HOST].verify_key
     recorder = Recorder(
@@ -112,7 +115,10 @@ async def recorder_process(
     seed = scenario.seed if seed is None else seed
     own = load_keys(keys, [RECORDER])
     if RECORDER not in own:
-        raise InputError(f"no private key {keys / (RECORDER + '.key')} (accord keys new)")
+        raise InputError(
+            f"no private key {keys / (RECORDER + '.key')} (make one with: accord keys new "
+            f"{RECORDER} --out {keys})"
+        )
     public = _public_keys(scenario, keys)
     public[HOST] = _public_key(keys, HOST)
     recorder = Recorder(
@@ -126,7 +132,10 @@ async def recorder_process(
 def _public_key(keys: Path, name: str) -> VerifyKey:
     path = keys / f"{name}.pub"
     if not path.exists():
-        raise InputError(f"no public key for {name!r}: put it in {path} (accord keys new)")
+        raise InputError(
+            f"no public key for {name!r}: put it in {path} (the {name}.pub that whoever runs "
+            f"the {name} made with accord keys new {name}; see docs/protocol.md, Keys)"
+        )
     return decode_public_key(path.read_text().strip(), what=str(path))
 
 
@@ -185,7 +194,10 @@ async def party_process(
     index = party_index(scenario, party_id)
     own = load_keys(keys, [party_id])
     if party_id not in own:
-        raise InputError(f"no private key {keys / (party_id + '.key')} (accord keys new)")
+        raise InputError(
+            f"no private key {keys / (party_id + '.key')} (make one with: accord keys new "
+            f"{party_id} --out {keys}, and hand {party_id}.pub to the host)"
+        )
     host_key = _public_key(keys, HOST)  # the agent answers only what the host signed
     agent = party_agent(
         scenario, index, bus=bus, seed=seed, signer=signer_for(own[party_id]), host_key=host_key
