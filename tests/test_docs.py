@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import sys
 import types
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from accord.runner import negotiate
-from conftest import ROOT, make_scenario
+from conftest import ROOT, make_scenario, scenario_data
 
 
 def python_blocks(path: Path) -> list[str]:
@@ -90,3 +92,104 @@ async def test_the_strategy_tutorial_runs(monkeypatch: pytest.MonkeyPatch, tmp_p
         "split-the-difference"
         in (tomllib.loads(example.read_text())["project"]["entry-points"]["accord.strategies"])
     )
+
+
+# -- docs/protocol.md and docs/ledger.md: the worked examples are recomputed from the text ---
+
+PROTOCOL = ROOT / "docs" / "protocol.md"
+LEDGER = ROOT / "docs" / "ledger.md"
+
+
+def section(path: Path, heading: str) -> str:
+    """The text under ``heading`` (a whole line) up to the next heading of its level or above."""
+    text = path.read_text()
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n") + len(heading) + 2
+    ends = [m.start() for m in re.finditer(rf"\n#{{1,{len(level)}}} ", text[start:])]
+    return text[start : start + ends[0]] if ends else text[start:]
+
+
+def _signing_example() -> tuple[str, str, str, str, int]:
+    text = section(PROTOCOL, "### Every field is sent and signed")
+    (seed,) = re.findall(r"holds `([A-Za-z0-9+/]{43}=)`", text)
+    (public,) = re.findall(r"public key `([A-Za-z0-9+/]{43}=)`", text)
+    (sent,) = re.findall(r"```json\n(.*?)\n```", text, flags=re.DOTALL)
+    (signed,) = re.findall(r"```text\n(.*?)\n```", text, flags=re.DOTALL)
+    (size,) = re.findall(r"\((\d+) bytes, no newline\)", text)
+    return seed, public, sent, signed, int(size)
+
+
+def test_the_signing_example_in_the_protocol_doc() -> None:
+    from nacl.signing import SigningKey  # noqa: PLC0415
+
+    from accord.ledger.canonical import canonical, signing_bytes  # noqa: PLC0415
+    from accord.ledger.signing import Verifier, sign_envelope  # noqa: PLC0415
+    from accord.wire import Envelope  # noqa: PLC0415
+
+    seed, public, sent, signed, size = _signing_example()
+    key = SigningKey(base64.b64decode(seed))
+    assert bytes(key) == bytes(range(32))
+    assert base64.b64encode(bytes(key.verify_key)).decode() == public
+    envelope = Envelope.model_validate_json(sent)
+    assert (
+        signing_bytes(envelope)
+        == signed.encode()
+        == canonical(envelope.model_dump(mode="json", exclude={"sig"}))
+    )
+    assert len(signed.encode()) == size
+    assert sign_envelope(envelope.model_copy(update={"sig": None}), key).sig == envelope.sig
+    assert Verifier({envelope.sender: key.verify_key}).problem(envelope) is None
+    assert envelope.model_dump_json() == sent  # the order of the fields as accord sends them
+    assert len(json.loads(sent)) == len(Envelope.model_fields) == 13  # all sent: thirteen
+
+
+def test_the_field_rules_in_the_protocol_doc() -> None:
+    from nacl.signing import SigningKey  # noqa: PLC0415
+
+    from accord.broker.admission import Refusal, admit  # noqa: PLC0415
+    from accord.broker.topics import topic_for  # noqa: PLC0415
+    from accord.ledger.signing import Verifier  # noqa: PLC0415
+    from accord.wire import Envelope  # noqa: PLC0415
+
+    seed, _, sent, _, _ = _signing_example()
+    key = SigningKey(base64.b64decode(seed))
+    verifier = Verifier({"buyer": key.verify_key})
+    fields = json.loads(sent)
+    topic = topic_for(Envelope.model_validate(fields))
+
+    def admitted(data: dict[str, object], on: str = topic) -> Envelope | Refusal:
+        return admit(json.dumps(data).encode(), topic=on, negotiation_id=fields["negotiation_id"])
+
+    # a missing field is filled with its default before the signature is checked
+    for name in ("v", "session", "round", "in_reply_to"):
+        envelope = admitted({k: v for k, v in fields.items() if k != name})
+        assert isinstance(envelope, Envelope)
+        assert verifier.problem(envelope) is None
+    # without "to" it is a broadcast: refused on to/host, and not what was signed
+    no_to = {k: v for k, v in fields.items() if k != "to"}
+    assert isinstance(admitted(no_to), Refusal)
+    broadcast = admitted(no_to, topic.rsplit("/to/", 1)[0] + "/all")
+    assert isinstance(broadcast, Envelope)
+    assert verifier.problem(broadcast) == "bad_signature"
+    # seq and round are JSON integers
+    for name, value in [("seq", str(fields["seq"])), ("seq", 3.0), ("round", "0")]:
+        refused = admitted(fields | {name: value})
+        assert isinstance(refused, Refusal)
+        assert refused.reason == "malformed"
+    for value in (0.0, True):
+        refused = admitted(fields | {"round": value})
+        assert isinstance(refused, Refusal)
+        assert refused.reason == "malformed"
+    assert '`"3"`, `3.0` or `true` is refused' in PROTOCOL.read_text()
+
+
+def test_the_negotiation_id_examples_in_the_protocol_doc() -> None:
+    from accord.scenarios import Scenario  # noqa: PLC0415
+
+    text = section(PROTOCOL, "### The negotiation id")
+    rows = re.findall(r"^\| `([^`]+)` \| (\d+) \| `([^`]+)` \|$", text, flags=re.MULTILINE)
+    assert len(rows) >= 5
+    for name, seed, expected in rows:
+        data = scenario_data()
+        data["name"], data["seed"] = name, int(seed)
+        assert Scenario.model_validate(data).negotiation_id() == expected, name
