@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import sys
 import types
+import typing
 from pathlib import Path
 
 import pytest
+import yaml
 
 from accord.runner import negotiate
 from conftest import ROOT, make_scenario, scenario_data
@@ -107,6 +110,46 @@ def section(path: Path, heading: str) -> str:
     start = text.index(f"\n{heading}\n") + len(heading) + 2
     ends = [m.start() for m in re.finditer(rf"\n#{{1,{len(level)}}} ", text[start:])]
     return text[start : start + ends[0]] if ends else text[start:]
+
+
+def _kinds(union: object) -> set[str]:
+    """The ``type`` values of an annotated discriminated union of models."""
+    (members, *_) = typing.get_args(union)
+    return {member.model_fields["type"].default for member in typing.get_args(members)}
+
+
+def test_the_commitment_examples_in_the_protocol_doc() -> None:
+    from accord.ledger.canonical import canonical  # noqa: PLC0415
+    from accord.ledger.commitment import Reveal, commitment_of  # noqa: PLC0415
+    from accord.model import Profile, Utility, ValueFunction  # noqa: PLC0415
+
+    text = section(PROTOCOL, "## Commitments")
+    (salt,) = re.findall(r"^`([0-9a-f]{64})`$", text, flags=re.MULTILINE)
+    assert bytes.fromhex(salt) == bytes(range(32))
+    examples = re.findall(
+        r"```yaml\n(.*?)```\n\nIts normal form, canonical \((\d+) bytes\):\n\n```json\n(.*?)\n```"
+        r"\n\ncommitment: `([0-9a-f]{64})`",
+        text,
+        flags=re.DOTALL,
+    )
+    assert len(examples) == 2
+    tag = b"accord-commitment-v1\x00"
+    kinds: set[str] = set()
+    normal_forms = []
+    for written, size, normal, commitment in examples:
+        profile = Profile.model_validate(yaml.safe_load(written))
+        data = canonical(profile.model_dump(mode="json"))
+        assert data.decode() == normal
+        assert len(data) == int(size)
+        assert hashlib.sha256(tag + data + bytes.fromhex(salt)).hexdigest() == commitment
+        assert commitment_of(profile, salt) == commitment
+        assert Reveal(party="p", profile=profile, salt=salt).matches(commitment)
+        kinds |= set(re.findall(r'"type":"([a-z-]+)"', normal))
+        normal_forms.append(data)
+    # every kind of utility and value function the model has is shown
+    assert kinds == _kinds(Utility) | _kinds(ValueFunction)
+    (wrong,) = re.findall(r"first example,\n`([0-9a-f]{64})`", text)
+    assert hashlib.sha256(tag + normal_forms[0] + salt.encode()).hexdigest() == wrong
 
 
 def _signing_example() -> tuple[str, str, str, str, int]:
