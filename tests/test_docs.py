@@ -236,3 +236,70 @@ def test_the_negotiation_id_examples_in_the_protocol_doc() -> None:
         data = scenario_data()
         data["name"], data["seed"] = name, int(seed)
         assert Scenario.model_validate(data).negotiation_id() == expected, name
+
+
+L = 2**252 + 27742317777372353535851937790883648493
+
+
+def _accepted(public: bytes, message: bytes, signature: bytes) -> bool:
+    from nacl.exceptions import BadSignatureError  # noqa: PLC0415
+    from nacl.signing import VerifyKey  # noqa: PLC0415
+
+    try:
+        VerifyKey(public).verify(message, signature)
+    except BadSignatureError:
+        return False
+    return True
+
+
+def test_the_signature_acceptance_policy_in_the_ledger_doc() -> None:
+    from nacl.bindings import crypto_scalarmult_ed25519_base_noclamp as times_base  # noqa: PLC0415
+    from nacl.signing import SigningKey  # noqa: PLC0415
+
+    from accord.ledger.keys import decode_public_key  # noqa: PLC0415
+    from accord.ledger.signing import Verifier, sign_envelope  # noqa: PLC0415
+    from accord.wire import Envelope  # noqa: PLC0415
+
+    assert "## Signature acceptance policy" in LEDGER.read_text()
+    seed, message = bytes(range(32)), b"accord"
+    key = SigningKey(seed)
+    public = bytes(key.verify_key)
+    genuine = key.sign(message).signature
+    assert _accepted(public, message, genuine)
+    s = int.from_bytes(genuine[32:], "little")
+    assert not _accepted(public, message, genuine[:32] + (s + L).to_bytes(32, "little"))
+
+    def scalar(n: int) -> bytes:
+        return (n % L).to_bytes(32, "little")
+
+    # small-order public keys: R = s*B, S = s satisfies S*B = R + h*A for any message
+    forged = times_base(scalar(12345)) + scalar(12345)
+    identity = b"\x01" + bytes(31)
+    p = 2**255 - 19
+    for small in (identity, bytes(32), (p + 1).to_bytes(32, "little")):
+        assert not _accepted(small, message, forged)
+        decode_public_key(base64.b64encode(small).decode())  # not refused when it is read
+
+    # a small-order R with a genuine key: R = identity, S = h*a
+    digest = bytearray(hashlib.sha512(seed).digest()[:32])
+    digest[0] &= 248
+    digest[31] = (digest[31] & 127) | 64
+    a = int.from_bytes(digest, "little")
+    assert times_base(scalar(a)) == public
+
+    def h(r: bytes) -> int:
+        return int.from_bytes(hashlib.sha512(r + public + message).digest(), "little") % L
+
+    assert not _accepted(public, message, identity + scalar(h(identity) * a))
+    r = times_base(scalar(987654321))
+    assert _accepted(public, message, r + scalar(987654321 + h(r) * a))
+
+    # the 4 bits after the 64 bytes in the last base64 character are not looked at
+    (_, _, sent, _, _) = _signing_example()
+    envelope = Envelope.model_validate_json(sent)
+    sig = sign_envelope(envelope.model_copy(update={"sig": None}), key).sig
+    assert sig is not None
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    other = alphabet[alphabet.index(sig[85]) ^ 1]
+    twin = envelope.model_copy(update={"sig": sig[:85] + other + "=="})
+    assert Verifier({"buyer": key.verify_key}).problem(twin) is None
