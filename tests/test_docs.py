@@ -303,3 +303,71 @@ def test_the_signature_acceptance_policy_in_the_ledger_doc() -> None:
     other = alphabet[alphabet.index(sig[85]) ^ 1]
     twin = envelope.model_copy(update={"sig": sig[:85] + other + "=="})
     assert Verifier({"buyer": key.verify_key}).problem(twin) is None
+
+
+async def test_the_key_errors_in_the_protocol_doc(tmp_path: Path) -> None:
+    from accord.broker import MemoryBus  # noqa: PLC0415
+    from accord.errors import AccordError, InputError  # noqa: PLC0415
+    from accord.ledger.keys import save_key_pair  # noqa: PLC0415
+    from accord.ledger.storage import open_storage  # noqa: PLC0415
+    from accord.processes import host_process, party_process, recorder_process  # noqa: PLC0415
+    from accord.scenarios import load_scenario  # noqa: PLC0415
+
+    rows = {
+        message: int(code)
+        for message, code in re.findall(
+            r"^\|[^|]*\|[^|]*\| `error: (.*?)`[^|]*\| (\d) \|$",
+            section(PROTOCOL, "## Keys"),
+            flags=re.MULTILINE,
+        )
+    }
+    scenario = load_scenario(ROOT / "scenarios" / "platform-isv.yaml")
+    keys = tmp_path / "keys"
+    seen: list[str] = []
+
+    async def says(run: typing.Callable[[], typing.Awaitable[object]]) -> None:
+        with pytest.raises(AccordError) as caught:
+            await run()
+        message = str(caught.value).replace(str(keys), "KEYS")
+        if message not in rows:  # the row of a key that varies shows it as <the text>
+            message = re.sub(r"\.pub '[^']*' ", ".pub '<the text>' ", message)
+        assert message in rows, message
+        assert rows[message] == (2 if isinstance(caught.value, InputError) else 1), message
+        seen.append(message)
+
+    def agent(receipts: Path | None = None) -> typing.Awaitable[object]:
+        return party_process(scenario, "isv", bus=MemoryBus(), keys=keys, receipts=receipts)
+
+    def host() -> typing.Awaitable[object]:
+        log = open_storage(tmp_path / f"host-{len(seen)}.jsonl")
+        return host_process(scenario, bus=MemoryBus(), keys=keys, log=log)
+
+    def recorder() -> typing.Awaitable[object]:
+        log = open_storage(tmp_path / f"recorder-{len(seen)}.jsonl")
+        return recorder_process(scenario, bus=MemoryBus(), keys=keys, log=log)
+
+    await says(agent)  # no directory
+    keys.mkdir()
+    await says(agent)  # no isv.key
+    await says(host)  # no host.key, recorder.key
+    await says(recorder)  # no recorder.key
+    for name in ("isv", "host", "recorder"):
+        save_key_pair(name, keys)
+    await says(host)  # no platform.pub
+    await says(recorder)  # no platform.pub
+    save_key_pair("platform", keys)
+    (keys / "host.pub").rename(keys / "host.pub.away")
+    await says(recorder)  # no host.pub
+    await says(agent)  # no host.pub
+    (keys / "host.pub.away").rename(keys / "host.pub")
+    (keys / "recorder.pub").unlink()
+    await says(lambda: agent(tmp_path / "receipts"))  # no recorder.pub
+    good = (keys / "isv.key").read_text()
+    for broken in ("not base64!", "AAAA"):
+        (keys / "isv.key").write_text(broken + "\n")
+        await says(agent)
+    (keys / "isv.key").write_text(good)
+    for broken in ("AAAA", (keys / "isv.pub").read_text().strip().rstrip("=")):
+        (keys / "host.pub").write_text(broken + "\n")
+        await says(agent)
+    assert set(seen) == set(rows)  # every error the table lists, and no other
