@@ -264,6 +264,33 @@ async def test_a_replayed_host_request_in_other_bytes_is_not_answered(
     await withstood(broker_kind, request, attack, tmp_path)
 
 
+async def test_a_partys_signature_in_other_base64_is_not_its_equivocation(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A party's genuine envelope again with the unused bits of its signature's last base64
+    character set: the same 64 bytes in other text (the host compared signatures as text and
+    blamed the party for signing two envelopes under one sequence number)."""
+
+    async def attack(client: aiomqtt.Client, seen: dict[str, bytes]) -> int:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        republished = []
+        for topic, payload in seen.items():
+            if topic.startswith((f"{BASE}/buyer/", f"{BASE}/seller/")):
+                data = json.loads(payload)
+                sig = data["sig"]
+                last = alphabet[alphabet.index(sig[85]) ^ 1]  # an unused bit
+                data["sig"] = sig[:85] + last + "=="
+                assert base64.b64decode(data["sig"]) == base64.b64decode(sig)
+                republished.append((topic, json.dumps(data).encode()))
+        assert republished
+        for topic, payload in republished:
+            await client.publish(topic, payload, qos=1)
+        return len(republished)
+
+    result, _ = await withstood(broker_kind, request, attack, tmp_path)
+    assert {n.reason for n in result.noise} <= {"bad_signature"}
+
+
 async def test_big_payloads(
     broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

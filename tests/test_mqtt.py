@@ -21,7 +21,8 @@ from accord.errors import InputError
 from accord.ledger.storage import JsonlStorage
 from accord.ledger.verify import verify_log
 from accord.result import NegotiationResult
-from accord.runner import negotiate
+from accord.runner import Negotiation, negotiate
+from accord.wire import Performative
 from conftest import EXAMPLES, make_scenario
 
 pytestmark = pytest.mark.mqtt
@@ -57,7 +58,7 @@ async def test_every_example_over_mosquitto_matches_the_memory_bus(
     assert result.ok, result.problems
 
 
-async def _garbage_during_a_negotiation(url: str, payloads: list[bytes]) -> NegotiationResult:
+async def _garbage_during_a_negotiation(url: str, payloads: list[bytes]) -> Negotiation:
     scenario = make_scenario("linear", "conceder")
     negotiation_id = scenario.negotiation_id()
     async with open_bus("mqtt", url) as bus:
@@ -69,7 +70,7 @@ async def _garbage_during_a_negotiation(url: str, payloads: list[bytes]) -> Nego
             for payload in payloads:
                 for topic in topics:
                     await thrower.publish(topic, payload, qos=1)
-            return (await asyncio.wait_for(task, 30)).result
+            return await asyncio.wait_for(task, 30)
 
 
 async def test_bad_traffic_is_dropped_and_the_negotiation_completes(mosquitto_url: str) -> None:
@@ -96,12 +97,20 @@ async def test_bad_traffic_is_dropped_and_the_negotiation_completes(mosquitto_ur
         json.dumps({**envelope_like, "sender": "buyer", "seq": 0}).encode(),  # forged, unsigned
         b"x" * (MAX_PAYLOAD + 1),
     ]
-    result = await _garbage_during_a_negotiation(mosquitto_url, payloads)
+    negotiation = await _garbage_during_a_negotiation(mosquitto_url, payloads)
+    result = negotiation.result
     # the same negotiation; the envelopes that parsed are in the transcript, as they should be
     ignore = {"noise": [], "noise_count": 0, "messages": 0}
     assert comparable(result) | ignore == comparable(expected) | ignore
-    # mallory's, the forged 'buyer' one and the host's notice to the buyer that it was refused
-    assert result.messages == expected.messages + 3
+    notices = [e for e in negotiation.transcript if e.performative is Performative.NOTICE]
+    # mallory's, the forged 'buyer' one, and the host's notices to the buyer
+    assert result.messages == expected.messages + 2 + len(notices)
+    # the buyer is told, once per reason, what was refused in its name (mallory is nobody)
+    assert {e.to for e in notices} == {"buyer"}
+    reasons = [e.body["reason"] for e in notices]
+    assert len(reasons) == len(set(reasons))
+    assert "unsigned" in reasons
+    assert {"malformed", "wrong_topic"} & set(reasons), reasons
     # the forged 'buyer' envelope is noise, not buyer's violation
     assert result.violations == []
     assert [(n.claimed_sender, n.reason) for n in result.noise] == [("buyer", "unsigned")]
@@ -115,8 +124,8 @@ async def test_bad_traffic_is_dropped_and_the_negotiation_completes(mosquitto_ur
     st.lists(st.one_of(st.binary(max_size=300), st.text(max_size=200).map(str.encode)), max_size=8)
 )
 def test_generated_garbage_never_stops_the_host(mosquitto_url: str, payloads: list[bytes]) -> None:
-    result = asyncio.run(_garbage_during_a_negotiation(mosquitto_url, payloads))
-    assert result.reason == "agreement"
+    negotiation = asyncio.run(_garbage_during_a_negotiation(mosquitto_url, payloads))
+    assert negotiation.result.reason == "agreement"
 
 
 async def test_the_embedded_broker_serves_plain_mqtt_clients() -> None:

@@ -134,3 +134,29 @@ def test_the_checked_in_schema_is_up_to_date() -> None:
     assert checked_in == json.loads(json.dumps(wire_schemas())), (
         "docs/wire.schema.json is stale: python -m accord.wire.schema > docs/wire.schema.json"
     )
+
+
+_INTEGERS = (
+    '{"v":%(v)s,"negotiation_id":"n","message_id":"b:3","sender":"b","seq":%(seq)s,'
+    '"round":%(round)s,"performative":"offer","sent_ns":"1"}'
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("seq", '"3"'),
+        ("seq", "3.0"),
+        ("seq", "true"),
+        ("round", '"1"'),
+        ("v", "1.0"),
+        ("v", "true"),
+    ],
+)
+def test_integers_on_the_wire_are_json_integers(field: str, value: str) -> None:
+    """What is signed is what was sent: a string, float or boolean where an integer belongs
+    is refused, not coerced (docs/protocol.md)."""
+    plain = {"v": "1", "seq": "3", "round": "1"}
+    assert Envelope.model_validate_json(_INTEGERS % plain).seq == 3
+    with pytest.raises(ValidationError, match=field):
+        Envelope.model_validate_json(_INTEGERS % (plain | {field: value}))

@@ -31,6 +31,9 @@ log = structlog.get_logger("accord.admission")
 
 MAX_PAYLOAD = 64 * 1024
 """Largest envelope accepted, in bytes of JSON."""
+MAX_FIRST_KEPT = 1000
+"""How many first refusals a :class:`NoiseCounter` keeps (the sender level of a topic is
+anyone's to choose)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +54,18 @@ class NoiseCounter:
     log); one bus may serve several negotiations at once."""
 
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
-    first: dict[tuple[str, str], tuple[str, Refusal]] = field(default_factory=dict)
-    """The first refusal of each (negotiation, reason), with its topic: what a participant
-    whose messages never arrive needs to be told (``accord conformance`` reports it)."""
+    first: dict[tuple[str, str, str | None], tuple[str, Refusal]] = field(default_factory=dict)
+    """The first refusal of each (negotiation, reason, claimed sender), with its topic (at
+    most :data:`MAX_FIRST_KEPT`): what a participant whose messages never arrive needs to be
+    told (the host's notice, ``accord conformance``)."""
 
     def count(self, refusal: Refusal, *, negotiation_id: str, topic: str) -> None:
         key = (negotiation_id, refusal.reason)
         first = self.refused[key] == 0
         self.refused[key] += 1
-        if first:
-            self.first[key] = (topic[:200], refusal)
+        kept = (negotiation_id, refusal.reason, refusal.claimed_sender)
+        if kept not in self.first and len(self.first) < MAX_FIRST_KEPT:
+            self.first[kept] = (topic[:200], refusal)
         # the first of each kind at warning level, the rest at debug: a flood must not
         # turn into a flood of log lines
         (log.warning if first else log.debug)(

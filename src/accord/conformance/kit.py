@@ -290,7 +290,7 @@ class _ScriptedHost:
         """What the broker gate refused in this negotiation, for a failure's detail."""
         refused = [
             f"{refusal.reason} on {topic}: {refusal.detail}"
-            for (nid, _), (topic, refusal) in self.bus.noise.first.items()
+            for (nid, _, _), (topic, refusal) in self.bus.noise.first.items()
             if nid == self.negotiation_id
         ]
         return f"; refused on arrival: {'; '.join(refused)}" if refused else ""

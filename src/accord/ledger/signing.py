@@ -1,7 +1,9 @@
 """Signing envelopes and checking signatures: one verifier used everywhere (PyNaCl).
 
 PyNaCl's Ed25519 verification is strict about non-canonical signatures, which is why the host,
-the recorder and ``accord log verify`` all go through :class:`Verifier`.
+the recorder and ``accord log verify`` all go through :class:`Verifier`; it also refuses a
+signature whose base64 is not the canonical encoding of its 64 bytes (the last character's
+two unused bits set), so that nobody can re-encode a party's signature into "another" one.
 """
 
 from __future__ import annotations
@@ -50,7 +52,12 @@ class Verifier:
             return "unsigned"
         try:
             data = signing_bytes(envelope) if signed is None else signed
-            key.verify(data, base64.b64decode(envelope.sig, validate=True))
+            raw = base64.b64decode(envelope.sig, validate=True)
+            if base64.b64encode(raw).decode("ascii") != envelope.sig:
+                # the unused bits of the last character set: the same signature in other
+                # text, which anyone could make of a party's envelope
+                return "bad_signature"
+            key.verify(data, raw)
         except (BadSignatureError, binascii.Error, ValueError, LedgerError):
             return "bad_signature"  # LedgerError: not canonicalisable, so signed by nobody
         return None

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -40,6 +41,7 @@ import structlog
 from pydantic import JsonValue, ValidationError
 
 from accord.broker import Bus, Inbox
+from accord.broker.admission import NoiseCounter
 from accord.errors import (
     DeadlineReached,
     HandshakeTimeout,
@@ -49,6 +51,7 @@ from accord.errors import (
     ProtocolViolation,
     TurnTimeout,
 )
+from accord.ledger.canonical import signing_bytes
 from accord.ledger.signing import Signer, Verifier
 from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols.actions import Accept, Action, EndNegotiation, Offer, Reject
@@ -154,13 +157,15 @@ class Session:
         self._started_at: float | None = None
         self._last_seq: dict[str, int] = {}
         self._last: dict[str, Envelope] = {}
-        self._signatures: dict[tuple[str, int], str | None] = {}
-        """The signature of every authentic envelope admitted, by (sender, seq)."""
+        self._signed: dict[tuple[str, int], bytes] = {}
+        """The digest of what every authentic envelope admitted signed, by (sender, seq)."""
         self._joined: dict[str, str | None] = {}
         """The parties that joined, with the nonce of their last will."""
         self._notices: list[tuple[str, dict[str, JsonValue]]] = []
         """Notices to send (see :meth:`_noise`); sent when the host next waits."""
         self._noticed: set[tuple[str, str]] = set()
+        self._firsts_seen = 0
+        """How many of the transport's first refusals have been looked at for notices."""
         self._inbox: Inbox | None = None
         self._stack = contextlib.AsyncExitStack()
         self._unyielded = 0
@@ -196,6 +201,7 @@ class Session:
         try:
             async with asyncio.timeout(self.deadline.join_timeout):
                 while len(self._joined) < len(self.parties):
+                    await self._send_notices()
                     await self.bus.publish(opening)  # the same envelope: receivers drop repeats
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(OPEN_REPEAT_S):
@@ -376,16 +382,19 @@ class Session:
                 "unknown_sender_dropped", sender=sender, message_id=envelope.message_id
             )
             return False
-        if (problem := self._refusal(envelope)) is not None:
+        signed = None if self.verifier is None else signing_bytes(envelope)
+        if (problem := self._refusal(envelope, signed)) is not None:
             # the claimed sender may be innocent (a forger used its name): noise, not blame
             self._noise(envelope, problem)
             return False
         last = self._last.get(sender)
         if last is not None and envelope.seq == last.seq and envelope == last:
             return False  # the same envelope again (a repeated join): nothing new
+        digest = None if signed is None else hashlib.sha256(signed).digest()
         if envelope.seq <= self._last_seq.get(sender, -1):
-            signed = self._signatures.get((sender, envelope.seq))
-            if signed is not None and signed != envelope.sig:  # kept only when verified
+            earlier = self._signed.get((sender, envelope.seq))
+            # what was signed differs (not the signature's text: anyone can re-encode it)
+            if earlier is not None and earlier != digest:  # kept only when verified
                 # the party itself signed two different envelopes with one sequence number
                 self._violation(
                     sender,
@@ -400,15 +409,15 @@ class Session:
             return False
         self._last_seq[sender] = envelope.seq
         self._last[sender] = envelope
-        if self.verifier is not None:
-            self._signatures[sender, envelope.seq] = envelope.sig
+        if digest is not None:
+            self._signed[sender, envelope.seq] = digest
         return True
 
-    def _refusal(self, envelope: Envelope) -> str | None:
+    def _refusal(self, envelope: Envelope, signed: bytes | None = None) -> str | None:
         """Why ``envelope`` is not the claimed sender's word in this run, if it is not: not
         signed by it, of another session, or (a ``lost``) not the will of the connection
         that joined this run."""
-        if self.verifier is not None and (problem := self.verifier.problem(envelope)):
+        if self.verifier is not None and (problem := self.verifier.problem(envelope, signed)):
             return problem
         if envelope.performative is Performative.LOST:
             nonce = self._joined.get(envelope.sender)
@@ -442,7 +451,29 @@ class Session:
             }
             self._notices.append((envelope.sender, body))
 
+    def _transport_notices(self) -> None:
+        """Queue a notice for each first refusal, by the transport's gate, of a payload on a
+        party's topic (not an envelope, on the wrong topic, of another negotiation id...)."""
+        noise = getattr(self.bus, "noise", None)
+        if not isinstance(noise, NoiseCounter) or len(noise.first) == self._firsts_seen:
+            return  # nothing new (the usual case: every turn passes here)
+        self._firsts_seen = len(noise.first)
+        for (negotiation_id, reason, party), (topic, refusal) in noise.first.items():
+            if negotiation_id != self.negotiation_id or party not in self.parties:
+                continue
+            if party is None or (party, reason) in self._noticed:
+                continue
+            self._noticed.add((party, reason))
+            body: dict[str, JsonValue] = {
+                "refused": None,
+                "performative": None,
+                "reason": reason,
+                "detail": f"on {topic}: {refusal.detail}",
+            }
+            self._notices.append((party, body))
+
     async def _send_notices(self) -> None:
+        self._transport_notices()
         while self._notices:  # numbered as they are sent: the host's seq stays in order
             to, body = self._notices.pop(0)
             await self.send(Performative.NOTICE, body, to=to)

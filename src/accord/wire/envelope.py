@@ -12,7 +12,7 @@ import time
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from accord.wire.checked import filled
 
@@ -108,6 +108,13 @@ ACTIONS = frozenset(
 """Performatives a party sends in answer to a request."""
 
 
+def _json_integer(value: object) -> object:
+    """``value`` if it is an integer (not ``1.0``, not ``true``): ``v`` is not coerced."""
+    if type(value) is not int:
+        raise ValueError(f"must be a JSON integer, got {value!r}")
+    return value
+
+
 def new_session() -> str:
     """A fresh session nonce (:data:`SESSION_PATTERN`)."""
     return secrets.token_hex(16)
@@ -123,7 +130,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    v: Literal[1] = 1
+    v: Annotated[Literal[1], BeforeValidator(_json_integer)] = 1
     """Wire protocol version."""
     negotiation_id: Identifier
     session: Annotated[str, Field(pattern=SESSION_PATTERN)] | None = None
