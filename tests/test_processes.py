@@ -290,3 +290,19 @@ def test_missing_and_malformed_keys_are_named(tmp_path: Path, mosquitto_url: str
     said = accord("host", path, "--broker", mosquitto_url, "--keys", keys)
     assert "no private key for ['host', 'recorder']" in said.stderr
     assert f"accord keys new host --out {keys}" in said.stderr
+
+
+def test_a_recorder_refused_for_a_missing_key_can_be_run_again(
+    tmp_path: Path, mosquitto_url: str
+) -> None:
+    path = scenario_file(tmp_path)
+    keys = make_keys(tmp_path)
+    (keys / "host.pub").unlink()
+    out = tmp_path / "recorded"
+    command = ("recorder", path, "--broker", mosquitto_url, "--keys", keys, "--out", out)
+    said = accord(*command)
+    assert said.returncode == 2
+    assert "no public key for 'host'" in said.stderr
+    assert not (out / "log.jsonl").exists()  # no empty log left to block the retry
+    said = accord(*command)
+    assert "no public key for 'host'" in said.stderr  # the same answer, not "exists"

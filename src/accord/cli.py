@@ -47,7 +47,7 @@ from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario, load_scenario
-from accord.wire import HOST
+from accord.wire import HOST, MAX_SAFE_INTEGER
 
 __all__ = ["app", "main"]
 
@@ -105,7 +105,9 @@ def run(
         Path | None,
         typer.Option("--out", help="Output directory [default: runs/<negotiation id>]."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Override the scenario's seed.", min=0, max=MAX_SAFE_INTEGER)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print result.json to stdout.")] = False,
     keys: Annotated[
         Path | None,
@@ -206,7 +208,9 @@ def host_command(
         Path | None,
         typer.Option("--out", help="Output directory [default: runs/<negotiation id>]."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Override the scenario's seed.", min=0, max=MAX_SAFE_INTEGER)
+    ] = None,
     sqlite: Annotated[bool, typer.Option(help="Write the log as log.sqlite.")] = False,
 ) -> None:
     """Host a negotiation (and record it) whose parties run their own `accord agent`."""
@@ -232,8 +236,15 @@ def agent_command(
     scenario: ScenarioArg,
     party: Annotated[str, typer.Option(help="The party this agent speaks for.")],
     broker: Annotated[str, typer.Option(help="mqtt://[user:pass@]host:port of the broker.")],
-    keys: Annotated[Path, typer.Option(help="Directory with <party>.key (and recorder.pub).")],
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    keys: Annotated[
+        Path,
+        typer.Option(
+            help="Directory with <party>.key, host.pub (and recorder.pub for --receipts)."
+        ),
+    ],
+    seed: Annotated[
+        int | None, typer.Option(help="Override the scenario's seed.", min=0, max=MAX_SAFE_INTEGER)
+    ] = None,
     receipts: Annotated[
         Path | None,
         typer.Option(help="After the result, ask accord recorder for receipts; keep them here."),

@@ -15,7 +15,7 @@ from accord.errors import InputError
 from accord.ledger.keys import decode_public_key, load_keys
 from accord.processes import party_index
 from accord.scenarios import load_scenario
-from accord.wire import HOST
+from accord.wire import HOST, MAX_SAFE_INTEGER
 
 __all__ = ["conformance_command"]
 
@@ -31,7 +31,9 @@ def conformance_command(
             "<party>.pub (unless the scenario pins the party's public_key)."
         ),
     ],
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Override the scenario's seed.", min=0, max=MAX_SAFE_INTEGER)
+    ] = None,
     join_within: Annotated[
         float, typer.Option(help="Seconds to wait for the agent's join.")
     ] = 30.0,

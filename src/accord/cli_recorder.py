@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 
 from accord.broker.mqtt import BrokerAddress, MqttBus
-from accord.errors import InputError
+from accord.errors import AccordError, InputError
 from accord.ledger.storage import open_storage
 from accord.processes import RECORDER_LINGER_S, recorder_process
 from accord.scenarios import load_scenario
+from accord.wire import MAX_SAFE_INTEGER
 
 __all__ = ["recorder_command"]
 
@@ -34,7 +35,9 @@ def recorder_command(
     linger: Annotated[
         float, typer.Option(help="Seconds to stay after the result and the last envelope.")
     ] = RECORDER_LINGER_S,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Override the scenario's seed.", min=0, max=MAX_SAFE_INTEGER)
+    ] = None,
 ) -> None:
     """Record a negotiation independently of its host and answer requests for receipts."""
     loaded = load_scenario(scenario)
@@ -55,5 +58,12 @@ def recorder_command(
                 give_up=GIVE_UP_S,
             )
 
-    entries = asyncio.run(record())
+    try:
+        entries = asyncio.run(record())
+    except AccordError:
+        # refused before its first record (a missing key): leave no empty log behind, so
+        # that the same command works once the problem is fixed
+        if log_path.exists() and log_path.stat().st_size == 0:
+            log_path.unlink()
+        raise
     typer.echo(f"recorded {entries} entries in {log_path}", err=True)

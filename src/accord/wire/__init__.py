@@ -3,6 +3,7 @@
 from accord.wire.envelope import (
     ACTIONS,
     HOST,
+    MAX_SAFE_INTEGER,
     WILL_SEQ,
     Envelope,
     Identifier,
@@ -17,6 +18,7 @@ from accord.wire.requests import FailureBody, OfferBody, Request
 __all__ = [
     "ACTIONS",
     "HOST",
+    "MAX_SAFE_INTEGER",
     "WILL_SEQ",
     "ApprovalBody",
     "BlockedBody",
