@@ -294,7 +294,8 @@ def test_the_signature_acceptance_policy_in_the_ledger_doc() -> None:
     r = times_base(scalar(987654321))
     assert _accepted(public, message, r + scalar(987654321 + h(r) * a))
 
-    # the 4 bits after the 64 bytes in the last base64 character are not looked at
+    # the 4 bits after the 64 bytes in the last base64 character must be zero: the same
+    # signature in other text is refused
     (_, _, sent, _, _) = _signing_example()
     envelope = Envelope.model_validate_json(sent)
     sig = sign_envelope(envelope.model_copy(update={"sig": None}), key).sig
@@ -302,7 +303,9 @@ def test_the_signature_acceptance_policy_in_the_ledger_doc() -> None:
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     other = alphabet[alphabet.index(sig[85]) ^ 1]
     twin = envelope.model_copy(update={"sig": sig[:85] + other + "=="})
-    assert Verifier({"buyer": key.verify_key}).problem(twin) is None
+    assert base64.b64decode(twin.sig or "") == base64.b64decode(sig)
+    assert Verifier({"buyer": key.verify_key}).problem(twin) == "bad_signature"
+    assert Verifier({"buyer": key.verify_key}).problem(envelope) is None
 
 
 async def test_the_key_errors_in_the_protocol_doc(tmp_path: Path) -> None:
