@@ -354,3 +354,23 @@ def test_an_earlier_runs_open_replayed_does_not_capture_the_paho_agent(
     verified = accord("log", "verify", tmp_path / "out")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "2 of 2 commitments revealed and matching" in verified.stdout, verified.stdout
+
+
+def test_the_paho_agent_passes_accord_conformance(tmp_path: Path, mosquitto_url: str) -> None:
+    """`accord conformance` (a scripted host: forged and stale requests, a replayed request,
+    propose, respond, result) finds nothing wrong with the reference agent."""
+    path, negotiation = scenario(tmp_path, "linear", "conceder")
+    keys = make_keys(tmp_path)
+    seller_profile = profile_file(tmp_path, path, "seller")
+    with processes(
+        paho_agent(
+            tmp_path, mosquitto_url, negotiation, "seller", keys=keys, profile=seller_profile
+        )
+    ) as (seller,):
+        checked = accord(
+            "conformance", path, "--party", "seller", "--broker", mosquitto_url, "--keys", keys
+        )
+        finish(seller, "the paho agent")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "PASS  reveals" in checked.stdout, checked.stdout
+    assert "FAIL" not in checked.stdout, checked.stdout
