@@ -291,6 +291,33 @@ async def test_a_partys_signature_in_other_base64_is_not_its_equivocation(
     assert {n.reason for n in result.noise} <= {"bad_signature"}
 
 
+async def test_forged_reveals_do_not_end_the_wait_for_the_real_ones(
+    broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Two badly signed reveals, in the parties' names and the run's session, before the real
+    ones (they used to count, so the host stopped recording before the real reveals came)."""
+
+    async def attack(client: aiomqtt.Client, seen: dict[str, bytes]) -> int:
+        session = json.loads(next(iter(seen.values())))["session"]
+        for party in ("buyer", "seller"):
+            fake = envelope(
+                sender=party,
+                to=None,
+                message_id=f"{party}:7000",
+                seq=7000,
+                performative="reveal",
+                round=0,
+                body={"profile": {}, "salt": "00" * 32},
+                session=session,
+                sig=GARBAGE_SIG,
+            )
+            await client.publish(f"{BASE}/{party}/all", json.dumps(fake).encode(), qos=1)
+        return 2
+
+    await withstood(broker_kind, request, attack, tmp_path)
+    assert set(verify_log(tmp_path / "log.jsonl").revealed) == {"buyer", "seller"}
+
+
 async def test_big_payloads(
     broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

@@ -27,11 +27,12 @@ from accord.ledger.canonical import canonical
 from accord.ledger.commitment import _CANONICAL, Reveal, commitment_of
 from accord.ledger.keys import encode_public_key, generate_key
 from accord.ledger.receipts import check_receipt, make_receipt
+from accord.ledger.recorder import Recorder
 from accord.ledger.signing import sign_envelope
 from accord.ledger.storage import JsonlStorage, SqliteStorage, read_records
 from accord.ledger.verify import Verification, verify_log
 from accord.runner import negotiate
-from accord.wire import Envelope
+from accord.wire import Envelope, Performative, compose
 from conftest import EXAMPLES, ROOT, make_scenario
 
 KEYS = {
@@ -157,6 +158,69 @@ async def test_a_log_truncated_behind_a_published_checkpoint(tmp_path: Path) -> 
     assert problem.position == len(records) - 5
 
 
+async def test_a_log_cut_just_after_an_intermediate_checkpoint_is_incomplete(
+    tmp_path: Path,
+) -> None:
+    """Every remaining entry is covered by a signed checkpoint, but the result is gone."""
+    log = tmp_path / "log.jsonl"
+    long = make_scenario("boulware", "boulware", deadline={"rounds": 200})
+    await negotiate(long, keys=KEYS, log=JsonlStorage(log))
+    records = lines(log)
+    checkpoints = [i for i, line in enumerate(records) if b'"kind":"checkpoint"' in line]
+    assert len(checkpoints) >= 3  # intermediate ones, then the final one
+    cut = checkpoints[0]
+    rewrite(log, records[: cut + 1])
+    problem = invalid(log).problems[0]
+    assert "the log is incomplete: it holds no result" in problem.message
+    assert f"cut after entry {cut - 1}" in problem.message  # the genesis is entry 0
+
+
+async def test_checkpoint_lines_must_be_canonical(tmp_path: Path) -> None:
+    """Re-serialised with spaces, or with a signature whose last base64 character carries
+    stray bits: the same signature and content, but not the line the recorder wrote."""
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    spaced = [*records[:-1], json.dumps(json.loads(records[-1])).encode()]
+    rewrite(log, spaced)
+    assert "not in canonical form" in invalid(log).problems[0].message
+    checkpoint = json.loads(records[-1])
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    sig = checkpoint["sig"]
+    checkpoint["sig"] = sig[:85] + alphabet[alphabet.index(sig[85]) ^ 1] + "=="
+    assert base64.b64decode(checkpoint["sig"]) == base64.b64decode(sig)
+    rewrite(log, [*records[:-1], canonical(checkpoint)])
+    assert "not the recorder's" in invalid(log).problems[0].message
+    rewrite(log, records)
+    assert verify_log(log).ok
+
+
+def test_a_gap_in_a_senders_sequence_is_found(tmp_path: Path) -> None:
+    """An envelope the recorder never got (a broker that lost it): the log is consistent and
+    signed, but a sequence number is missing, and that is named."""
+    log = tmp_path / "log.jsonl"
+    recorder = Recorder(
+        negotiation_id="n",
+        storage=JsonlStorage(log),
+        key=KEYS["recorder"],
+        keys={n: KEYS[n].verify_key for n in ("buyer", "host")},
+    )
+    for sender, seq, performative in [
+        ("host", 0, Performative.START),
+        ("buyer", 0, Performative.JOIN),
+        ("buyer", 1, Performative.OFFER),
+        ("buyer", 3, Performative.OFFER),
+        ("host", 1, Performative.RESULT),
+    ]:
+        envelope = compose(
+            negotiation_id="n", sender=sender, seq=seq, performative=performative, body={}
+        )
+        recorder.record(sign_envelope(envelope, KEYS[sender]))
+    recorder.close()
+    problem = invalid(log).problems[0]
+    assert "'buyer' sequence number 3 after 1: buyer:2 is missing from the log" in problem.message
+    assert problem.index == 4
+
+
 async def test_a_checkpoint_with_a_wrong_signature(tmp_path: Path) -> None:
     log = await write_log(tmp_path / "log.jsonl")
     records = lines(log)
@@ -257,10 +321,11 @@ def test_a_torn_last_record_after_a_kill_leaves_every_earlier_entry_verifiable(
     result = verify_log(log)
     assert result.checkpoints >= 1
     assert any("torn record" in note for note in result.notes)
-    # the only problem is that the tail after the last checkpoint is not covered by a signature
-    assert len(result.problems) <= 1
-    if result.problems:
-        assert "not covered by any signed checkpoint" in result.problems[0].message
+    # the only problem is that the log is unfinished: the tail after the last checkpoint is
+    # not covered by a signature or, cut just after one, there is no result (no host here)
+    assert len(result.problems) == 1
+    message = result.problems[0].message
+    assert "not covered by any signed checkpoint" in message or "incomplete" in message
 
 
 def test_entry_lines_are_exactly_rfc8785() -> None:

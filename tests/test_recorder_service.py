@@ -217,3 +217,35 @@ async def test_the_recorder_proves_its_checkpoints_consistent(tmp_path: Path) ->
     assert check_consistency(forged, recorder_key=key) != []
     other = encode_public_key(SigningKey.generate().verify_key)
     assert check_consistency(between["consistency"], recorder_key=other) != []
+
+
+async def test_a_quiet_recorder_checkpoints_on_time(tmp_path: Path) -> None:
+    """Killed before its 256th entry and before closing, a recorder still leaves what it
+    logged more than a moment ago covered by a signed checkpoint."""
+    keys = {name: SigningKey.generate() for name in ("a", HOST, RECORDER)}
+    log = tmp_path / "log.jsonl"
+    recorder = Recorder(
+        negotiation_id="n",
+        storage=JsonlStorage(log),
+        key=keys[RECORDER],
+        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
+        checkpoint_seconds=0.3,
+    )
+    bus = MemoryBus(roundtrip=True)
+    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=5)
+    running = asyncio.create_task(service.run(give_up=10))
+    await asyncio.sleep(0)
+    for seq in range(3):
+        await bus.publish(
+            signed(keys["a"], sender="a", seq=seq, performative=Performative.JOIN, body={}, to=HOST)
+        )
+    await asyncio.sleep(1.2)  # no more traffic: the service's wait checkpoints on time
+    assert recorder.checkpoints, "no checkpoint on time"
+    assert recorder.checkpoints[-1].tree_size == 4  # the genesis and the three envelopes
+    checked = verify_log(log)  # the file as a kill now would leave it: no final checkpoint
+    assert checked.checkpoints >= 1
+    (problem,) = checked.problems  # unfinished, but covered: nothing else is wrong
+    assert problem.message.startswith("the log is incomplete: it holds no result")
+    assert "cut after entry 3" in problem.message
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)

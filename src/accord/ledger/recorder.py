@@ -4,7 +4,10 @@ The recorder is independent of the host and the parties: it only observes the bu
 the genesis (every participant's public key); every envelope follows as an entry with its
 receive time and a status from the recorder's own signature check (a bad envelope is still
 recorded, marked, so that nothing that was said is lost). Every ``checkpoint_every`` entries,
-and when it is closed, the recorder signs a checkpoint of the tree size and root.
+at most ``checkpoint_seconds`` after an entry that no checkpoint covers yet (checked as
+entries arrive and by :meth:`Recorder.checkpoint_if_due`, which a recorder waiting for traffic
+calls), and when it is closed, the recorder signs a checkpoint of the tree size and root: a
+recorder killed in a quiet moment leaves its log provable up to a second before.
 
 A flood of bad envelopes must not grow the log without bound: after ``max_noise`` of them,
 further bad ones are counted in :attr:`Recorder.unrecorded_noise` and logged, not appended.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Mapping
 
 import structlog
@@ -52,6 +56,7 @@ class Recorder:
         key: SigningKey,
         keys: Mapping[str, VerifyKey],
         checkpoint_every: int = 256,
+        checkpoint_seconds: float | None = 1.0,
         max_noise: int = 10_000,
     ) -> None:
         self.negotiation_id = negotiation_id
@@ -60,7 +65,9 @@ class Recorder:
         self.tree = MerkleTree()
         self.verifier = Verifier(keys)
         self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
         self.checkpoints: list[Checkpoint] = []
+        self._checkpointed_at = time.monotonic()
         self.max_noise = max_noise
         self.noise = 0
         """Envelopes recorded with a problem (unsigned, badly signed, repeated)."""
@@ -110,7 +117,20 @@ class Recorder:
         index = self._append(line)
         if self.tree.size % self.checkpoint_every == 0:
             self.checkpoint()
+        else:
+            self.checkpoint_if_due()
         return index, status
+
+    def checkpoint_if_due(self) -> Checkpoint | None:
+        """Sign a checkpoint if entries are uncovered and ``checkpoint_seconds`` have passed
+        since the last one; return it, if it signed one."""
+        seconds = self.checkpoint_seconds
+        covered = self.checkpoints[-1].tree_size if self.checkpoints else 0
+        if seconds is None or covered == self.tree.size:
+            return None
+        if time.monotonic() - self._checkpointed_at < seconds:
+            return None
+        return self.checkpoint()
 
     def _repeat(self, envelope: Envelope, signed: bytes) -> str | None:
         """``duplicate`` for a repeat of a (session, sender, seq) already recorded with the
@@ -146,6 +166,7 @@ class Recorder:
         )
         self.storage.append(canonical(checkpoint.model_dump(mode="json")), durable=True)
         self.checkpoints.append(checkpoint)
+        self._checkpointed_at = time.monotonic()
         return checkpoint
 
     def close(self) -> None:

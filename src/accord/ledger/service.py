@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import structlog
 from pydantic import JsonValue
 
-from accord.broker import Bus
+from accord.broker import Bus, Inbox
 from accord.errors import BusError, LedgerError
 from accord.ledger.receipts import receipt_for
 from accord.ledger.recorder import Recorder
@@ -38,6 +38,8 @@ log = structlog.get_logger("accord.recorder")
 
 MAX_REQUESTED = 64
 """The most message ids one proof request may ask for."""
+CHECKPOINT_TICK_S = 0.5
+"""How often a recorder waiting for traffic looks whether a checkpoint is due."""
 
 
 @dataclass
@@ -65,12 +67,12 @@ class RecorderService:
         negotiation_id = self.recorder.negotiation_id
         try:
             async with self.bus.observe(negotiation_id) as inbox:
+                loop = asyncio.get_running_loop()
                 while True:
                     wait = self.linger if self._ended else give_up
-                    try:
-                        async with asyncio.timeout(wait):
-                            envelope = await inbox.get()
-                    except TimeoutError:
+                    until = None if wait is None else loop.time() + wait
+                    envelope = await self._next(inbox, until)
+                    if envelope is None:
                         break
                     await self.keep(envelope)
                 while (late := inbox.get_nowait()) is not None:
@@ -78,6 +80,21 @@ class RecorderService:
         finally:
             self.recorder.close()
             log.info("recorder_closed", negotiation_id=negotiation_id, entries=self.entries)
+
+    async def _next(self, inbox: Inbox, until: float | None) -> Envelope | None:
+        """The next envelope, or ``None`` at ``until`` (loop time); checkpoints on time
+        while it waits."""
+        loop = asyncio.get_running_loop()
+        while True:
+            left = None if until is None else until - loop.time()
+            if left is not None and left <= 0:
+                return None
+            step = CHECKPOINT_TICK_S if left is None else min(left, CHECKPOINT_TICK_S)
+            try:
+                async with asyncio.timeout(step):
+                    return await inbox.get()
+            except TimeoutError:
+                self.recorder.checkpoint_if_due()
 
     @property
     def entries(self) -> int:

@@ -3,11 +3,13 @@
 ``verify_log`` re-reads every record and checks, in order: that each entry is canonical JSON
 with the next index (so deleted, inserted or reordered entries show), that every envelope the
 recorder marked ``ok`` carries a valid signature of its claimed sender under the keys of the
-genesis entry (or of keys the auditor trusts), that each sender's sequence numbers increase,
-that every checkpoint is signed by the recorder, matches the Merkle root of the entries before
-it and is consistent with the previous one, that a final checkpoint covers every entry, and
-that every revealed profile (and mandate) matches its party's commitment. The first problem is
-named with its line (or row) and entry index.
+genesis entry (or of keys the auditor trusts), that each sender's sequence numbers increase
+without a gap, that every checkpoint is in canonical form (strict base64 included), signed by
+the recorder, matches the Merkle root of the entries before it and is consistent with the
+previous one, that the host's ``result`` is there and a final checkpoint covers every entry
+(a log cut anywhere, even just after a checkpoint, is incomplete), and that every revealed
+profile (and mandate) matches its party's commitment. The first problem is named with its
+line (or row) and entry index.
 
 A log may hold authentic envelopes of more than one session: anyone on the broker can replay
 what a party signed in an earlier run of the same negotiation id, and the recorder logs what
@@ -38,7 +40,7 @@ from accord.ledger.merkle import MerkleTree, verify_consistency
 from accord.ledger.records import RECORDER, Checkpoint, EnvelopeEntry, Genesis
 from accord.ledger.signing import Verifier
 from accord.ledger.storage import read_records
-from accord.wire import HOST, Envelope, Performative
+from accord.wire import HOST, WILL_SEQ, Envelope, Performative
 
 __all__ = ["LogProblem", "Verification", "verify_log"]
 
@@ -108,8 +110,11 @@ class _Checker:
         """Per session, each party's commitment and mandate commitment."""
         self.logged_reveals: list[tuple[int, int, str | None, Reveal]] = []
         """(position, index, session, reveal) of every reveal in the log."""
-        self.out_of_order: list[tuple[int, int, str | None, str]] = []
-        """(position, index, session, problem) of every envelope out of sequence."""
+        self.results: dict[str | None, int] = {}
+        """The index of the host's (first) ``result`` in each session."""
+        self.seq_problems: list[tuple[int, int, str | None, str]] = []
+        """(position, index, session, problem) of every envelope out of sequence, and of
+        every gap before one."""
         self.openings: list[tuple[bool, int, str | None]] = []
         """(is a start, sent_ns, session) of every authentic ``open`` and ``start``."""
 
@@ -143,6 +148,16 @@ class _Checker:
                         "any signed checkpoint",
                     )
                 )
+        if not result.problems and result.session not in self.results:
+            result.problems.append(
+                LogProblem(
+                    records[-1][0] if records else 0,
+                    None,
+                    "the log is incomplete: it holds no result from the host for this run "
+                    "(the negotiation did not end, or the log was cut after entry "
+                    f"{self.tree.size - 1})",
+                )
+            )
         for reveal in reveals:
             self._reveal(reveal, from_file=True, index=None)
         for party in sorted(set(result.commitments) - set(result.revealed)):
@@ -156,7 +171,7 @@ class _Checker:
         result = self.result
         if self.openings:
             result.session = max(self.openings, key=lambda o: (o[0], o[1]))[2]
-        for position, index, session, message in self.out_of_order:
+        for position, index, session, message in self.seq_problems:
             if session == result.session:
                 result.problems.append(LogProblem(position, index, message))
             else:
@@ -190,7 +205,7 @@ class _Checker:
         if not isinstance(data, dict):
             raise _Bad(None, "not a JSON object", fatal=True)
         if data.get("kind") == "checkpoint":
-            self._checkpoint(data)
+            self._checkpoint(data, raw)
             return
         if data.get("index") != index:
             raise _Bad(
@@ -276,6 +291,13 @@ class _Checker:
             )
         key = (envelope.session, envelope.sender)
         last = self.last_seq.get(key, -1)
+        if last >= 0 and envelope.seq > last + 1 and envelope.seq != WILL_SEQ:
+            gap = f"{last + 1}" if envelope.seq == last + 2 else f"{last + 1}..{envelope.seq - 1}"
+            message = (
+                f"{envelope.sender!r} sequence number {envelope.seq} after {last}: "
+                f"{envelope.sender}:{gap} is missing from the log"
+            )
+            self.seq_problems.append((self.position, index, envelope.session, message))
         if envelope.seq <= last:
             # a problem of the log only in the run's session (settled at the end): anyone
             # can replay another session's envelopes, in any order
@@ -283,7 +305,7 @@ class _Checker:
                 f"{envelope.sender!r} sequence number {envelope.seq} after {last}: a replayed "
                 "or reordered envelope"
             )
-            self.out_of_order.append((self.position, index, envelope.session, message))
+            self.seq_problems.append((self.position, index, envelope.session, message))
             return
         self.last_seq[key] = envelope.seq
         self._commitments(index, envelope)
@@ -295,6 +317,8 @@ class _Checker:
         if sender == HOST and performative in (Performative.OPEN, Performative.START):
             start = performative is Performative.START
             self.openings.append((start, int(envelope.sent_ns), envelope.session))
+        elif sender == HOST and performative is Performative.RESULT:
+            self.results.setdefault(envelope.session, index)
         elif performative is Performative.JOIN and isinstance(body.get("commitment"), str):
             mandate = body.get("mandate_commitment")
             self.joins.setdefault(envelope.session, {})[sender] = (
@@ -336,16 +360,20 @@ class _Checker:
         self.result.mandates[reveal.party] = reveal
         return None
 
-    def _checkpoint(self, data: dict[str, object]) -> None:
+    def _checkpoint(self, data: dict[str, object], raw: bytes) -> None:
         try:
             checkpoint = Checkpoint.model_validate(data)
         except ValidationError as exc:
             raise _Bad(None, f"not a valid checkpoint: {exc.errors()[0]['msg']}") from None
         if self.recorder_key is None:
             raise _Bad(None, "a checkpoint before the genesis", fatal=True)
+        if canonical(checkpoint.model_dump(mode="json")) != raw:
+            raise _Bad(None, "the checkpoint is not in canonical form: it was altered")
         signed = canonical(checkpoint.model_dump(mode="json", exclude={"sig"}))
         try:
-            self.recorder_key.verify(signed, base64.b64decode(checkpoint.sig or "", validate=True))
+            sig = _strict_b64(checkpoint.sig or "")
+            self.recorder_key.verify(signed, sig)
+            _strict_b64(checkpoint.root)
         except (BadSignatureError, binascii.Error, ValueError):
             raise _Bad(None, "the checkpoint's signature is not the recorder's") from None
         size = checkpoint.tree_size
@@ -373,6 +401,14 @@ class _Checker:
                 raise _Bad(None, "the checkpoint is not consistent with the one before it")
         self.previous = checkpoint
         self.result.checkpoints += 1
+
+
+def _strict_b64(text: str) -> bytes:
+    """The bytes ``text`` encodes, if it is their canonical base64 (no stray bits)."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ValueError("not the canonical base64 of its bytes")
+    return raw
 
 
 _ENVELOPE_ENTRY = b'{"envelope":'
