@@ -20,6 +20,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
+from structlog.testing import capture_logs
 
 from accord import load_scenario
 from accord.errors import LedgerError
@@ -432,3 +433,37 @@ def test_signing_bytes_are_rfc8785_of_the_envelope(
     agrees_with_rfc8785(
         envelope.model_dump(mode="json", exclude={"sig"}), lambda: signing_bytes(envelope)
     )
+
+
+class _FailingOnce(JsonlStorage):
+    """A disk that refuses one write (the 10th record): a full disk for a moment."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes = 0
+
+    def append(self, record: bytes, *, durable: bool = False) -> None:
+        self.writes += 1
+        if self.writes == 10:
+            raise LedgerError("no space left on device (simulated)")
+        super().append(record, durable=durable)
+
+
+async def test_an_observer_that_fails_on_one_envelope_says_so_and_goes_on(
+    tmp_path: Path,
+) -> None:
+    """The host's log observer meets an error on one envelope: it logs it at error level and
+    keeps every later envelope as it arrives (it used to die silently, and the rest was
+    written only at the end); the log then names the missing entry."""
+    log = tmp_path / "log.jsonl"
+    with capture_logs() as events:
+        done = await negotiate(
+            make_scenario("linear", "conceder"), keys=KEYS, log=_FailingOnce(log)
+        )
+    assert done.result.reason == "agreement"
+    failed = [e for e in events if e["event"] == "observer_failed_on_envelope"]
+    assert len(failed) == 1
+    assert failed[0]["log_level"] == "error"
+    problems = verify_log(log).problems
+    assert problems
+    assert "is missing from the log" in problems[0].message

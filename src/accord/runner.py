@@ -263,6 +263,8 @@ class _Observer:
         self.revealed_by: set[str] = set()
         self.revealed = asyncio.Event()
         self.ended = False
+        self.failures = 0
+        """Envelopes the observer failed to keep (each logged at error level)."""
 
     def genuine(self, envelope: Envelope) -> bool:
         """Whether ``envelope`` is of this run and signed by its sender (when runs are
@@ -298,12 +300,26 @@ class _Observer:
 
     async def run(self, inbox: Inbox) -> None:
         async for envelope in inbox:
-            self.keep(envelope)
+            self.keep_or_say(envelope)
 
     def drain(self, inbox: Inbox) -> None:
         """Keep what arrived but was not handed over yet (the run has been cancelled)."""
         while (envelope := inbox.get_nowait()) is not None:
+            self.keep_or_say(envelope)
+
+    def keep_or_say(self, envelope: Envelope) -> None:
+        """:meth:`keep`, and if that fails (a bug, a full disk), say so at error level and go
+        on with the next envelope: the observer never stops silently, and what comes after
+        is still kept when it arrives (so its received time is true)."""
+        try:
             self.keep(envelope)
+        except Exception:  # one envelope must not stop the record
+            self.failures += 1
+            logger.exception(
+                "observer_failed_on_envelope",
+                negotiation_id=envelope.negotiation_id,
+                message_id=envelope.message_id,
+            )
 
 
 def _bind(scenario: Scenario) -> dict[str, BoundProfile]:

@@ -74,12 +74,24 @@ class RecorderService:
                     envelope = await self._next(inbox, until)
                     if envelope is None:
                         break
-                    await self.keep(envelope)
+                    await self._keep_or_say(envelope)
                 while (late := inbox.get_nowait()) is not None:
-                    await self.keep(late)
+                    await self._keep_or_say(late)
         finally:
             self.recorder.close()
             log.info("recorder_closed", negotiation_id=negotiation_id, entries=self.entries)
+
+    async def _keep_or_say(self, envelope: Envelope) -> None:
+        """:meth:`keep`; a failure (a bug, a full disk) is logged at error level and the
+        recorder goes on: it never stops silently."""
+        try:
+            await self.keep(envelope)
+        except Exception:  # one envelope must not stop the record
+            log.exception(
+                "recorder_failed_on_envelope",
+                negotiation_id=envelope.negotiation_id,
+                message_id=envelope.message_id,
+            )
 
     async def _next(self, inbox: Inbox, until: float | None) -> Envelope | None:
         """The next envelope, or ``None`` at ``until`` (loop time); checkpoints on time
