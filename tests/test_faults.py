@@ -7,17 +7,20 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
+import numpy as np
 import pytest
 from nacl.signing import SigningKey
 from structlog.testing import capture_logs
 
 import faulty
+from accord.agents import STRATEGIES, Agent, runtime
 from accord.broker import MemoryBus, QueueInbox
+from accord.errors import HostLost
 from accord.ledger.signing import Verifier
 from accord.model import OutcomeSpace
 from accord.protocols import Deadline, Session, StackedAlternatingOffers, host_negotiation
 from accord.runner import negotiate
-from accord.wire import HOST, Envelope, Performative, now_ns
+from accord.wire import HOST, Envelope, Performative, compose, new_session, now_ns
 from conftest import make_scenario
 
 
@@ -246,3 +249,46 @@ async def test_what_a_strategy_is_handed_is_its_own_copy_never_a_message(executo
     for envelope in negotiation.transcript:
         assert "tampered" not in envelope.model_dump_json(), envelope.message_id
         assert verifier.problem(envelope) is None, envelope.message_id
+
+
+async def test_an_agent_whose_host_falls_silent_ends_saying_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A host that starts the negotiation and then says nothing (hung, or dead without its
+    will reaching anyone): the agent ends with HostLost after every party's turn timeout
+    and the margin, instead of waiting forever."""
+    monkeypatch.setattr(runtime, "HOST_SILENCE_MARGIN_S", 0.3)
+    scenario = make_scenario("linear", "conceder")
+    space = scenario.outcome_space()
+    bus = MemoryBus(roundtrip=True)
+    agent = Agent(
+        party_id="buyer",
+        strategy=STRATEGIES.create("linear", {}),
+        profile=scenario.parties[0].profile.bind(space),
+        space=space,
+        bus=bus,
+        negotiation_id="n1",
+        rng=np.random.default_rng(0),
+        executor="thread",  # not eager: the agent's own loop, as over MQTT
+    )
+    session = new_session()
+
+    def host(seq: int, performative: Performative, body: dict[str, Any]) -> Envelope:
+        return compose(
+            negotiation_id="n1",
+            sender=HOST,
+            seq=seq,
+            performative=performative,
+            body=body,
+            session=session,
+        )
+
+    running = asyncio.create_task(agent.run())
+    await agent.ready.wait()
+    await bus.publish(host(0, Performative.OPEN, {"parties": ["buyer", "seller"]}))
+    parties = ["buyer", "seller"]
+    await bus.publish(host(1, Performative.START, {"parties": parties, "turn_timeout": 0.2}))
+    began = time.monotonic()
+    with pytest.raises(HostLost, match=r"has been silent for 0\.7 s"):
+        await asyncio.wait_for(running, 10)
+    assert time.monotonic() - began < 5

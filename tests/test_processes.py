@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -306,3 +307,71 @@ def test_a_recorder_refused_for_a_missing_key_can_be_run_again(
     assert not (out / "log.jsonl").exists()  # no empty log left to block the retry
     said = accord(*command)
     assert "no public key for 'host'" in said.stderr  # the same answer, not "exists"
+
+
+@pytest.mark.parametrize("broker", ["mosquitto_url", "embedded_url"])
+def test_a_killed_host_ends_its_agents_and_recorder(
+    tmp_path: Path, broker: str, request: pytest.FixtureRequest
+) -> None:
+    """The host is SIGKILLed in the middle: its last will reaches the agents and the
+    independent recorder, which end at once, saying so, instead of waiting forever."""
+    url = request.getfixturevalue(broker)
+    data = scenario_data("hardliner", "hardliner")
+    data["name"] = f"Host kill {tmp_path.name}"
+    data["mechanism"]["deadline"] = {"rounds": 100000, "turn_timeout": 2}
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    keys = make_keys(tmp_path)
+
+    def start(*args: str | Path) -> subprocess.Popen[str]:
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "accord", *map(str, args)],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    recorder = start(
+        "recorder", path, "--broker", url, "--keys", keys, "--out", tmp_path / "r", "--linger", "1"
+    )
+    agents = [
+        start("agent", path, "--party", party, "--broker", url, "--keys", keys)
+        for party in ("buyer", "seller")
+    ]
+    hosting = [
+        "host",
+        str(path),
+        "--broker",
+        url,
+        "--keys",
+        str(keys),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    host = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "accord", *hosting],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_offer_from("seller", tmp_path, host)
+        host.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        said = [agent.communicate(timeout=30)[0] for agent in agents]
+        assert time.monotonic() - killed < 15
+        for agent, output in zip(agents, said, strict=True):
+            assert agent.returncode != 0
+            assert "its last will arrived before the result" in output, output[-2000:]
+        recorded, _ = recorder.communicate(timeout=30)
+        assert recorder.returncode == 0, recorded[-2000:]
+        checked = accord("log", "verify", tmp_path / "r" / "log.jsonl")
+        assert checked.returncode != 0  # the recorder's log says plainly it is unfinished
+        assert "incomplete" in checked.stdout + checked.stderr
+    finally:
+        processes: list[subprocess.Popen[Any]] = [*agents, recorder, host]
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=10)

@@ -16,6 +16,7 @@ __all__ = [
     "GeniusImportError",
     "GeniusWebImportError",
     "HandshakeTimeout",
+    "HostLost",
     "InputError",
     "LedgerError",
     "OutcomeError",
@@ -138,6 +139,11 @@ class HandshakeTimeout(AccordError):
             f"parties {missing!r} did not join within {timeout:g} s; is their agent running"
             f"{serving}, on this broker, with the same scenario and --seed?"
         )
+
+
+class HostLost(AccordError):
+    """An agent's negotiation ended without a result: the host's last will arrived, or the
+    host was silent far beyond any turn (its process died, or hangs)."""
 
 
 class DeadlineReached(AccordError):  # an ending, not a failure

@@ -57,7 +57,8 @@ from accord.agents.executor import (
 )
 from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
-from accord.broker import Bus, MemoryBus, QueueInbox
+from accord.broker import Bus, Inbox, MemoryBus, QueueInbox
+from accord.errors import HostLost
 from accord.ledger.commitment import commit, commit_mandate
 from accord.ledger.signing import Signer, Verifier
 from accord.mandate import Action, Approver, Mandate, final_acceptance
@@ -78,6 +79,9 @@ log = structlog.get_logger("accord.agent")
 
 JOIN_RETRY_S = 1.0
 """How often an agent repeats its ``join`` until the host's ``start`` arrives."""
+
+HOST_SILENCE_MARGIN_S = 10.0
+"""Added to every party's turn timeout: how long a started agent waits for the host."""
 
 NO_HOST_WARNING_S = 10.0
 """How long an agent waits for the host's ``open`` before it says so (and again as often)."""
@@ -221,7 +225,8 @@ class Agent:
                         finally:
                             await consumer.close()
                         return
-                    async for envelope in inbox:
+                    while True:
+                        envelope = await self._next_from_host(inbox)
                         if await take(envelope):
                             return
                 finally:
@@ -229,6 +234,29 @@ class Agent:
                     self._stop_rejoining()
         finally:
             executor.close()
+
+    async def _next_from_host(self, inbox: Inbox) -> Envelope:
+        """The next envelope; once the negotiation has started, raises :class:`HostLost`
+        when nothing has come for :meth:`_silence_limit` seconds (a host that died without a
+        will reaching us, or hangs)."""
+        limit = self._silence_limit()
+        if limit is None:
+            return await inbox.get()
+        try:
+            async with asyncio.timeout(limit):
+                return await inbox.get()
+        except TimeoutError:
+            raise HostLost(
+                f"the host of {self.negotiation_id} has been silent for {limit:g} s since the "
+                "start (every turn ends within its timeout, and each is announced)"
+            ) from None
+
+    def _silence_limit(self) -> float | None:
+        """How long a started agent waits for the host: every party's turn timeout, plus a
+        margin (a mechanism may collect every party's answer before announcing any)."""
+        if not self._started or self._turn_timeout is None or self.ctx is None:
+            return None
+        return len(self.ctx.parties) * self._turn_timeout + HOST_SILENCE_MARGIN_S
 
     def _refusal(self, envelope: Envelope) -> str | None:
         """Why a host envelope is not to be taken, if it is not: not signed by the host, of
@@ -354,6 +382,11 @@ class Agent:
                 self._record(envelope)
                 if getattr(self.strategy, "on_event", None) is not None:  # most have none
                     await self._hook(executor, "on_event", self.ctx, copy.deepcopy(envelope.body))
+            case Performative.LOST:
+                raise HostLost(
+                    f"the host of {self.negotiation_id} is gone: its last will arrived before "
+                    "the result"
+                )
             case Performative.NOTICE:
                 self.log.warning("host_refused_a_message_in_our_name", notice=envelope.body)
             case Performative.RESULT:

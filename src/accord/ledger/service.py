@@ -38,6 +38,8 @@ log = structlog.get_logger("accord.recorder")
 
 MAX_REQUESTED = 64
 """The most message ids one proof request may ask for."""
+_ENDINGS = frozenset({Performative.RESULT, Performative.LOST})
+
 CHECKPOINT_TICK_S = 0.5
 """How often a recorder waiting for traffic looks whether a checkpoint is due."""
 
@@ -132,13 +134,13 @@ class RecorderService:
             await self._answer(envelope)
 
     def _follow(self, host: Envelope) -> None:
-        """Note the run's ``start`` and its ``result`` (a forged result, or an earlier run's
-        replayed, does not end the recording)."""
+        """Note the run's ``start`` and its end, the ``result`` or the host's last will (a
+        forged one, or an earlier run's replayed, does not end the recording)."""
         if host.performative is Performative.START:
             if int(host.sent_ns) > self._run[0]:
                 self._run = (int(host.sent_ns), host.session)
-        elif host.performative is Performative.RESULT and host.session == self._run[1]:
-            self._ended = True
+        elif host.performative in _ENDINGS and host.session == self._run[1]:
+            self._ended = True  # the result, or the host's last will: nothing more will come
 
     async def _answer(self, request: Envelope) -> None:
         if "consistency" in request.body:

@@ -60,6 +60,7 @@ from accord.protocols.deadline import Deadline
 from accord.wire import (
     ACTIONS,
     HOST,
+    WILL_SEQ,
     Envelope,
     FailureBody,
     OfferBody,
@@ -175,9 +176,23 @@ class Session:
 
     async def __aenter__(self) -> Self:
         self._inbox = await self._stack.enter_async_context(
-            self.bus.subscribe(self.negotiation_id, HOST)
+            self.bus.subscribe(self.negotiation_id, HOST, will=self._will())
         )
         return self
+
+    def _will(self) -> Envelope:
+        """The host's last will, to all: a ``lost`` of this session with the sequence number
+        reserved for wills, so that the parties and the recorder learn at once when the host's
+        process dies (a will is authentic: the host signs it now)."""
+        will = compose(
+            negotiation_id=self.negotiation_id,
+            sender=HOST,
+            seq=WILL_SEQ,
+            performative=Performative.LOST,
+            body={"reason": "connection lost"},
+            session=self.session,
+        )
+        return will if self.signer is None else self.signer(will)
 
     async def __aexit__(
         self,

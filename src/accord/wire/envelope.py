@@ -78,7 +78,9 @@ class Performative(StrEnum):
     connection ends without a goodbye (its process died, its network went away). Its ``seq``
     is :data:`WILL_SEQ` and, since it is signed before the party has seen ``open``, its
     ``session`` is ``None``; body ``{"reason": "connection lost", "nonce": N}``, where ``N`` is
-    the ``will_nonce`` of the party's ``join`` in this run (a will of another run has another)."""
+    the ``will_nonce`` of the party's ``join`` in this run (a will of another run has another).
+    The host has a will too: host -> all, of the run's session, body ``{"reason": "connection
+    lost"}``; the parties stop when it arrives."""
     NOTICE = "notice"
     """host -> one party: an envelope in the party's name was refused and held against nobody
     (body: ``refused`` message id, ``performative``, ``reason``, ``detail``); sent once per
