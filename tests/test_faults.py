@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -292,3 +293,6 @@ async def test_an_agent_whose_host_falls_silent_ends_saying_so(
     with pytest.raises(HostLost, match=r"has been silent for 0\.7 s"):
         await asyncio.wait_for(running, 10)
     assert time.monotonic() - began < 5
+    for thread in threading.enumerate():  # the strategy's worker: gone before the next test
+        if thread.name == "strategy-buyer":
+            thread.join(5)

@@ -367,6 +367,14 @@ def test_entry_lines_are_exactly_rfc8785() -> None:
             assert line == canonical(entry.model_dump(mode="json"))
 
 
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Lists and objects of ``inner``. A named function, not a lambda: hypothesis inspects
+    ``extend`` for the use of its argument, and the check is unreliable on a lambda."""
+    return st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(max_size=4) | st.sampled_from(["\U0001f600", "\ufb01", "to"]), inner, max_size=4
+    )
+
+
 _json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -376,12 +384,7 @@ _json_values = st.recursive(
         [0.0, -0.0, 1.0, 1e16, 1e21, 1e-6, 1e-7, 123.456, 5e-324, 1.7976931348623157e308]
     )
     | st.text(),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(
-            st.text(max_size=4) | st.sampled_from(["\U0001f600", "\ufb01", "to"]), inner, max_size=4
-        )
-    ),
+    _nested,
     max_leaves=12,
 )
 
