@@ -35,7 +35,7 @@ from accord.ledger.verify import verify_log
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import negotiate
 from accord.scenarios import Scenario
-from accord.wire import HOST, WILL_SEQ, Performative, compose
+from accord.wire import HOST, WILL_SEQ, Envelope, Performative, compose, now_ns
 from conftest import make_scenario
 
 pytestmark = pytest.mark.mqtt
@@ -425,7 +425,21 @@ async def recorded_run(address: BrokerAddress, out: Path) -> list[tuple[str, byt
         to=HOST,
     )
     signed = sign_envelope(will, KEYS["buyer"])
-    return [(f"{BASE}/buyer/to/host", signed.model_dump_json().encode()), *seen]
+    # what an agent fooled by a replay of this run's open signs: a join under this run's
+    # session with its first sequence number, but new (a fresh will nonce): with the join
+    # replayed too, the buyer has signed two envelopes under one (session, seq) of this run
+    fooled = sign_envelope(
+        Envelope.model_validate(join).model_copy(
+            update={"body": join["body"] | {"will_nonce": "ab" * 16}, "sent_ns": now_ns()}
+        ),
+        KEYS["buyer"],
+    )
+    topic = f"{BASE}/buyer/to/host"
+    return [
+        (topic, signed.model_dump_json().encode()),
+        (topic, fooled.model_dump_json().encode()),
+        *seen,
+    ]
 
 
 async def test_an_earlier_runs_envelopes_replayed_into_the_next_run(

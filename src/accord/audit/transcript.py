@@ -161,9 +161,10 @@ def _messages(records: list[tuple[int, bytes]]) -> list[LoggedMessage]:
 
 
 def _of_the_run(messages: list[LoggedMessage], session: str | None) -> list[LoggedMessage]:
-    """``messages`` with every authentic envelope of another session than the run's marked
-    ``stale_session``, and every last will but the one the party's join of the run named
-    marked ``stale_will``: replays of an earlier run, which anyone could have sent."""
+    """``messages`` with every authentic (or conflicting) envelope of another session than
+    the run's marked ``stale_session``, and every last will but the one the party's join of
+    the run named marked ``stale_will``: replays of an earlier run, which anyone could have
+    sent."""
     wills = {
         m.envelope.sender: m.envelope.body.get("will_nonce")
         for m in messages
@@ -178,7 +179,10 @@ def _of_the_run(messages: list[LoggedMessage], session: str | None) -> list[Logg
             nonce = wills.get(envelope.sender)
             if nonce is None or envelope.body.get("nonce") != nonce:
                 status = "stale_will"
-        elif status == "ok" and envelope.session != session:
+        elif status in {"ok", "conflict"} and envelope.session != session:
+            # another run's: even two envelopes a party did sign under one sequence number
+            # there (fooled into joining a replayed open, then its earlier join replayed)
+            # are nothing of this run
             status = "stale_session"
         out.append(m if status == m.status else dataclasses.replace(m, status=status))
     return out
