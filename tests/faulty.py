@@ -183,3 +183,10 @@ class Tampers(Linear):
     def _tamper(*targets: object) -> None:
         for target in targets:
             cast("dict[str, Any]", target)["tampered"] = True
+
+
+class BrokenInit(Linear):
+    """Its constructor raises (not a bad parameter: a bug in the plug-in)."""
+
+    def __init__(self) -> None:
+        raise RuntimeError("cannot start")

@@ -66,3 +66,21 @@ def test_a_scenario_whose_strategy_cannot_answer_is_refused_naming_party_and_req
     assert caught.value.field == "parties[2].strategy.name"
     assert "party 'funder'" in message
     assert "cannot answer the ['respond'] requests that mechanism 'saop' sends" in message
+
+
+def test_a_strategy_whose_constructor_raises_is_refused_naming_the_party(
+    tmp_path: Path,
+) -> None:
+    """A plug-in whose constructor raises (not a bad parameter) used to be an internal
+    error with no party named; it is the scenario's problem, at the party's strategy."""
+    data = CONSORTIUM.read_text().replace(
+        "strategy: {name: linear}", "strategy: {name: 'faulty:BrokenInit'}"
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.field == "parties[2].strategy.name"
+    message = str(caught.value)
+    assert "party 'funder'" in message
+    assert "could not be created (its constructor raised RuntimeError: cannot start)" in message

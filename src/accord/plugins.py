@@ -134,3 +134,8 @@ class Registry(Generic[T]):
             raise PluginError(
                 f"bad parameters {dict(params)!r} for {self.kind} {name!r}: {exc}"
             ) from exc
+        except Exception as exc:  # a plug-in's constructor is someone else's code
+            raise PluginError(
+                f"{self.kind} {name!r} could not be created (its constructor raised "
+                f"{type(exc).__name__}: {exc})"
+            ) from exc

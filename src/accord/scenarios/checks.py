@@ -62,7 +62,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
             strategy = STRATEGIES.create(party.strategy.name, party.strategy.params)
         except PluginError as exc:
             field = "params" if "bad parameters" in str(exc) else "name"
-            problems.append(Problem((*at, "strategy", field), str(exc)))
+            problems.append(Problem((*at, "strategy", field), f"{exc} (party {party.id!r})"))
             continue
         missing = sorted(r for r in requests if not callable(getattr(strategy, r, None)))
         if missing:
