@@ -190,3 +190,14 @@ class BrokenInit(Linear):
 
     def __init__(self) -> None:
         raise RuntimeError("cannot start")
+
+
+RELEASE_ON_END = threading.Event()
+"""Set by a test to let :class:`HangsAtEnd` return (so its thread is gone before the next)."""
+
+
+class HangsAtEnd(Linear):
+    """Its on_end does not return until the test releases it (or for a minute)."""
+
+    def on_end(self, ctx: AgentContext, result: dict[str, object]) -> None:
+        RELEASE_ON_END.wait(60)

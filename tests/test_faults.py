@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,8 @@ from accord.agents import STRATEGIES, Agent, runtime
 from accord.broker import MemoryBus, QueueInbox
 from accord.errors import HostLost
 from accord.ledger.signing import Verifier
+from accord.ledger.storage import JsonlStorage
+from accord.ledger.verify import verify_log
 from accord.model import OutcomeSpace
 from accord.protocols import Deadline, Session, StackedAlternatingOffers, host_negotiation
 from accord.runner import negotiate
@@ -295,4 +298,19 @@ async def test_an_agent_whose_host_falls_silent_ends_saying_so(
     assert time.monotonic() - began < 5
     for thread in threading.enumerate():  # the strategy's worker: gone before the next test
         if thread.name == "strategy-buyer":
+            thread.join(5)
+
+
+async def test_a_hanging_on_end_does_not_stop_the_reveal(tmp_path: Path) -> None:
+    """The seller's on_end never returns: its reveal is sent first, so the log still opens
+    both commitments, and the run ends without waiting for the hook."""
+    scenario = make_scenario("linear", "faulty:HangsAtEnd")
+    began = time.monotonic()
+    done = await negotiate(scenario, log=JsonlStorage(tmp_path / "log.jsonl"))
+    assert time.monotonic() - began < 20
+    assert done.result.reason == "agreement"
+    assert set(verify_log(tmp_path / "log.jsonl").revealed) == {"buyer", "seller"}
+    faulty.RELEASE_ON_END.set()
+    for thread in threading.enumerate():
+        if thread.name == "strategy-seller":
             thread.join(5)

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
+import pytest
+
 from accord.tournament.heap import frozen_heap
+
+
+@pytest.fixture(autouse=True)
+def _no_strategy_threads_ending_meanwhile() -> None:
+    """Let strategy threads that earlier tests released finish first: a thread that ends
+    frees the frozen objects it held, and the freeze count would move under the test."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("strategy-"):
+            thread.join(5)
 
 
 class _Node:

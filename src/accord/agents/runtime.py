@@ -80,6 +80,9 @@ log = structlog.get_logger("accord.agent")
 JOIN_RETRY_S = 1.0
 """How often an agent repeats its ``join`` until the host's ``start`` arrives."""
 
+ON_END_DEFAULT_S = 5.0
+"""How long ``on_end`` may take when the negotiation had no turn timeout to go by."""
+
 HOST_SILENCE_MARGIN_S = 10.0
 """Added to every party's turn timeout: how long a started agent waits for the host."""
 
@@ -391,10 +394,16 @@ class Agent:
                 self.log.warning("host_refused_a_message_in_our_name", notice=envelope.body)
             case Performative.RESULT:
                 self.result = copy.deepcopy(envelope.body)
-                await self._hook(executor, "on_end", self.ctx, copy.deepcopy(envelope.body))
-                if self.reveal:
+                if self.reveal:  # first: nothing the strategy does in on_end can stop it
                     body = cast("dict[str, JsonValue]", self._reveal.body())
                     await self._send(Performative.REVEAL, body, to=None)
+                await self._hook(
+                    executor,
+                    "on_end",
+                    self.ctx,
+                    copy.deepcopy(envelope.body),
+                    within=self._turn_timeout or ON_END_DEFAULT_S,
+                )
                 return True
             case _:
                 self.log.warning("unexpected_message", performative=envelope.performative.value)
@@ -440,14 +449,20 @@ class Agent:
             offer = cast("dict[str, Value]", dict(outcome))  # the strategy's own copy
             self.ctx.offers.append(OfferEvent(envelope.round, party, offer, self.profile))
 
-    async def _hook(self, executor: StrategyExecutor, name: str, *args: Any) -> str | None:
-        """Call an optional hook; return a description of the exception it raised, if any."""
+    async def _hook(
+        self, executor: StrategyExecutor, name: str, *args: Any, within: float | None = None
+    ) -> str | None:
+        """Call an optional hook (waiting at most ``within`` seconds for one that runs on a
+        worker thread or is ``async``); return a description of what went wrong, if anything."""
         hook = getattr(self.strategy, name, None)
         if hook is None or self.ctx is None:
             return None
         try:
             if pending(done := executor.call(hook, *args)):
-                await done
+                await asyncio.wait_for(done, within)
+        except TimeoutError:
+            self.log.warning("strategy_hook_timed_out", hook=name, seconds=within)
+            return f"{name} did not return within {within:g} s"
         except Exception as exc:  # noqa: BLE001  # a hook failing must not crash the agent
             self.log.warning("strategy_hook_failed", hook=name, error=repr(exc))
             return _describe(exc)
