@@ -9,8 +9,9 @@ the strategy method named by its kind and sends the answer (``propose``, ``respo
 ``vote`` as documented in :mod:`accord.agents.strategy`; any other kind ``K`` calls
 ``K(state)``, whose outcome is sent as an ``offer``, ``None`` as ``end`` and a ``Response`` as
 ``accept``/``reject``/``end``); each ``inform`` is recorded (offers
-go into ``ctx.offers``) and passed to ``on_event``; ``result`` calls ``on_end``, sends the
-``reveal`` of its profile if told to, and stops.
+go into ``ctx.offers``) and passed to ``on_event``; ``result`` sends the ``reveal`` of its
+profile if told to, calls ``on_end`` (waiting at most the turn timeout for one on a worker
+thread), and stops.
 
 With a mandate (:mod:`accord.mandate`), every offer and acceptance goes through a
 :class:`~accord.agents.mandate_guard.MandateGuard` first. One that is blocked (outside the
