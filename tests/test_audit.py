@@ -119,6 +119,21 @@ def test_a_tampered_log_is_invalid_whatever_the_policy(tmp_path: Path) -> None:
     assert "INVALID LOG" in markdown.stdout
 
 
+def test_a_log_cut_before_the_reveals_is_invalid_not_bad_input(tmp_path: Path) -> None:
+    """Without the reveals the audit has no profiles, but the log is what is wrong (cut,
+    no final checkpoint): exit 1 with the line, as accord log verify says, not exit 2 asking
+    for a reveal file."""
+    run = recorded(load_scenario(EXAMPLES[0]), tmp_path / "run")
+    log = run / "log.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:30]))
+    done = accord("audit", run)
+    assert done.returncode == 1, done.stderr
+    assert "the log is invalid: line 30:" in done.stderr
+    assert "it cannot be audited" in done.stderr
+    assert accord("log", "verify", log).returncode == 1
+
+
 def test_a_policy_file_sets_the_thresholds(tmp_path: Path) -> None:
     run = recorded(make_scenario("hardliner", "conceder"), tmp_path / "run")
     lenient = tmp_path / "lenient.yaml"

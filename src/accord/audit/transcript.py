@@ -233,6 +233,9 @@ def _require_profiles(
     for problem in verification.problems:
         if f"revealed by {party!r}" in problem.message:
             raise AuditError(f"{log}: {problem}; the audit cannot use that profile")
+    for problem in verification.problems:
+        if problem.position is not None:  # the log itself is at fault, not the auditor's input
+            raise AuditError(f"{log}: the log is invalid: {problem}; it cannot be audited")
     raise InputError(
         f"{log}: party {party!r} did not reveal its profile"
         + (" (it committed to one)" if party in verification.commitments else "")
