@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -127,3 +128,31 @@ def test_listings() -> None:
 def test_usage_errors_exit_2() -> None:
     assert accord("run").returncode == 2
     assert accord("run", EXAMPLE, "--bogus").returncode == 2
+
+
+def test_no_bracketed_help_text_is_lost() -> None:
+    """Every command's --help keeps the text its options give in brackets (rich markup
+    used to swallow '[default: runs/<negotiation id>]' and the like)."""
+    import re  # noqa: PLC0415
+
+    import typer.main  # noqa: PLC0415
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from accord.cli import app  # noqa: PLC0415
+
+    def commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+        """The command and its subcommands, each with the words that reach it."""
+        found = [(path, group)]
+        for name, sub in getattr(group, "commands", {}).items():
+            found += commands(sub, (*path, name))
+        return found
+
+    runner = CliRunner()
+    checked = 0
+    for path, command in commands(typer.main.get_command(app)):
+        shown = " ".join(runner.invoke(app, [*path, "--help"]).output.split())
+        for param in command.params:
+            for bracketed in re.findall(r"\[[^\]]*\]", getattr(param, "help", None) or ""):
+                checked += 1
+                assert " ".join(bracketed.split()) in shown, (path, param.name, bracketed)
+    assert checked >= 5

@@ -52,6 +52,7 @@ from accord.wire import HOST, MAX_SAFE_INTEGER
 __all__ = ["app", "main"]
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help text in brackets ([default: ...]) is text, not markup
     name="accord",
     help="Autonomous organisations negotiating partnership terms, with an auditable record.",
     no_args_is_help=True,

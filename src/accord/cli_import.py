@@ -19,6 +19,7 @@ from accord.scenarios import Scenario
 __all__ = ["import_app"]
 
 import_app = typer.Typer(
+    rich_markup_mode=None,  # help text in brackets ([default: ...]) is text, not markup
     help="Turn a GENIUS (XML) or GeniusWeb (JSON) domain folder into a scenario file.",
     no_args_is_help=True,
 )

@@ -26,9 +26,15 @@ from accord.wire import Envelope
 __all__ = ["keys_app", "log_app"]
 
 keys_app = typer.Typer(
-    help="Ed25519 identities of parties, host and recorder.", no_args_is_help=True
+    rich_markup_mode=None,  # help text in brackets ([default: ...]) is text, not markup
+    help="Ed25519 identities of parties, host and recorder.",
+    no_args_is_help=True,
 )
-log_app = typer.Typer(help="Inspect and verify transparency logs.", no_args_is_help=True)
+log_app = typer.Typer(
+    rich_markup_mode=None,  # help text in brackets ([default: ...]) is text, not markup
+    help="Inspect and verify transparency logs.",
+    no_args_is_help=True,
+)
 out = Console()
 
 LogArg = Annotated[Path, typer.Argument(help="A log (log.jsonl or log.sqlite) or a run directory.")]
