@@ -199,7 +199,12 @@ class Agent:
             ) as inbox:
                 self.ready.set()
                 self.log.info("waiting_for_host", negotiation_id=self.negotiation_id)
-                waiting = asyncio.create_task(self._warn_until_open(), name="no-host-warning")
+                # over the memory bus the host is in this process and opens at once
+                waiting = (
+                    None
+                    if isinstance(self.bus, MemoryBus)
+                    else asyncio.create_task(self._warn_until_open(), name="no-host-warning")
+                )
 
                 def take(envelope: Envelope) -> Coroutine[Any, Any, bool]:
                     """The handling of ``envelope``, to await (a coroutine less per message
@@ -234,7 +239,8 @@ class Agent:
                         if await take(envelope):
                             return
                 finally:
-                    waiting.cancel()
+                    if waiting is not None:
+                        waiting.cancel()
                     self._stop_rejoining()
         finally:
             executor.close()
@@ -246,6 +252,8 @@ class Agent:
         limit = self._silence_limit()
         if limit is None:
             return await inbox.get()
+        if (waiting := inbox.get_nowait()) is not None:
+            return waiting  # no timer for what is there already
         try:
             async with asyncio.timeout(limit):
                 return await inbox.get()

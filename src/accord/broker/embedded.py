@@ -8,6 +8,7 @@ explicitly: anonymous access on the loopback interface, nothing else.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,7 @@ async def embedded_broker(host: str = "127.0.0.1", port: int = 0) -> AsyncIterat
         broker.close_connections()
 
 
+@functools.cache
 def _broker_class() -> type[Broker]:
     """amqtt's broker, closing every connection it accepted.
 

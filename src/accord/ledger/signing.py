@@ -19,7 +19,7 @@ from accord.errors import LedgerError
 from accord.ledger.canonical import signing_bytes
 from accord.wire import Envelope
 
-__all__ = ["Signer", "Verifier", "sign_envelope", "signer_for"]
+__all__ = ["Signer", "Verifier", "sign_envelope", "signer_for", "strict_b64decode"]
 
 Signer = Callable[[Envelope], Envelope]
 """Something that returns a signed copy of an envelope."""
@@ -29,6 +29,16 @@ def sign_envelope(envelope: Envelope, key: SigningKey) -> Envelope:
     """``envelope`` with ``sig`` set to ``key``'s signature over its canonical JSON."""
     signature = key.sign(signing_bytes(envelope)).signature
     return envelope.model_copy(update={"sig": base64.b64encode(signature).decode("ascii")})
+
+
+def strict_b64decode(text: str) -> bytes:
+    """The bytes ``text`` encodes, if it is their canonical base64; raises ``ValueError``
+    (``binascii.Error``) otherwise. A signature whose last character has its unused bits set
+    is the same signature in other text, which anyone could make of a party's envelope."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ValueError("not the canonical base64 of its bytes")
+    return raw
 
 
 def signer_for(key: SigningKey) -> Signer:
@@ -52,12 +62,7 @@ class Verifier:
             return "unsigned"
         try:
             data = signing_bytes(envelope) if signed is None else signed
-            raw = base64.b64decode(envelope.sig, validate=True)
-            if base64.b64encode(raw).decode("ascii") != envelope.sig:
-                # the unused bits of the last character set: the same signature in other
-                # text, which anyone could make of a party's envelope
-                return "bad_signature"
-            key.verify(data, raw)
+            key.verify(data, strict_b64decode(envelope.sig))
         except (BadSignatureError, binascii.Error, ValueError, LedgerError):
             return "bad_signature"  # LedgerError: not canonicalisable, so signed by nobody
         return None

@@ -38,7 +38,7 @@ from accord.ledger.commitment import Reveal
 from accord.ledger.keys import decode_public_key
 from accord.ledger.merkle import MerkleTree, verify_consistency
 from accord.ledger.records import RECORDER, Checkpoint, EnvelopeEntry, Genesis
-from accord.ledger.signing import Verifier
+from accord.ledger.signing import Verifier, strict_b64decode
 from accord.ledger.storage import read_records
 from accord.wire import HOST, WILL_SEQ, Envelope, Performative
 
@@ -371,9 +371,8 @@ class _Checker:
             raise _Bad(None, "the checkpoint is not in canonical form: it was altered")
         signed = canonical(checkpoint.model_dump(mode="json", exclude={"sig"}))
         try:
-            sig = _strict_b64(checkpoint.sig or "")
-            self.recorder_key.verify(signed, sig)
-            _strict_b64(checkpoint.root)
+            self.recorder_key.verify(signed, strict_b64decode(checkpoint.sig or ""))
+            strict_b64decode(checkpoint.root)
         except (BadSignatureError, binascii.Error, ValueError):
             raise _Bad(None, "the checkpoint's signature is not the recorder's") from None
         size = checkpoint.tree_size
@@ -401,14 +400,6 @@ class _Checker:
                 raise _Bad(None, "the checkpoint is not consistent with the one before it")
         self.previous = checkpoint
         self.result.checkpoints += 1
-
-
-def _strict_b64(text: str) -> bytes:
-    """The bytes ``text`` encodes, if it is their canonical base64 (no stray bits)."""
-    raw = base64.b64decode(text, validate=True)
-    if base64.b64encode(raw).decode("ascii") != text:
-        raise ValueError("not the canonical base64 of its bytes")
-    return raw
 
 
 _ENVELOPE_ENTRY = b'{"envelope":'

@@ -455,16 +455,37 @@ class Session:
             performative=envelope.performative.value,
             detail=_NOISE_DETAIL.get(reason, ""),
         )
-        if (envelope.sender, reason) not in self._noticed and reason != "replay":
-            # one notice per (party, reason): a flood in a party's name is not amplified
-            self._noticed.add((envelope.sender, reason))
-            body: dict[str, JsonValue] = {
-                "refused": envelope.message_id,
-                "performative": envelope.performative.value,
-                "reason": reason,
-                "detail": _NOISE_DETAIL.get(reason, ""),
-            }
-            self._notices.append((envelope.sender, body))
+        if reason != "replay":
+            self._notice(
+                envelope.sender,
+                reason,
+                refused=envelope.message_id,
+                performative=envelope.performative.value,
+                detail=_NOISE_DETAIL.get(reason, ""),
+            )
+
+    def _notice(
+        self,
+        party: str,
+        reason: str,
+        *,
+        refused: str | None,
+        performative: str | None,
+        detail: str,
+    ) -> None:
+        """Queue a notice to ``party`` that something in its name was refused for ``reason``,
+        unless one was queued already: one per (party, reason), so a flood in a party's name
+        is not amplified."""
+        if (party, reason) in self._noticed:
+            return
+        self._noticed.add((party, reason))
+        body: dict[str, JsonValue] = {
+            "refused": refused,
+            "performative": performative,
+            "reason": reason,
+            "detail": detail,
+        }
+        self._notices.append((party, body))
 
     def _transport_notices(self) -> None:
         """Queue a notice for each first refusal, by the transport's gate, of a payload on a
@@ -474,18 +495,9 @@ class Session:
             return  # nothing new (the usual case: every turn passes here)
         self._firsts_seen = len(noise.first)
         for (negotiation_id, reason, party), (topic, refusal) in noise.first.items():
-            if negotiation_id != self.negotiation_id or party not in self.parties:
-                continue
-            if party is None or (party, reason) in self._noticed:
-                continue
-            self._noticed.add((party, reason))
-            body: dict[str, JsonValue] = {
-                "refused": None,
-                "performative": None,
-                "reason": reason,
-                "detail": f"on {topic}: {refusal.detail}",
-            }
-            self._notices.append((party, body))
+            if party in self.parties and negotiation_id == self.negotiation_id:
+                detail = f"on {topic}: {refusal.detail}"
+                self._notice(party, reason, refused=None, performative=None, detail=detail)
 
     async def _send_notices(self) -> None:
         self._transport_notices()
