@@ -5,9 +5,11 @@ For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical
 
 * accord: scenario validation, profile binding, whole-space utilities, sorting and a
   100-round negotiation (Boulware against Boulware, ``time-dependent e=0.2`` both sides) over
-  the memory bus, unsigned with strategies inline (as built-in strategies run) and on worker
-  threads (as plug-in strategies run), and signed (every envelope signed by its sender and
-  verified by the host, as ``accord run`` does);
+  the memory bus, unsigned: built-in strategies (inline), the same strategy as a plug-in
+  (``plugin_strategy:Boulware``, inline under the watchdog, as ``executor="auto"`` runs every
+  strategy that is not accord's own) and on worker threads (``executor="thread"``); and
+  signed (every envelope signed by its sender and verified by the host, as ``accord run``
+  does);
 * NegMAS: building the utility functions and ``SAOMechanism(n_steps=100)`` with a
   ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
   (``--negmas-python``) through ``negmas_side.py``.
@@ -44,7 +46,9 @@ from accord.runner import negotiate
 SIZES = (1_000, 100_000)
 
 
-def scenario_from(domain: dict[str, Any], rounds: int) -> dict[str, Any]:
+def scenario_from(
+    domain: dict[str, Any], rounds: int, strategy: str = "boulware"
+) -> dict[str, Any]:
     """The accord scenario with exactly the preferences of a ``make_domain`` domain."""
     issues = [
         {"name": i["name"], "type": "categorical", "values": i["values"]} for i in domain["issues"]
@@ -53,7 +57,7 @@ def scenario_from(domain: dict[str, Any], rounds: int) -> dict[str, Any]:
         {
             "id": party["id"],
             "organisation": party["id"],
-            "strategy": {"name": "boulware"},
+            "strategy": {"name": strategy},
             "profile": {
                 "reservation": party.get("reservation", 0.0),
                 "utility": {
@@ -121,10 +125,11 @@ def main() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     header = ("outcomes", "side", "median ms", "rounds", "agreement", "NegMAS/x")
-    print("{:>9} {:<22} {:>10} {:>7} {:>9} {:>9}".format(*header))
+    print("{:>9} {:<26} {:>10} {:>7} {:>9} {:>9}".format(*header))
     for size in SIZES:
         domain = make_domain(size, args.seed)
         data = scenario_from(domain, args.rounds)
+        plugin = scenario_from(domain, args.rounds, "plugin_strategy:Boulware")
         rows: list[tuple[str, float, int, bool]] = []
         negmas_median = None
         if args.negmas_python:
@@ -138,13 +143,18 @@ def main() -> None:
                     runs[0]["agreement"] is not None,
                 )
             )
-        for executor, sign in (("inline", False), ("thread", False), ("inline", True)):
-            times, result = time_accord(data, executor, args.repeat, sign=sign)
-            label = f"accord ({executor}{', signed' if sign else ''})"
+        sides = (
+            ("accord (built-in)", data, "auto", False),
+            ("accord (plug-in)", plugin, "auto", False),
+            ("accord (plug-in, thread)", plugin, "thread", False),
+            ("accord (built-in, signed)", data, "auto", True),
+        )
+        for label, scenario, executor, sign in sides:
+            times, result = time_accord(scenario, executor, args.repeat, sign=sign)
             rows.append((label, statistics.median(times), result.rounds, result.agreement))
         for side, median, rounds, agreed in rows:
             ratio = f"{negmas_median / median:8.1f}x" if negmas_median else "        -"
-            print(f"{size:>9,} {side:<22} {median * 1000:>10.1f} {rounds:>7} {agreed!s:>9} {ratio}")
+            print(f"{size:>9,} {side:<26} {median * 1000:>10.1f} {rounds:>7} {agreed!s:>9} {ratio}")
 
 
 if __name__ == "__main__":

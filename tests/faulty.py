@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from typing import Any, cast
 
 import numpy as np
@@ -201,3 +202,41 @@ class HangsAtEnd(Linear):
 
     def on_end(self, ctx: AgentContext, result: dict[str, object]) -> None:
         RELEASE_ON_END.wait(60)
+
+
+class SleepsLong(Linear):
+    """Sleeps (a blocking call into the C library) for an hour on its first proposal."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        time.sleep(3600)
+        return super().propose(state)
+
+
+class SwallowsErrors(Linear):
+    """Loops forever on its first proposal, swallowing every ``Exception`` it meets."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # noqa: BLE001, S112  # the point: a careless catch-all
+                continue
+
+
+class BlocksAsync(Linear):
+    """An ``async`` method that blocks the event loop (no await) on its first proposal."""
+
+    async def propose(self, state: TurnState) -> Outcome:  # type: ignore[override]
+        time.sleep(3600)  # noqa: ASYNC251  # the point: it blocks the event loop
+        return super().propose(state)
+
+
+class HangsInEvent(Linear):
+    """Its ``on_event`` blocks for an hour the first time it is called."""
+
+    hung = False
+
+    def on_event(self, ctx: AgentContext, event: dict[str, Any]) -> None:
+        if not self.hung:
+            self.hung = True
+            RELEASE.wait(3600)

@@ -27,6 +27,7 @@ __all__ = [
     "PluginError",
     "ProtocolViolation",
     "ScenarioError",
+    "StrategyOvertime",
     "TournamentSpecError",
     "TurnTimeout",
 ]
@@ -144,6 +145,17 @@ class HandshakeTimeout(AccordError):
 class HostLost(AccordError):
     """An agent's negotiation ended without a result: the host's last will arrived, or the
     host was silent far beyond any turn (its process died, or hangs)."""
+
+
+class StrategyOvertime(AccordError):
+    """A strategy call ran past its time and the watchdog interrupted it
+    (:mod:`accord.agents.watchdog`); the agent sends nothing for that turn, so the host's turn
+    timeout names the party."""
+
+    def __init__(self, method: str, seconds: float) -> None:
+        super().__init__(f"{method}() ran past its {seconds:g} s and was interrupted")
+        self.method = method
+        self.seconds = seconds
 
 
 class DeadlineReached(AccordError):  # an ending, not a failure

@@ -51,6 +51,7 @@ from pydantic import JsonValue, ValidationError
 from accord.agents.eager import EagerConsumer
 from accord.agents.executor import (
     ExecutorKind,
+    GuardedExecutor,
     InlineExecutor,
     StrategyExecutor,
     make_executor,
@@ -59,7 +60,7 @@ from accord.agents.executor import (
 from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus, Inbox, MemoryBus, QueueInbox
-from accord.errors import HostLost
+from accord.errors import HostLost, StrategyOvertime
 from accord.ledger.commitment import commit, commit_mandate
 from accord.ledger.signing import Signer, Verifier
 from accord.mandate import Action, Approver, Mandate, final_acceptance
@@ -345,14 +346,15 @@ class Agent:
 
     def _eager(self, executor: StrategyExecutor) -> bool:
         """Whether to handle envelopes inside the publisher's call (:mod:`accord.agents.eager`):
-        over the memory bus, with a strategy that runs inline and has no ``async`` methods,
-        and without a mandate. A worker thread's answer always needs the event loop, and code
-        that may wait (an approver, an ``async`` method) must start on the agent's own task:
-        ``asyncio.timeout`` inside it would otherwise cancel the publisher's task."""
+        over the memory bus, with a strategy that runs inline (guarded or not) and has no
+        ``async`` methods, and without a mandate. A worker thread's answer always needs the
+        event loop, and code that may wait (an approver, an ``async`` method) must start on the
+        agent's own task: ``asyncio.timeout`` inside it would otherwise cancel the publisher's
+        task."""
         return (
             isinstance(self.bus, MemoryBus)
             and self._host is None
-            and isinstance(executor, InlineExecutor)
+            and isinstance(executor, InlineExecutor | GuardedExecutor)
             and self.guard is None
             and not _has_async_methods(type(self.strategy))
         )
@@ -385,6 +387,7 @@ class Agent:
                 timeout = envelope.body.get("turn_timeout")
                 if isinstance(timeout, int | float):
                     self._turn_timeout = float(timeout)
+                executor.limit(self._turn_timeout)
                 failure = await self._hook(executor, "on_start", self.ctx)
                 if failure is not None:
                     self._broken = f"on_start raised {failure}"
@@ -393,6 +396,7 @@ class Agent:
             case Performative.INFORM:
                 self._record(envelope)
                 if getattr(self.strategy, "on_event", None) is not None:  # most have none
+                    executor.limit(self._turn_timeout)
                     await self._hook(executor, "on_event", self.ctx, copy.deepcopy(envelope.body))
             case Performative.LOST:
                 raise HostLost(
@@ -406,12 +410,10 @@ class Agent:
                 if self.reveal:  # first: nothing the strategy does in on_end can stop it
                     body = cast("dict[str, JsonValue]", self._reveal.body())
                     await self._send(Performative.REVEAL, body, to=None)
+                within = self._turn_timeout or ON_END_DEFAULT_S
+                executor.limit(within)
                 await self._hook(
-                    executor,
-                    "on_end",
-                    self.ctx,
-                    copy.deepcopy(envelope.body),
-                    within=self._turn_timeout or ON_END_DEFAULT_S,
+                    executor, "on_end", self.ctx, copy.deepcopy(envelope.body), within=within
                 )
                 return True
             case _:
@@ -472,6 +474,9 @@ class Agent:
         except TimeoutError:
             self.log.warning("strategy_hook_timed_out", hook=name, seconds=within)
             return f"{name} did not return within {within:g} s"
+        except StrategyOvertime as exc:
+            self.log.warning("strategy_hook_interrupted", hook=name, seconds=exc.seconds)
+            return f"{name} did not return within {exc.seconds:g} s (interrupted)"
         except Exception as exc:  # noqa: BLE001  # a hook failing must not crash the agent
             self.log.warning("strategy_hook_failed", hook=name, error=repr(exc))
             return _describe(exc)
@@ -490,6 +495,7 @@ class Agent:
             )
             return
         self._turn = envelope
+        executor.limit(self._turn_timeout)
         if self.guard is not None:
             self.guard.start_turn(self._turn_timeout)
         state = TurnState(
@@ -512,6 +518,11 @@ class Agent:
                 Performative.FAILURE,
                 {"reason": "outside_mandate", "detail": str(exc)[:2000]},
             )
+        except StrategyOvertime as exc:  # the host's turn timeout names the party
+            self.log.warning(
+                "strategy_interrupted", kind=request.kind, method=exc.method, seconds=exc.seconds
+            )
+            return
         except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
             self.log.warning("strategy_raised", kind=request.kind, error=repr(exc))
             performative, body = (

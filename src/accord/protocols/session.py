@@ -315,10 +315,19 @@ class Session:
         self.check_deadline()
         body = request.body(self.relative_time)
         envelope = self.envelope(Performative.REQUEST, body, to=party)
+        timeout = self.deadline.turn_timeout
+        overall = None
+        if self.deadline.seconds is not None:
+            overall = self.deadline.seconds - self.elapsed
+        loop = asyncio.get_running_loop()
+        # from the request on: an eager agent answers (or is interrupted) inside publish
+        due = loop.time() + (timeout if overall is None else min(timeout, overall))
         await self.bus.publish(envelope)
         pending = _Pending(party, envelope.message_id, frozenset(allowed))
         while (arrived := self.inbox.get_nowait()) is not None:  # answered at once (eagerly)
             if (answer := self._receive(arrived, pending)) is not None:
+                if loop.time() > due:
+                    break  # too late, as it would be on a worker thread or over MQTT
                 self._unyielded += 1
                 if self._unyielded >= _YIELD_EVERY:  # let the event loop breathe
                     self._unyielded = 0
@@ -326,12 +335,8 @@ class Session:
                 return self._parse(answer)
         self._unyielded = 0
         await self._send_notices()
-        timeout = self.deadline.turn_timeout
-        overall = None
-        if self.deadline.seconds is not None:
-            overall = self.deadline.seconds - self.elapsed
         try:
-            async with asyncio.timeout(timeout if overall is None else min(timeout, overall)):
+            async with asyncio.timeout_at(due):
                 while True:
                     answer = self._receive(await self.inbox.get(), pending)
                     if answer is not None:

@@ -1,0 +1,94 @@
+"""A timer signal that interrupts a strategy call running past its time.
+
+Strategy code runs inline on the event loop (:class:`~accord.agents.executor.GuardedExecutor`):
+no thread hop per call. What keeps a strategy that blocks, sleeps or loops forever from
+freezing every other party in the process is this watchdog: :meth:`Watchdog.arm` sets a
+real-time interval timer (``setitimer(ITIMER_REAL)``) for the call's budget, and when it
+fires, its ``SIGALRM`` handler raises :class:`Overtime` in the main thread, inside the
+strategy's code. It fires again every :data:`REFIRE_S` until the call is over, so a strategy
+that swallows the first one (``except BaseException``) is interrupted again. :class:`Overtime`
+derives from ``BaseException``, as ``KeyboardInterrupt`` does, so an ordinary
+``except Exception`` in the strategy does not swallow it at all.
+
+Python runs signal handlers between bytecodes of the main thread, and interrupts the blocking
+calls of the standard library that wait on the system (``time.sleep``, ``Event.wait``, socket
+reads): those end at once. A C extension that computes for a long time without returning to
+the interpreter is interrupted only when it returns; against that, only a process boundary
+helps (``accord run --processes``, tournament worker processes).
+
+Signals exist only in the main thread and on POSIX (:func:`available`). Elsewhere (a
+negotiation in a helper thread, Windows) the runtime runs plug-in strategies on worker threads
+instead, as before.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+__all__ = ["REFIRE_S", "WATCHDOG", "Overtime", "Watchdog", "available"]
+
+REFIRE_S = 0.05
+"""How often the timer fires again while an interrupted call has not ended."""
+
+
+class Overtime(BaseException):  # an interrupt, like KeyboardInterrupt
+    """Raised into a strategy call that ran past its budget; the executor turns it into
+    :class:`~accord.errors.StrategyOvertime`, so it never leaves the runtime."""
+
+
+def available() -> bool:
+    """Whether a watchdog can work here: POSIX interval timers, in the main thread."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+class Watchdog:
+    """Arms and disarms the process's real-time timer around one call at a time.
+
+    Calls on one event loop never overlap, so one timer serves every agent of the process.
+    While any guarded executor is open (:meth:`hold` .. :meth:`release`), the ``SIGALRM``
+    handler is the watchdog's; the last :meth:`release` puts back the one that was there."""
+
+    def __init__(self) -> None:
+        self._previous: Any = signal.SIG_DFL
+        self._holders = 0
+        self._armed = False
+        self._until = 0.0
+
+    def hold(self) -> None:
+        """Install the handler (once for every holder)."""
+        if self._holders == 0:
+            previous = signal.signal(signal.SIGALRM, self._fire)
+            self._previous = signal.SIG_DFL if previous is None else previous
+        self._holders += 1
+
+    def release(self) -> None:
+        """Undo one :meth:`hold`; the last one stops the timer and restores the handler."""
+        self._holders -= 1
+        if self._holders == 0:
+            self.disarm()
+            signal.signal(signal.SIGALRM, self._previous)
+
+    def arm(self, seconds: float) -> None:
+        """Interrupt the running code (with :class:`Overtime`) in ``seconds`` from now."""
+        seconds = max(seconds, 1e-6)
+        self._until = time.monotonic() + seconds
+        self._armed = True
+        signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_S)
+
+    def disarm(self) -> None:
+        """Stop the timer."""
+        if self._armed:
+            self._armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _fire(self, signum: int, frame: FrameType | None) -> None:
+        if self._armed and time.monotonic() >= self._until:
+            raise Overtime
+
+
+WATCHDOG = Watchdog()
+"""The process's one watchdog (one timer per process)."""
