@@ -162,8 +162,8 @@ class Agent:
                 negotiation_id=negotiation_id,
                 send=self._send_in_turn,
             )
-        self._turn: Envelope | None = None
-        """The request being answered."""
+        self._turn: tuple[str, int] | None = None
+        """The message id and round of the request being answered."""
         self._turn_timeout: float | None = None
         self.strategy = strategy
         self.profile = profile
@@ -313,14 +313,18 @@ class Agent:
         self.session, self._open_ns, self._host_seq = session, sent, envelope.seq
         return self._join()
 
-    async def _join(self) -> bool:
+    def join_body(self) -> dict[str, JsonValue]:
+        """What the party's ``join`` says: its commitments and its will's nonce."""
         joining: dict[str, JsonValue] = {
             "commitment": self.commitment,
             "will_nonce": self._will_nonce,
         }
         if self.mandate_commitment is not None:
             joining["mandate_commitment"] = self.mandate_commitment
-        join = await self._send(Performative.JOIN, joining)
+        return joining
+
+    async def _join(self) -> bool:
+        join = await self._send(Performative.JOIN, self.join_body())
         self.log.info("joined", session=self.session)
         self._stop_rejoining()
         self._rejoining = asyncio.create_task(self._rejoin(join), name=f"rejoin-{self.party_id}")
@@ -383,21 +387,11 @@ class Agent:
     async def _handle(self, envelope: Envelope, executor: StrategyExecutor) -> bool:
         match envelope.performative:
             case Performative.START:
-                self.ctx = self._context(envelope.body)
-                timeout = envelope.body.get("turn_timeout")
-                if isinstance(timeout, int | float):
-                    self._turn_timeout = float(timeout)
-                executor.limit(self._turn_timeout)
-                failure = await self._hook(executor, "on_start", self.ctx)
-                if failure is not None:
-                    self._broken = f"on_start raised {failure}"
+                await self.begin(envelope.body, executor)
             case Performative.REQUEST:
                 await self._answer(envelope, executor)
             case Performative.INFORM:
-                self._record(envelope)
-                if getattr(self.strategy, "on_event", None) is not None:  # most have none
-                    executor.limit(self._turn_timeout)
-                    await self._hook(executor, "on_event", self.ctx, copy.deepcopy(envelope.body))
+                await self.observe(envelope.round, envelope.body, executor)
             case Performative.LOST:
                 raise HostLost(
                     f"the host of {self.negotiation_id} is gone: its last will arrived before "
@@ -406,19 +400,43 @@ class Agent:
             case Performative.NOTICE:
                 self.log.warning("host_refused_a_message_in_our_name", notice=envelope.body)
             case Performative.RESULT:
-                self.result = copy.deepcopy(envelope.body)
-                if self.reveal:  # first: nothing the strategy does in on_end can stop it
-                    body = cast("dict[str, JsonValue]", self._reveal.body())
-                    await self._send(Performative.REVEAL, body, to=None)
-                within = self._turn_timeout or ON_END_DEFAULT_S
-                executor.limit(within)
-                await self._hook(
-                    executor, "on_end", self.ctx, copy.deepcopy(envelope.body), within=within
-                )
+                await self.finish(envelope.body, executor)
                 return True
             case _:
                 self.log.warning("unexpected_message", performative=envelope.performative.value)
         return False
+
+    # -- the steps of a negotiation, for the host's envelopes or called directly -------------
+
+    async def begin(self, start: Mapping[str, JsonValue], executor: StrategyExecutor) -> None:
+        """The host's ``start``: build the context and call ``on_start``."""
+        self.ctx = self._context(start)
+        timeout = start.get("turn_timeout")
+        if isinstance(timeout, int | float):
+            self._turn_timeout = float(timeout)
+        executor.limit(self._turn_timeout)
+        failure = await self._hook(executor, "on_start", self.ctx)
+        if failure is not None:
+            self._broken = f"on_start raised {failure}"
+
+    async def observe(
+        self, round_: int, event: Mapping[str, JsonValue], executor: StrategyExecutor
+    ) -> None:
+        """The host's ``inform``: keep an offer in ``ctx.offers`` and call ``on_event``."""
+        self._record(round_, event)
+        if getattr(self.strategy, "on_event", None) is not None:  # most have none
+            executor.limit(self._turn_timeout)
+            await self._hook(executor, "on_event", self.ctx, copy.deepcopy(dict(event)))
+
+    async def finish(self, result: Mapping[str, JsonValue], executor: StrategyExecutor) -> None:
+        """The host's ``result``: send the reveal if told to, then call ``on_end``."""
+        self.result = copy.deepcopy(dict(result))
+        if self.reveal:  # first: nothing the strategy does in on_end can stop it
+            body = cast("dict[str, JsonValue]", self._reveal.body())
+            await self._send(Performative.REVEAL, body, to=None)
+        within = self._turn_timeout or ON_END_DEFAULT_S
+        executor.limit(within)
+        await self._hook(executor, "on_end", self.ctx, copy.deepcopy(dict(result)), within=within)
 
     def _record_at_once(self, envelope: Envelope) -> bool:
         """What :meth:`_handle` does with the host's ``inform`` when the strategy has no
@@ -431,7 +449,7 @@ class Agent:
             or getattr(self.strategy, "on_event", None) is not None
         ):
             return False
-        self._record(envelope)
+        self._record(envelope.round, envelope.body)
         return True
 
     def _context(self, body: Mapping[str, JsonValue]) -> AgentContext:
@@ -449,16 +467,15 @@ class Agent:
             seconds=float(seconds) if isinstance(seconds, int | float) else None,
         )
 
-    def _record(self, envelope: Envelope) -> None:
+    def _record(self, round_: int, body: Mapping[str, JsonValue]) -> None:
         """Keep every offer the host announces in ``ctx.offers`` (the host has validated it
         against the outcome space before announcing it)."""
-        body = envelope.body
         if self.ctx is None or body.get("event") != "offer":
             return
         outcome, party = body.get("outcome"), body.get("party")
         if isinstance(outcome, dict) and isinstance(party, str):
             offer = cast("dict[str, Value]", dict(outcome))  # the strategy's own copy
-            self.ctx.offers.append(OfferEvent(envelope.round, party, offer, self.profile))
+            self.ctx.offers.append(OfferEvent(round_, party, offer, self.profile))
 
     async def _hook(
         self, executor: StrategyExecutor, name: str, *args: Any, within: float | None = None
@@ -494,10 +511,6 @@ class Agent:
                 in_reply_to=reply_to,
             )
             return
-        self._turn = envelope
-        executor.limit(self._turn_timeout)
-        if self.guard is not None:
-            self.guard.start_turn(self._turn_timeout)
         state = TurnState(
             round=envelope.round,
             relative_time=request.relative_time,
@@ -506,30 +519,34 @@ class Agent:
             proposer=request.proposer,
             options=request.options,
         )
+        answer = await self.reply(state, reply_to, executor)
+        if answer is not None:
+            await self._send(*answer, in_reply_to=reply_to, round_=envelope.round)
+
+    async def reply(
+        self, state: TurnState, request_id: str, executor: StrategyExecutor
+    ) -> tuple[Performative, dict[str, JsonValue]] | None:
+        """The answer to the host's request ``request_id`` (``state``): what the strategy
+        decided, or a ``failure`` naming what it did wrong; ``None`` when the watchdog
+        interrupted it (nothing is sent, so the host's turn timeout names the party)."""
+        self._turn = (request_id, state.round)
+        executor.limit(self._turn_timeout)
+        if self.guard is not None:
+            self.guard.start_turn(self._turn_timeout)
         try:
-            performative, body = await self._decide(state, executor)
+            return await self._decide(state, executor)
         except _BadAnswer as exc:
-            performative, body = (
-                Performative.FAILURE,
-                {"reason": "invalid_action", "detail": str(exc)},
-            )
+            return Performative.FAILURE, {"reason": "invalid_action", "detail": str(exc)}
         except _OutsideMandate as exc:
-            performative, body = (
-                Performative.FAILURE,
-                {"reason": "outside_mandate", "detail": str(exc)[:2000]},
-            )
-        except StrategyOvertime as exc:  # the host's turn timeout names the party
+            return Performative.FAILURE, {"reason": "outside_mandate", "detail": str(exc)[:2000]}
+        except StrategyOvertime as exc:
             self.log.warning(
-                "strategy_interrupted", kind=request.kind, method=exc.method, seconds=exc.seconds
+                "strategy_interrupted", kind=state.kind, method=exc.method, seconds=exc.seconds
             )
-            return
+            return None
         except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
-            self.log.warning("strategy_raised", kind=request.kind, error=repr(exc))
-            performative, body = (
-                Performative.FAILURE,
-                {"reason": "exception", "detail": _describe(exc)},
-            )
-        await self._send(performative, body, in_reply_to=reply_to, round_=envelope.round)
+            self.log.warning("strategy_raised", kind=state.kind, error=repr(exc))
+            return Performative.FAILURE, {"reason": "exception", "detail": _describe(exc)}
 
     def _decide(
         self, state: TurnState, executor: StrategyExecutor
@@ -647,8 +664,8 @@ class Agent:
         await self._send(
             performative,
             body,
-            in_reply_to=None if turn is None else turn.message_id,
-            round_=0 if turn is None else turn.round,
+            in_reply_to=None if turn is None else turn[0],
+            round_=0 if turn is None else turn[1],
         )
 
     def _method(self, name: str) -> Any:
