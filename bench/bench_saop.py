@@ -5,11 +5,13 @@ For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical
 
 * accord: scenario validation, profile binding, whole-space utilities, sorting and a
   100-round negotiation (Boulware against Boulware, ``time-dependent e=0.2`` both sides) over
-  the memory bus, unsigned: built-in strategies (inline), the same strategy as a plug-in
+  a direct session (``negotiate``'s default in process: parties called, no envelopes, see
+  ``accord.direct``) with built-in strategies and with the same strategy as a plug-in
   (``plugin_strategy:Boulware``, inline under the watchdog, as ``executor="auto"`` runs every
-  strategy that is not accord's own) and on worker threads (``executor="thread"``); and
-  signed (every envelope signed by its sender and verified by the host, as ``accord run``
-  does);
+  strategy that is not accord's own); over the memory bus (``envelopes=True``) with the
+  plug-in on worker threads (``executor="thread"``, how plug-ins ran until December 2026),
+  with built-ins, and signed (every envelope signed by its sender and verified by the host,
+  as ``accord run`` does);
 * NegMAS: building the utility functions and ``SAOMechanism(n_steps=100)`` with a
   ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
   (``--negmas-python``) through ``negmas_side.py``.
@@ -81,13 +83,18 @@ def scenario_from(
 
 
 def time_accord(
-    data: dict[str, Any], executor: str, repeat: int, *, sign: bool
+    data: dict[str, Any], executor: str, repeat: int, *, sign: bool, envelopes: bool
 ) -> tuple[list[float], Any]:
     times, result = [], None
     for _ in range(repeat):
         began = time.perf_counter()
         scenario = Scenario.model_validate(data)
-        negotiation = negotiate(scenario, executor=executor, sign=sign)  # type: ignore[arg-type]
+        negotiation = negotiate(
+            scenario,
+            executor=executor,  # type: ignore[arg-type]
+            sign=sign,
+            envelopes=envelopes,
+        )
         result = asyncio.run(negotiation).result
         times.append(time.perf_counter() - began)
     return times, result
@@ -144,13 +151,16 @@ def main() -> None:
                 )
             )
         sides = (
-            ("accord (built-in)", data, "auto", False),
-            ("accord (plug-in)", plugin, "auto", False),
-            ("accord (plug-in, thread)", plugin, "thread", False),
-            ("accord (built-in, signed)", data, "auto", True),
+            ("accord (built-in)", data, "auto", False, False),
+            ("accord (plug-in)", plugin, "auto", False, False),
+            ("accord (plug-in, thread)", plugin, "thread", False, True),
+            ("accord (envelopes)", data, "auto", False, True),
+            ("accord (envelopes, signed)", data, "auto", True, True),
         )
-        for label, scenario, executor, sign in sides:
-            times, result = time_accord(scenario, executor, args.repeat, sign=sign)
+        for label, scenario, executor, sign, envelopes in sides:
+            times, result = time_accord(
+                scenario, executor, args.repeat, sign=sign, envelopes=envelopes
+            )
             rows.append((label, statistics.median(times), result.rounds, result.agreement))
         for side, median, rounds, agreed in rows:
             ratio = f"{negmas_median / median:8.1f}x" if negmas_median else "        -"

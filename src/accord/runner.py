@@ -12,19 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import structlog
-from nacl.signing import SigningKey
+from nacl.signing import SigningKey, VerifyKey
 from pydantic import JsonValue
 
 from accord.agents import STRATEGIES, Agent
 from accord.agents.executor import ExecutorKind
 from accord.broker import Bus, Inbox, MemoryBus
 from accord.broker.admission import refused_count
+from accord.direct import DirectSession
 from accord.errors import InputError
 from accord.ledger.keys import encode_public_key, generate_key
 from accord.ledger.recorder import Recorder
@@ -47,17 +47,32 @@ AGENT_GRACE_S = 1.0
 """How long agents get, after the result is sent, to finish their ``on_end`` hooks."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Negotiation:
-    """A finished negotiation: its result and every envelope, in order."""
+    """A finished negotiation: its result and every envelope, in order (the transcript of a
+    direct run is materialised on first use, see :mod:`accord.direct`)."""
 
-    result: NegotiationResult
-    transcript: list[Envelope]
+    __slots__ = ("_materialise", "_transcript", "result")
+
+    def __init__(
+        self,
+        result: NegotiationResult,
+        transcript: list[Envelope] | Callable[[], list[Envelope]],
+    ) -> None:
+        self.result = result
+        self._transcript = transcript if isinstance(transcript, list) else None
+        self._materialise = None if isinstance(transcript, list) else transcript
+
+    @property
+    def transcript(self) -> list[Envelope]:
+        if self._transcript is None:
+            assert self._materialise is not None  # noqa: S101  # one of the two is set
+            self._transcript, self._materialise = self._materialise(), None
+        return self._transcript
 
     def __repr__(self) -> str:  # the transcript can be long: asyncio reprs finished tasks
         return (
             f"Negotiation(id={self.result.negotiation_id!r}, reason={self.result.reason!r}, "
-            f"messages={len(self.transcript)})"
+            f"messages={self.result.messages})"
         )
 
 
@@ -89,9 +104,16 @@ async def negotiate(
     log: LogStorage | None = None,
     reveal: bool = True,
     profiles: Mapping[str, BoundProfile] | None = None,
+    envelopes: bool = False,
 ) -> Negotiation:
-    """Negotiate ``scenario`` with every party in this event loop over ``bus`` (default: a
-    new :class:`~accord.broker.MemoryBus`). ``seed`` overrides the scenario's seed.
+    """Negotiate ``scenario`` with every party in this event loop over ``bus``. ``seed``
+    overrides the scenario's seed.
+
+    Without a ``bus`` or a ``log``, the parties are called directly
+    (:class:`~accord.direct.DirectSession`): the same actions and ending, and the transcript
+    materialised from the run's records when it is first used. ``envelopes`` runs such a
+    negotiation over a new :class:`~accord.broker.MemoryBus` instead, every message an
+    envelope published, delivered and checked (a log always needs that).
 
     With ``sign`` (the default) every participant signs its envelopes with its key from
     ``keys`` (party ids, ``host``, ``recorder``) or an ephemeral one, and the host checks
@@ -101,34 +123,25 @@ async def negotiate(
     party id), to reuse their cached utilities and orderings across negotiations of one
     scenario (as a tournament does); the result is the same as without."""
     seed = scenario.seed if seed is None else seed
+    direct = bus is None and log is None and not envelopes
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
     profiles = _bind(scenario) if profiles is None else _checked(scenario, profiles)
-    space = _space(scenario, profiles)
+    if direct:
+        return await _direct(scenario, seed, profiles, executor, clock, sign=sign, keys=keys)
     identities = _identities(scenario, keys or {}) if sign or log is not None else {}
     public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
     host_key = public[HOST] if sign and not isinstance(bus, MemoryBus) else None
-    agents = [
-        Agent(
-            party_id=party.id,
-            strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
-            profile=profiles[party.id],
-            space=space,
-            bus=bus,
-            negotiation_id=negotiation_id,
-            rng=np.random.default_rng([seed, index]),
-            executor=executor,
-            signer=signer_for(identities[party.id]) if sign else None,
-            reveal=reveal and log is not None,
-            salt=party_salt(seed, index, 1),
-            mandate=party.mandate,
-            approver=approver_for(party),
-            mandate_salt=None if party.mandate is None else party_salt(seed, index, 2),
-            # over a broker anyone may publish; in-process memory bus traffic is our own
-            host_key=host_key,
-        )
-        for index, party in enumerate(scenario.parties)
-    ]
+    agents = _agents(
+        scenario,
+        seed,
+        profiles,
+        bus,
+        executor,
+        signers={p.id: signer_for(identities[p.id]) for p in scenario.parties} if sign else {},
+        reveal=reveal and log is not None,
+        host_key=host_key,
+    )
     recorder = None
     if log is not None:
         recorder = Recorder(
@@ -145,6 +158,95 @@ async def negotiate(
         agents=agents,
         profiles=profiles,
     )
+
+
+def _agents(
+    scenario: Scenario,
+    seed: int,
+    profiles: Mapping[str, BoundProfile],
+    bus: Bus,
+    executor: ExecutorKind,
+    *,
+    signers: Mapping[str, Signer],
+    reveal: bool,
+    host_key: VerifyKey | None,
+) -> list[Agent]:
+    """Every party's agent, seeded from ``seed`` and its place in the scenario."""
+    space = _space(scenario, profiles)
+    negotiation_id = scenario.negotiation_id(seed)
+    return [
+        Agent(
+            party_id=party.id,
+            strategy=STRATEGIES.create(party.strategy.name, party.strategy.params),
+            profile=profiles[party.id],
+            space=space,
+            bus=bus,
+            negotiation_id=negotiation_id,
+            rng=np.random.default_rng([seed, index]),
+            executor=executor,
+            signer=signers.get(party.id),
+            reveal=reveal,
+            salt=party_salt(seed, index, 1),
+            mandate=party.mandate,
+            approver=approver_for(party),
+            mandate_salt=None if party.mandate is None else party_salt(seed, index, 2),
+            # over a broker anyone may publish; in-process memory bus traffic is our own
+            host_key=host_key,
+        )
+        for index, party in enumerate(scenario.parties)
+    ]
+
+
+async def _direct(
+    scenario: Scenario,
+    seed: int,
+    profiles: dict[str, BoundProfile],
+    executor: ExecutorKind,
+    clock: Clock | None,
+    *,
+    sign: bool,
+    keys: Mapping[str, SigningKey] | None,
+) -> Negotiation:
+    """Negotiate with every party called directly (:mod:`accord.direct`); the transcript is
+    materialised, and signed if ``sign``, when first used. Given or pinned keys are checked
+    now; ephemeral ones are made only for a transcript."""
+    pinned = sign and (bool(keys) or any(p.public_key for p in scenario.parties))
+    identities = _identities(scenario, keys or {}) if pinned else None
+    agents = _agents(
+        scenario, seed, profiles, MemoryBus(), executor, signers={}, reveal=False, host_key=None
+    )
+    mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
+    began = time.perf_counter()
+    async with DirectSession(
+        agents=agents,
+        negotiation_id=scenario.negotiation_id(seed),
+        space=_space(scenario, profiles),
+        deadline=scenario.mechanism.deadline,
+        clock=clock,
+        seed=seed,
+        profiles=profiles,
+    ) as session:
+        ending = await host_negotiation(session, mechanism, start_body(scenario, mechanism.name))
+    result = _result(
+        scenario,
+        seed=seed,
+        mechanism=mechanism.name,
+        ending=ending,
+        session=session,
+        profiles=profiles,
+        messages=session.messages,
+        wall=time.perf_counter() - began,
+        transport_noise=0,
+    )
+    logger.info("negotiation_result", negotiation_id=result.negotiation_id, reason=result.reason)
+
+    def materialise() -> list[Envelope]:
+        if not sign:
+            return session.transcript()
+        keys_of = identities or _identities(scenario, {})
+        return session.transcript({who: signer_for(key) for who, key in keys_of.items()})
+
+    return Negotiation(result, materialise)
 
 
 def party_salt(seed: int, index: int, stream: int) -> str:
@@ -236,7 +338,7 @@ async def serve(
         ending=ending,
         session=session,
         profiles=profiles,
-        transcript=transcript,
+        messages=len(transcript),
         wall=wall,
         transport_noise=refused_count(bus, negotiation_id),
     )
@@ -418,7 +520,7 @@ def _result(
     ending: Ending,
     session: Session,
     profiles: dict[str, BoundProfile],
-    transcript: list[Envelope],
+    messages: int,
     wall: float,
     transport_noise: int,
 ) -> NegotiationResult:
@@ -455,7 +557,7 @@ def _result(
         detail=ending.detail,
         rounds=session.rounds_played,
         relative_time=t,
-        messages=len(transcript),
+        messages=messages,
         wall_time_s=wall,
         parties=parties,
         violations=[

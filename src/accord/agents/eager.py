@@ -23,11 +23,13 @@ import contextlib
 import types
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from accord.wire import Envelope
 
-__all__ = ["EagerConsumer"]
+__all__ = ["EagerConsumer", "resume"]
+
+T = TypeVar("T")
 
 Handler = Callable[[Envelope], Coroutine[Any, Any, bool]]
 """Handles one envelope; returns ``True`` when the agent is done (``result`` handled)."""
@@ -81,7 +83,7 @@ class EagerConsumer:
     async def _catch_up(self, handling: Coroutine[Any, Any, bool], waiting: object) -> None:
         """Finish the suspended ``handling``, then every envelope that queued behind it."""
         try:
-            done = await _resume(handling, waiting)
+            done = await resume(handling, waiting)
             while not done and self._backlog:
                 done = await self._handler(self._backlog.popleft())
         except Exception as exc:  # noqa: BLE001  # as in __call__
@@ -103,7 +105,7 @@ class EagerConsumer:
 
 
 @types.coroutine
-def _resume(handling: Coroutine[Any, Any, bool], waiting: object) -> Generator[Any, None, bool]:
+def resume(handling: Coroutine[Any, Any, T], waiting: object) -> Generator[Any, None, T]:
     """Drive ``handling``, which was started by hand and yielded ``waiting`` (the future it
     waits on), to its end on the current task: ``yield from`` for a coroutine already begun."""
     while True:
@@ -113,9 +115,9 @@ def _resume(handling: Coroutine[Any, Any, bool], waiting: object) -> Generator[A
             try:
                 waiting = handling.throw(exc)
             except StopIteration as stop:
-                return bool(stop.value)
+                return cast("T", stop.value)
             continue
         try:
             waiting = handling.send(None)
         except StopIteration as stop:
-            return bool(stop.value)
+            return cast("T", stop.value)

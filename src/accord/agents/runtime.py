@@ -40,7 +40,7 @@ import copy
 import inspect
 import math
 import traceback
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -61,7 +61,7 @@ from accord.agents.mandate_guard import MandateGuard
 from accord.agents.strategy import AgentContext, OfferEvent, Response, TurnState
 from accord.broker import Bus, Inbox, MemoryBus, QueueInbox
 from accord.errors import HostLost, StrategyOvertime
-from accord.ledger.commitment import commit, commit_mandate
+from accord.ledger.commitment import Reveal, commit, commit_mandate
 from accord.ledger.signing import Signer, Verifier
 from accord.mandate import Action, Approver, Mandate, final_acceptance
 from accord.model import BoundProfile, OutcomeSpace, Value
@@ -147,13 +147,10 @@ class Agent:
         self._rejoining: asyncio.Task[None] | None = None
         self.signer = signer
         self.reveal = reveal
-        self.commitment, self._reveal = commit(party_id, profile.profile, salt=salt)
-        self.mandate_commitment: str | None = None
+        self._committing = (salt, mandate, mandate_salt)
+        self._commitments: tuple[str, str | None, Reveal] | None = None
         self.guard: MandateGuard | None = None
         if mandate is not None:
-            self.mandate_commitment, self._reveal = commit_mandate(
-                self._reveal, mandate, salt=mandate_salt
-            )
             self.guard = MandateGuard(
                 mandate=mandate,
                 profile=profile,
@@ -169,6 +166,8 @@ class Agent:
         self.profile = profile
         self.space = space
         self.bus = bus
+        self.publish: Callable[[Envelope], Awaitable[None]] = bus.publish
+        """Where the party's envelopes go: the bus, or a direct session's record."""
         self.negotiation_id = negotiation_id
         self.rng = rng
         self.executor_kind = executor
@@ -180,6 +179,28 @@ class Agent:
         """Why this strategy cannot act any more (its ``on_start`` raised), if it cannot."""
         self.ready = asyncio.Event()
         """Set once the agent is subscribed (an in-process host opens after that)."""
+
+    @property
+    def commitment(self) -> str:
+        """The commitment to the party's profile its ``join`` publishes."""
+        return self._committed()[0]
+
+    @property
+    def mandate_commitment(self) -> str | None:
+        """The commitment to its mandate, if it has one."""
+        return self._committed()[1]
+
+    def _committed(self) -> tuple[str, str | None, Reveal]:
+        """The commitments and the reveal that opens them, made on first use (the canonical
+        JSON of a profile costs more than a short negotiation's every turn)."""
+        if self._commitments is None:
+            salt, mandate, mandate_salt = self._committing
+            commitment, reveal = commit(self.party_id, self.profile.profile, salt=salt)
+            mandate_commitment = None
+            if mandate is not None:
+                mandate_commitment, reveal = commit_mandate(reveal, mandate, salt=mandate_salt)
+            self._commitments = (commitment, mandate_commitment, reveal)
+        return self._commitments
 
     @property
     def sent(self) -> list[str]:
@@ -382,7 +403,7 @@ class Agent:
         drop the exact repeats."""
         while True:
             await asyncio.sleep(JOIN_RETRY_S)
-            await self.bus.publish(join)
+            await self.publish(join)
 
     async def _handle(self, envelope: Envelope, executor: StrategyExecutor) -> bool:
         match envelope.performative:
@@ -423,7 +444,7 @@ class Agent:
         self, round_: int, event: Mapping[str, JsonValue], executor: StrategyExecutor
     ) -> None:
         """The host's ``inform``: keep an offer in ``ctx.offers`` and call ``on_event``."""
-        self._record(round_, event)
+        self.record(round_, event)
         if getattr(self.strategy, "on_event", None) is not None:  # most have none
             executor.limit(self._turn_timeout)
             await self._hook(executor, "on_event", self.ctx, copy.deepcopy(dict(event)))
@@ -431,8 +452,10 @@ class Agent:
     async def finish(self, result: Mapping[str, JsonValue], executor: StrategyExecutor) -> None:
         """The host's ``result``: send the reveal if told to, then call ``on_end``."""
         self.result = copy.deepcopy(dict(result))
+        if getattr(self.strategy, "on_end", None) is None and not self.reveal:
+            return
         if self.reveal:  # first: nothing the strategy does in on_end can stop it
-            body = cast("dict[str, JsonValue]", self._reveal.body())
+            body = cast("dict[str, JsonValue]", self._committed()[2].body())
             await self._send(Performative.REVEAL, body, to=None)
         within = self._turn_timeout or ON_END_DEFAULT_S
         executor.limit(within)
@@ -449,7 +472,7 @@ class Agent:
             or getattr(self.strategy, "on_event", None) is not None
         ):
             return False
-        self._record(envelope.round, envelope.body)
+        self.record(envelope.round, envelope.body)
         return True
 
     def _context(self, body: Mapping[str, JsonValue]) -> AgentContext:
@@ -467,7 +490,13 @@ class Agent:
             seconds=float(seconds) if isinstance(seconds, int | float) else None,
         )
 
-    def _record(self, round_: int, body: Mapping[str, JsonValue]) -> None:
+    @property
+    def hears_events(self) -> bool:
+        """Whether the strategy has an ``on_event`` hook (most have none: an ``inform`` is
+        then only :meth:`record`-ed)."""
+        return getattr(self.strategy, "on_event", None) is not None
+
+    def record(self, round_: int, body: Mapping[str, JsonValue]) -> None:
         """Keep every offer the host announces in ``ctx.offers`` (the host has validated it
         against the outcome space before announcing it)."""
         if self.ctx is None or body.get("event") != "offer":
@@ -683,8 +712,7 @@ class Agent:
         round_: int = 0,
         to: str | None = HOST,
     ) -> Envelope:
-        seq = self._seq
-        self._seq += 1
+        seq = self.take_seq()
         envelope = compose(
             negotiation_id=self.negotiation_id,
             sender=self.party_id,
@@ -697,8 +725,14 @@ class Agent:
             session=self.session,
         )
         signed = envelope if self.signer is None else self.signer(envelope)
-        await self.bus.publish(signed)
+        await self.publish(signed)
         return signed
+
+    def take_seq(self) -> int:
+        """The party's next sequence number, taken (for an envelope about to be sent)."""
+        seq = self._seq
+        self._seq += 1
+        return seq
 
 
 async def _not_done() -> bool:

@@ -122,7 +122,7 @@ class Session:
     def __init__(
         self,
         *,
-        bus: Bus,
+        bus: Bus | None,
         negotiation_id: str,
         parties: Sequence[str],
         space: OutcomeSpace,
@@ -133,7 +133,7 @@ class Session:
         verifier: Verifier | None = None,
         profiles: Mapping[str, BoundProfile] | None = None,
     ) -> None:
-        self.bus = bus
+        self._bus = bus
         self.profiles: Mapping[str, BoundProfile] | None = profiles
         """The parties' profiles, when the host has them (it does when it runs a scenario
         file). Only mechanisms that assume complete information (``mcp``) may use them."""
@@ -171,8 +171,18 @@ class Session:
         self._stack = contextlib.AsyncExitStack()
         self._unyielded = 0
         """Answers taken without waiting since the event loop last ran other tasks."""
+        self._turn_by_deadline = False
+        """Whether the turn being waited for ends at the seconds deadline, not its timeout."""
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def bus(self) -> Bus:
+        """The bus the negotiation runs over (a direct session, which calls its parties, has
+        none)."""
+        if self._bus is None:
+            raise RuntimeError("this session has no bus: its parties are called directly")
+        return self._bus
 
     async def __aenter__(self) -> Self:
         self._inbox = await self._stack.enter_async_context(
@@ -301,10 +311,9 @@ class Session:
 
     async def send(
         self, performative: Performative, body: Mapping[str, JsonValue], *, to: str | None = None
-    ) -> Envelope:
-        envelope = self.envelope(performative, body, to=to)
-        await self.bus.publish(envelope)
-        return envelope
+    ) -> None:
+        """Send a new envelope from the host (to ``to``, or to all)."""
+        await self.bus.publish(self.envelope(performative, body, to=to))
 
     async def inform(self, body: Mapping[str, JsonValue]) -> None:
         """Tell every party about an event (an ``inform`` envelope to all)."""
@@ -315,13 +324,9 @@ class Session:
         self.check_deadline()
         body = request.body(self.relative_time)
         envelope = self.envelope(Performative.REQUEST, body, to=party)
-        timeout = self.deadline.turn_timeout
-        overall = None
-        if self.deadline.seconds is not None:
-            overall = self.deadline.seconds - self.elapsed
         loop = asyncio.get_running_loop()
         # from the request on: an eager agent answers (or is interrupted) inside publish
-        due = loop.time() + (timeout if overall is None else min(timeout, overall))
+        due = self.turn_due(loop)
         await self.bus.publish(envelope)
         pending = _Pending(party, envelope.message_id, frozenset(allowed))
         while (arrived := self.inbox.get_nowait()) is not None:  # answered at once (eagerly)
@@ -342,21 +347,46 @@ class Session:
                     if answer is not None:
                         return self._parse(answer)
         except TimeoutError:
-            if overall is not None and overall <= timeout:
-                raise DeadlineReached(
-                    f"the deadline of {self.deadline.seconds:g} s was reached while waiting "
-                    f"for {party!r}"
-                ) from None
-            raise TurnTimeout(party, f"did not answer within {timeout:g} s") from None
+            raise self.too_late(party) from None
+
+    def turn_due(self, loop: asyncio.AbstractEventLoop) -> float:
+        """When (on ``loop``'s clock) the turn asked for now must have been answered: the turn
+        timeout, or the seconds deadline if that comes first (:meth:`too_late` says which)."""
+        limit = self.deadline.turn_timeout
+        self._turn_by_deadline = False
+        if self.deadline.seconds is not None:
+            left = self.deadline.seconds - self.elapsed
+            self._turn_by_deadline = left <= limit
+            limit = min(limit, left)
+        return loop.time() + limit
+
+    def too_late(self, party: str) -> TurnTimeout | DeadlineReached:
+        """What the turn of :meth:`turn_due`, not answered in time by ``party``, ends with."""
+        if self._turn_by_deadline:
+            return DeadlineReached(
+                f"the deadline of {self.deadline.seconds:g} s was reached while waiting "
+                f"for {party!r}"
+            )
+        return TurnTimeout(party, f"did not answer within {self.deadline.turn_timeout:g} s")
 
     # -- receiving -------------------------------------------------------------------------
 
     def _parse(self, answer: Envelope) -> Action:
-        party = answer.sender
+        return self._action(answer.sender, answer.performative, answer.body, answer.message_id)
+
+    def _action(
+        self,
+        party: str,
+        performative: Performative,
+        body: dict[str, JsonValue],
+        message_id: str,
+    ) -> Action:
+        """The action of an answer (an ``offer`` checked against the outcome space), or the
+        fault it is (a ``failure``; a malformed or invalid offer, recorded as a violation)."""
         try:
-            match answer.performative:
+            match performative:
                 case Performative.OFFER:
-                    outcome = OfferBody.outcome_of(answer.body)
+                    outcome = OfferBody.outcome_of(body)
                     self.space.encode_row(outcome)
                     return Offer(outcome)
                 case Performative.ACCEPT:
@@ -366,16 +396,16 @@ class Session:
                 case Performative.END:
                     return EndNegotiation()
                 case _:  # FAILURE; other performatives never reach here (see _receive)
-                    failure = FailureBody.model_validate(answer.body)
+                    failure = FailureBody.model_validate(body)
                     raise PartyFailed(
-                        party, f"{failure.reason}: {failure.detail}", message_id=answer.message_id
+                        party, f"{failure.reason}: {failure.detail}", message_id=message_id
                     )
         except ValidationError as exc:
             raise self._violation(
-                party, "malformed_action", _first_error(exc), answer.message_id
+                party, "malformed_action", _first_error(exc), message_id
             ) from None
         except OutcomeError as exc:
-            raise self._violation(party, "invalid_offer", str(exc), answer.message_id) from None
+            raise self._violation(party, "invalid_offer", str(exc), message_id) from None
 
     def violation(self, party: str, kind: str, detail: str) -> ProtocolViolation:
         """Record a breach of the mechanism's own rules (found by the mechanism, not by the
@@ -495,7 +525,7 @@ class Session:
     def _transport_notices(self) -> None:
         """Queue a notice for each first refusal, by the transport's gate, of a payload on a
         party's topic (not an envelope, on the wrong topic, of another negotiation id...)."""
-        noise = getattr(self.bus, "noise", None)
+        noise = getattr(self._bus, "noise", None)
         if not isinstance(noise, NoiseCounter) or len(noise.first) == self._firsts_seen:
             return  # nothing new (the usual case: every turn passes here)
         self._firsts_seen = len(noise.first)

@@ -171,8 +171,10 @@ def compose(
     round_: int = 0,
     in_reply_to: str | None = None,
     session: str | None = None,
+    sent_ns: int | None = None,
 ) -> Envelope:
-    """A new envelope from ``sender`` with message id ``<sender>:<seq>``, stamped now.
+    """A new envelope from ``sender`` with message id ``<sender>:<seq>``, stamped now (or at
+    ``sent_ns``: a transcript materialised after the run keeps the times of its events).
 
     Built without re-validation: the sender assembles it from values it has already checked,
     and every receiver that gets it from a transport validates what arrives. This is the
@@ -190,7 +192,7 @@ def compose(
         "round": round_,
         "in_reply_to": in_reply_to,
         "body": body,
-        "sent_ns": str(_time_ns()),  # now_ns(), inlined: three envelopes a turn
+        "sent_ns": str(_time_ns() if sent_ns is None else sent_ns),  # now_ns(), inlined
         "sig": None,
     }
     return filled(Envelope, fields, _ALL_FIELDS)

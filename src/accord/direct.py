@@ -1,0 +1,259 @@
+"""The direct session: a negotiation with every party in this process, called, not messaged.
+
+A mechanism talks to it exactly as to a :class:`~accord.protocols.Session` (``ask``,
+``inform``, ``next_round``, the deadline, the same faults), and each party's
+:class:`~accord.agents.Agent` answers through the same steps it takes for the host's envelopes
+(:meth:`~accord.agents.Agent.begin`, :meth:`~accord.agents.Agent.reply`,
+:meth:`~accord.agents.Agent.observe`, :meth:`~accord.agents.Agent.finish`): the same context,
+the same checks of what the strategy returns, the same mandate guard, the same watchdog. What
+it skips is the transport: no envelope is composed, published, delivered, parsed or kept per
+message. Each message is one :class:`Sent` record (who, what, to whom, which round, in reply to
+what, when), and :meth:`DirectSession.transcript` materialises the envelopes a memory-bus run
+carries, when somebody asks for them: the same message ids, sequence numbers, performatives,
+rounds and bodies, in the same order (``tests/test_direct.py`` compares every mechanism, every
+built-in strategy and every example scenario). Send times are those of the events; signatures
+are made when materialised; the session nonce and the parties' will nonces are random in both.
+
+Nothing crosses a trust boundary here: every party is code the user chose to run in this
+process, so there is nothing to verify and no noise. A run that must be accountable (a log,
+signatures checked as they arrive) goes over a bus (:func:`accord.runner.negotiate` with a
+``log`` or a ``bus``, ``envelopes=True``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import Collection, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import JsonValue
+
+from accord.agents import Agent
+from accord.agents.eager import resume
+from accord.agents.executor import StrategyExecutor, make_executor
+from accord.agents.strategy import TurnState
+from accord.ledger.signing import Signer
+from accord.model import BoundProfile, OutcomeSpace
+from accord.protocols.actions import Action
+from accord.protocols.clock import Clock
+from accord.protocols.deadline import Deadline
+from accord.protocols.session import Session
+from accord.wire import HOST, Envelope, Performative, Request, compose
+
+__all__ = ["DirectSession", "Sent"]
+
+_Answer = tuple[Performative, dict[str, JsonValue]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One message of a direct run, as its envelope would carry it."""
+
+    sender: str
+    seq: int
+    performative: Performative
+    body: dict[str, JsonValue]
+    to: str | None
+    round: int
+    in_reply_to: str | None
+    sent_ns: int
+
+
+class DirectSession(Session):
+    """The host side of a negotiation whose parties are the ``agents``, called directly.
+
+    Use as an async context manager (it makes and closes each agent's strategy executor);
+    the mechanism host drives it as it drives a :class:`~accord.protocols.Session`."""
+
+    def __init__(
+        self,
+        *,
+        agents: Sequence[Agent],
+        negotiation_id: str,
+        space: OutcomeSpace,
+        deadline: Deadline,
+        clock: Clock | None = None,
+        seed: int = 0,
+        profiles: Mapping[str, BoundProfile] | None = None,
+    ) -> None:
+        super().__init__(
+            bus=None,
+            negotiation_id=negotiation_id,
+            parties=[agent.party_id for agent in agents],
+            space=space,
+            deadline=deadline,
+            clock=clock,
+            seed=seed,
+            profiles=profiles,
+        )
+        self.agents = {agent.party_id: agent for agent in agents}
+        self.sent: list[Sent | Envelope] = []
+        """Every message in order: a :class:`Sent` record, or an envelope an agent composed
+        itself (its reveal, its mandate guard's records), kept as it was."""
+        self._executors: dict[str, StrategyExecutor] = {}
+
+    async def __aenter__(self) -> Self:
+        for party, agent in self.agents.items():
+            self._executors[party] = make_executor(
+                agent.executor_kind, agent.strategy, f"strategy-{party}"
+            )
+            agent.publish = self._keep
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for executor in self._executors.values():
+            executor.close()
+
+    async def _keep(self, envelope: Envelope) -> None:
+        self.sent.append(envelope)
+
+    def _host(
+        self, performative: Performative, body: dict[str, JsonValue], to: str | None = None
+    ) -> str:
+        """Record a message of the host's; its message id."""
+        seq = self._seq
+        self._seq += 1
+        self.sent.append(Sent(HOST, seq, performative, body, to, self.round, None, time.time_ns()))
+        return f"{HOST}:{seq}"
+
+    # -- the seam the mechanisms use ---------------------------------------------------------
+
+    async def gather_parties(self) -> None:
+        """The ``open`` and every party's ``join``, at once: all are here."""
+        self._host(Performative.OPEN, {"parties": list(self.parties)})
+        self.log.info("negotiation_open", parties=self.parties)
+        for party, agent in self.agents.items():
+            agent.session = self.session
+            # its body (the commitments) is made only for a transcript
+            self.sent.append(
+                Sent(party, agent.take_seq(), Performative.JOIN, {}, HOST, 0, None, time.time_ns())
+            )
+            self._joined[party] = None  # no connection, no last will
+
+    async def send(
+        self, performative: Performative, body: Mapping[str, JsonValue], *, to: str | None = None
+    ) -> None:
+        """Record the host's message and hand it to the parties it is for."""
+        body = dict(body)
+        self._host(performative, body, to)
+        for party, agent in self.agents.items():
+            if to is not None and to != party:
+                continue
+            executor = self._executors[party]
+            match performative:
+                case Performative.START:
+                    await agent.begin(body, executor)
+                case Performative.INFORM:
+                    if agent.hears_events:
+                        await agent.observe(self.round, body, executor)
+                    else:
+                        agent.record(self.round, body)  # no coroutine for most informs
+                case Performative.RESULT:
+                    await agent.finish(body, executor)
+                case _:
+                    pass  # nothing else reaches a party in a direct run
+
+    async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
+        """Ask ``party`` for an action of one of the ``allowed`` performatives."""
+        self.check_deadline()
+        relative_time = self.relative_time
+        body = request.body(relative_time)
+        loop = asyncio.get_running_loop()
+        due = self.turn_due(loop)
+        request_id = self._host(Performative.REQUEST, body, party)
+        agent = self.agents[party]
+        state = TurnState(
+            round=self.round,
+            relative_time=relative_time,
+            kind=request.kind,
+            offer=None if request.offer is None else dict(request.offer),
+            proposer=request.proposer,
+            options=copy.deepcopy(request.options) if request.options else {},
+        )
+        answer = await _within(agent.reply(state, request_id, self._executors[party]), due)
+        if answer is None or loop.time() > due:
+            raise self.too_late(party)
+        performative, answer_body = answer
+        seq = agent.take_seq()
+        self.sent.append(
+            Sent(
+                party,
+                seq,
+                performative,
+                answer_body,
+                HOST,
+                self.round,
+                request_id,
+                time.time_ns(),
+            )
+        )
+        message_id = f"{party}:{seq}"
+        if performative not in allowed and performative is not Performative.FAILURE:
+            raise self._violation(
+                party,
+                "unexpected_action",
+                f"expected one of {sorted(allowed)!r}, got {performative.value!r}",
+                message_id,
+            )
+        return self._action(party, performative, answer_body, message_id)
+
+    def drain(self) -> None:
+        """Nothing arrives unasked in a direct run."""
+
+    # -- afterwards --------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> int:
+        """How many envelopes the run carried."""
+        return len(self.sent)
+
+    def transcript(self, signers: Mapping[str, Signer] | None = None) -> list[Envelope]:
+        """The envelopes of the run, in order (signed by their senders' ``signers``, if
+        given), as a memory-bus run of the same scenario and seed carries them."""
+        envelopes = []
+        for sent in self.sent:
+            signer = None if signers is None else signers.get(sent.sender)
+            if isinstance(sent, Envelope):  # composed by its agent: signed there, or now
+                unsigned = sent.sig is None and signer is not None
+                envelopes.append(signer(sent) if unsigned and signer is not None else sent)
+                continue
+            body = sent.body
+            if sent.performative is Performative.JOIN:
+                body = self.agents[sent.sender].join_body()
+            envelope = compose(
+                negotiation_id=self.negotiation_id,
+                sender=sent.sender,
+                seq=sent.seq,
+                performative=sent.performative,
+                body=body,
+                to=sent.to,
+                round_=sent.round,
+                in_reply_to=sent.in_reply_to,
+                session=self.session,
+                sent_ns=sent.sent_ns,
+            )
+            envelopes.append(envelope if signer is None else signer(envelope))
+        return envelopes
+
+
+async def _within(reply: Coroutine[Any, Any, _Answer], due: float) -> _Answer:
+    """Run ``reply`` to its end: at once when it never waits (the usual case: no timer, no
+    task), else on this task until the loop's time ``due`` (``None`` after that)."""
+    try:
+        waiting = reply.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]  # what reply() returns
+    try:
+        async with asyncio.timeout_at(due):
+            return await resume(reply, waiting)
+    except TimeoutError:
+        return None
