@@ -26,9 +26,8 @@ import asyncio
 import copy
 import time
 from collections.abc import Collection, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from pydantic import JsonValue
 
@@ -47,11 +46,12 @@ from accord.wire import HOST, Envelope, Performative, Request, compose
 __all__ = ["DirectSession", "Sent"]
 
 _Answer = tuple[Performative, dict[str, JsonValue]] | None
+_INFORM, _START, _RESULT = Performative.INFORM, Performative.START, Performative.RESULT
 
 
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """One message of a direct run, as its envelope would carry it."""
+class Sent(NamedTuple):
+    """One message of a direct run, as its envelope would carry it (a tuple: one is made
+    per message, and a frozen dataclass costs several times as much to make)."""
 
     sender: str
     seq: int
@@ -148,19 +148,16 @@ class DirectSession(Session):
         for party, agent in self.agents.items():
             if to is not None and to != party:
                 continue
-            executor = self._executors[party]
-            match performative:
-                case Performative.START:
-                    await agent.begin(body, executor)
-                case Performative.INFORM:
-                    if agent.hears_events:
-                        await agent.observe(self.round, body, executor)
-                    else:
-                        agent.record(self.round, body)  # no coroutine for most informs
-                case Performative.RESULT:
-                    await agent.finish(body, executor)
-                case _:
-                    pass  # nothing else reaches a party in a direct run
+            if performative is _INFORM:  # first: two of every three messages
+                if agent.hears_events:
+                    await agent.observe(self.round, body, self._executors[party])
+                else:
+                    agent.record(self.round, body)  # no coroutine for most informs
+            elif performative is _START:
+                await agent.begin(body, self._executors[party])
+            elif performative is _RESULT:
+                await agent.finish(body, self._executors[party])
+            # nothing else reaches a party in a direct run
 
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
