@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 import time
 from typing import Any, cast
@@ -127,6 +128,15 @@ class KillsItsProcess(Linear):
 
     def propose(self, state: TurnState) -> Outcome:
         os._exit(13)
+
+
+class StopsItsProcess(Linear):
+    """Stops its whole process (``SIGSTOP``, as a debugger or an operator would) on its first
+    proposal: no answer, no last will (its connection stays open), no exit."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return super().propose(state)
 
 
 class AwaitsInSync(Linear):

@@ -83,6 +83,28 @@ def test_every_party_in_its_own_process_over_the_embedded_broker(tmp_path: Path)
     assert "4 of 4 commitments revealed and matching" in verified.stdout
 
 
+def test_a_stopped_agent_process_is_named_and_everything_is_kept(tmp_path: Path) -> None:
+    """The seller's process stops itself (SIGSTOP) on its first proposal: it neither answers
+    nor exits, and its connection stays open, so no last will comes. The run ends with
+    ``turn_timeout`` naming it, writes the result, the transcript and a log that verifies,
+    and ends the stopped process instead of dying of it."""
+    data = scenario_data("linear", {"name": "faulty:StopsItsProcess"})
+    data["name"] = f"Stop test {tmp_path.name}"
+    data["mechanism"]["deadline"] |= {"turn_timeout": 1}
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    began = time.monotonic()
+    done = accord("run", path, "--processes", "--out", tmp_path / "o", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - began < 60
+    result = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert (result["reason"], result["responsible"]) == ("turn_timeout", "seller")
+    assert "'seller' did not exit" in done.stderr
+    assert (tmp_path / "o" / "transcript.jsonl").stat().st_size > 0
+    verified = accord("log", "verify", tmp_path / "o")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_with_a_process_per_party_over_mosquitto(
     path: Path, tmp_path: Path, mosquitto_url: str

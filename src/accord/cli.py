@@ -164,7 +164,12 @@ def run(
             finally:
                 codes = await asyncio.to_thread(reap, parties, AGENT_EXIT_S)
         for party, code in zip(loaded.parties, codes, strict=True):
-            if code != 0:
+            if code is None:
+                err.print(
+                    f"[yellow]agent process of {party.id!r} did not exit within "
+                    f"{AGENT_EXIT_S:g} s of the result (hung or stopped) and was ended[/]"
+                )
+            elif code != 0:
                 err.print(f"[yellow]agent process of {party.id!r} exited with {code}[/]")
         return negotiation
 

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ from accord.scenarios import Scenario
 from accord.wire import HOST
 
 __all__ = [
+    "REAP_TERM_S",
     "RECORDER_LINGER_S",
     "REVEAL_WAIT_S",
     "host_process",
@@ -254,15 +256,28 @@ def make_keys(scenario: Scenario) -> Path:
     return directory
 
 
+REAP_TERM_S = 2.0
+"""How long a process told to terminate gets before it is killed."""
+
+
 def reap(processes: list[subprocess.Popen[bytes]], grace: float) -> list[int | None]:
-    """The exit codes of ``processes`` after up to ``grace`` seconds each; any still running
-    then is terminated and reported as ``None``."""
+    """The exit codes of ``processes`` within ``grace`` seconds in all; any still running
+    then (hung, or stopped by ``SIGSTOP``) is terminated, killed if it does not end within
+    :data:`REAP_TERM_S`, and reported as ``None``. Never raises for a process that will not
+    end: what the negotiation recorded matters more."""
+    deadline = time.monotonic() + grace
     codes: list[int | None] = []
     for process in processes:
         try:
-            codes.append(process.wait(grace))
+            codes.append(process.wait(max(deadline - time.monotonic(), 0.0)))
+            continue
         except subprocess.TimeoutExpired:
-            process.terminate()
-            process.wait(5)
-            codes.append(None)
+            pass
+        process.terminate()
+        try:
+            process.wait(REAP_TERM_S)
+        except subprocess.TimeoutExpired:
+            process.kill()  # a stopped process does not act on SIGTERM until continued
+            process.wait()
+        codes.append(None)
     return codes
