@@ -105,6 +105,25 @@ def test_a_stopped_agent_process_is_named_and_everything_is_kept(tmp_path: Path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def test_a_hung_strategy_in_an_agent_process_is_interrupted_and_the_agent_exits(
+    tmp_path: Path,
+) -> None:
+    """The seller's strategy sleeps for an hour in its first proposal, in ``accord agent``:
+    the watchdog interrupts it at the turn timeout, the host names it, and both agent
+    processes get the result and exit by themselves."""
+    data = scenario_data("linear", {"name": "faulty:SleepsLong"})
+    data["name"] = f"Hang test {tmp_path.name}"
+    data["mechanism"]["deadline"] |= {"turn_timeout": 1}
+    path = tmp_path / "deal.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    done = accord("run", path, "--processes", "--out", tmp_path / "o", timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert (result["reason"], result["responsible"]) == ("turn_timeout", "seller")
+    assert "did not exit" not in done.stderr
+    assert "exited with" not in done.stderr
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_with_a_process_per_party_over_mosquitto(
     path: Path, tmp_path: Path, mosquitto_url: str
