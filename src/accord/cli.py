@@ -17,7 +17,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
-import structlog
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -41,6 +40,7 @@ from accord.ledger.keys import load_keys
 from accord.ledger.receipt_client import ReceiptsFetched
 from accord.ledger.records import RECORDER
 from accord.ledger.storage import LogStorage, open_storage
+from accord.logs import configure_cli
 from accord.plugins import Registry
 from accord.processes import host_process, make_keys, party_process, reap, spawn_parties
 from accord.protocols import MECHANISMS
@@ -80,20 +80,17 @@ def _configure(
         bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
     ] = False,
 ) -> None:
-    level = logging.INFO if verbose else logging.WARNING
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=_stderr_logger,
-    )
+    configure_cli(logging.INFO if verbose else logging.WARNING)
+    _shown.verbose = verbose
 
 
-def _stderr_logger(*_args: object) -> structlog.PrintLogger:
-    """A logger on the current ``sys.stderr``, looked up when each logger is made.
+class _Shown:
+    """What the command shows, as ``--verbose`` chose."""
 
-    Binding the stream once (``PrintLoggerFactory(sys.stderr)``) keeps a stream that a test
-    runner or an embedding application may have closed since.
-    """
-    return structlog.PrintLogger(sys.stderr)
+    verbose = False
+
+
+_shown = _Shown()
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
@@ -376,7 +373,12 @@ def _summary(result: NegotiationResult, target: Path) -> None:
         headline = f"[yellow]no agreement[/]: {result.reason}{who} after {result.rounds} rounds"
     out.print(f"[bold]{result.scenario}[/] — {headline} ({result.wall_time_s:.3f} s)")
     if result.detail and not result.agreement:
-        out.print(f"  {result.detail}")
+        first, _, rest = result.detail.partition("\n")
+        out.print(f"  {first}", markup=False)
+        if rest and _shown.verbose:
+            out.print(rest, markup=False, highlight=False)
+        elif rest:
+            out.print("  (the traceback is in result.json; accord -v run shows it)")
     if result.outcome is not None:
         terms = Table(title="agreed terms", box=None, pad_edge=False, title_justify="left")
         terms.add_column("issue")

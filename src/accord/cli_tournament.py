@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import structlog
 import typer
 import yaml
 from rich.console import Console
@@ -25,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from accord.errors import InputError
+from accord.logs import configure_cli
 from accord.tournament import (
     Estimate,
     Tournament,
@@ -150,14 +150,7 @@ def _slug(name: str) -> str:
 def _worker_logging(level: int) -> None:
     """Logging in a worker process as the CLI sets it up: events at ``level`` and above to
     stderr (so that progress and tables keep stdout)."""
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=_stderr_logger,
-    )
-
-
-def _stderr_logger(*_args: object) -> structlog.PrintLogger:
-    return structlog.PrintLogger(sys.stderr)
+    configure_cli(level)
 
 
 def _print_scenario(tournament: Tournament, key: str) -> None:

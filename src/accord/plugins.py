@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-import structlog
-
 from accord.errors import PluginError
+from accord.logs import get_logger
 
 __all__ = ["PluginEntry", "Registry", "load_import_path"]
 
-log = structlog.get_logger("accord.plugins")
+log = get_logger("accord.plugins")
 
 T = TypeVar("T")
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import structlog
 from nacl.signing import SigningKey, VerifyKey
 from pydantic import JsonValue
 
@@ -31,6 +30,7 @@ from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
+from accord.logs import get_logger
 from accord.mandate.build import approver_for
 from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols import MECHANISMS, Clock, Ending, EndReason, Session, host_negotiation
@@ -41,7 +41,7 @@ from accord.wire import HOST, Envelope, Performative
 
 __all__ = ["Negotiation", "negotiate", "party_salt", "run", "serve", "start_body"]
 
-logger = structlog.get_logger("accord.runner")
+logger = get_logger("accord.runner")
 
 AGENT_GRACE_S = 1.0
 """How long agents get, after the result is sent, to finish their ``on_end`` hooks."""

@@ -19,17 +19,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import structlog
 from pydantic import JsonValue
 
 from accord.errors import OutcomeError
+from accord.logs import get_logger
 from accord.mandate import Action, ApprovalRequest, Approver, Decision, Mandate
 from accord.model import BoundProfile, Value
 from accord.wire import Performative, now_ns
 
 __all__ = ["APPROVAL_MARGIN_S", "Blocked", "MandateGuard"]
 
-log = structlog.get_logger("accord.mandate")
+log = get_logger("accord.mandate")
 
 APPROVAL_MARGIN_S = 0.5
 """Time kept back from the turn for the answer itself (at most a tenth of the turn)."""

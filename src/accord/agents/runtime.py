@@ -39,12 +39,12 @@ import asyncio
 import copy
 import inspect
 import math
+import os
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, cast
 
 import numpy as np
-import structlog
 from nacl.signing import VerifyKey
 from pydantic import JsonValue, ValidationError
 
@@ -63,6 +63,7 @@ from accord.broker import Bus, Inbox, MemoryBus, QueueInbox
 from accord.errors import HostLost, StrategyOvertime
 from accord.ledger.commitment import Reveal, commit, commit_mandate
 from accord.ledger.signing import Signer, Verifier
+from accord.logs import get_logger
 from accord.mandate import Action, Approver, Mandate, final_acceptance
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import (
@@ -77,7 +78,7 @@ from accord.wire import (
 
 __all__ = ["MANDATE_ATTEMPTS", "Agent"]
 
-log = structlog.get_logger("accord.agent")
+log = get_logger("accord.agent")
 
 JOIN_RETRY_S = 1.0
 """How often an agent repeats its ``join`` until the host's ``start`` arrives."""
@@ -162,6 +163,8 @@ class Agent:
         self._turn: tuple[str, int] | None = None
         """The message id and round of the request being answered."""
         self._turn_timeout: float | None = None
+        self._calling: str | None = None
+        """The strategy method called last (the one that raised, when one raises)."""
         self.strategy = strategy
         self.profile = profile
         self.space = space
@@ -524,8 +527,10 @@ class Agent:
             self.log.warning("strategy_hook_interrupted", hook=name, seconds=exc.seconds)
             return f"{name} did not return within {exc.seconds:g} s (interrupted)"
         except Exception as exc:  # noqa: BLE001  # a hook failing must not crash the agent
+            described = _describe(exc)
             self.log.warning("strategy_hook_failed", hook=name, error=repr(exc))
-            return _describe(exc)
+            self.log.debug("strategy_traceback", method=name, traceback=described)
+            return described
         return None
 
     async def _answer(self, envelope: Envelope, executor: StrategyExecutor) -> None:
@@ -574,8 +579,11 @@ class Agent:
             )
             return None
         except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
-            self.log.warning("strategy_raised", kind=state.kind, error=repr(exc))
-            return Performative.FAILURE, {"reason": "exception", "detail": _describe(exc)}
+            method = self._calling or state.kind  # respond's counter-offer comes from propose
+            described = _describe(exc)
+            self.log.warning("strategy_raised", request=state.kind, method=method, error=repr(exc))
+            self.log.debug("strategy_traceback", method=method, traceback=described)
+            return Performative.FAILURE, {"reason": "exception", "detail": described}
 
     def _decide(
         self, state: TurnState, executor: StrategyExecutor
@@ -698,6 +706,7 @@ class Agent:
         )
 
     def _method(self, name: str) -> Any:
+        self._calling = name
         method = getattr(self.strategy, name, None)
         if not callable(method):
             raise _BadAnswer(f"strategy {type(self.strategy).__name__} has no {name}() method")
@@ -778,6 +787,37 @@ def _values(outcome: dict[str, JsonValue]) -> Mapping[str, Value]:
     return cast("Mapping[str, Value]", outcome)
 
 
+_DETAIL_MAX = 1800
+"""How long a described exception may be: a failure's detail holds 2,000 characters, and
+``on_start raised`` comes in front of one."""
+
+_RUNTIME_FILES = ("runtime.py", "executor.py", "watchdog.py")
+"""accord's own frames between the runtime and the strategy, left out of tracebacks."""
+
+
 def _describe(exc: BaseException) -> str:
-    """``Type: message`` of an exception, short enough for a failure envelope."""
-    return "".join(traceback.format_exception_only(exc)).strip()[:2000]
+    """``Type: message`` of an exception, then the traceback of the strategy's own frames
+    (as many of the innermost as fit in :data:`_DETAIL_MAX`): for a failure's detail, so the
+    strategy's author sees where it raised in ``result.json``."""
+    head = "".join(traceback.format_exception_only(exc)).strip()[:_DETAIL_MAX]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not (
+            frame.filename.endswith(_RUNTIME_FILES) and f"accord{os.sep}agents" in frame.filename
+        )
+    ]
+    for frame in frames:  # the file's name is enough, and no more of the machine is told
+        frame.filename = os.path.basename(frame.filename)
+    lines = traceback.format_list(frames)
+    title = "\nTraceback (most recent call last):\n"
+    kept: list[str] = []
+    room = _DETAIL_MAX - len(head) - len(title)
+    for line in reversed(lines):
+        if len(line) > room:
+            break
+        kept.insert(0, line)
+        room -= len(line)
+    if not kept:
+        return head
+    return head + title + "".join(kept).rstrip()

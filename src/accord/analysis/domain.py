@@ -12,17 +12,17 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
-import structlog
 
 from accord.analysis import points
 from accord.analysis.continuous import refine
 from accord.analysis.frontier import FrontierBuilder
 from accord.analysis.report import DomainAnalysis, Point
+from accord.logs import get_logger
 from accord.model import BoundProfile, OutcomeSpace
 
 __all__ = ["CHUNK", "analyze_domain"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHUNK = 1 << 20
 """Outcomes evaluated at once when a space is scanned in pieces."""

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import structlog
-
 from accord.analysis.domain import analyze_domain
 from accord.analysis.metrics import OutcomeMetrics, outcome_metrics
 from accord.analysis.report import DomainAnalysis
 from accord.errors import OutcomeSpaceTooLarge
+from accord.logs import get_logger
 from accord.model import Value
 from accord.scenarios import Scenario
 
 __all__ = ["RESULT_METRICS_LIMIT", "analyze_scenario", "scenario_metrics"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 RESULT_METRICS_LIMIT = 10_000_000
 """Largest space whose frontier ``accord run`` computes for the metrics in ``result.json``."""

@@ -17,17 +17,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-import structlog
 from pydantic import ValidationError
 
 from accord.broker.topics import sender_of, topic_for
 from accord.errors import LedgerError
 from accord.ledger.canonical import signing_bytes
+from accord.logs import get_logger
 from accord.wire import Envelope
 
 __all__ = ["MAX_PAYLOAD", "NoiseCounter", "Refusal", "admit", "refused_count"]
 
-log = structlog.get_logger("accord.admission")
+log = get_logger("accord.admission")
 
 MAX_PAYLOAD = 64 * 1024
 """Largest envelope accepted, in bytes of JSON."""

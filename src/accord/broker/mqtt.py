@@ -32,17 +32,17 @@ from typing import Self
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
-import structlog
 
 from accord.broker.admission import MAX_PAYLOAD, NoiseCounter, Refusal, admit
 from accord.broker.memory import QueueInbox
 from accord.broker.topics import inbox_filters, negotiation_filter, sender_of, topic_for
 from accord.errors import BusError, InputError
+from accord.logs import get_logger
 from accord.wire import Envelope
 
 __all__ = ["MAX_PAYLOAD", "BrokerAddress", "MqttBus"]
 
-log = structlog.get_logger("accord.mqtt")
+log = get_logger("accord.mqtt")
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import structlog
 from nacl.signing import VerifyKey
 from pydantic import ValidationError
 
@@ -25,11 +24,12 @@ from accord.ledger.receipts import Receipt, check_receipt
 from accord.ledger.records import RECORDER
 from accord.ledger.service import MAX_REQUESTED
 from accord.ledger.signing import Signer, Verifier
+from accord.logs import get_logger
 from accord.wire import Envelope, Performative, compose
 
 __all__ = ["ReceiptsFetched", "fetch_receipts"]
 
-log = structlog.get_logger("accord.receipts")
+log = get_logger("accord.receipts")
 
 
 @dataclass

@@ -22,7 +22,6 @@ import hashlib
 import time
 from collections.abc import Mapping
 
-import structlog
 from nacl.signing import SigningKey, VerifyKey
 
 from accord.ledger.canonical import canonical, signing_bytes
@@ -31,11 +30,12 @@ from accord.ledger.merkle import MerkleTree
 from accord.ledger.records import RECORDER, Checkpoint, Genesis, envelope_entry_line
 from accord.ledger.signing import Verifier
 from accord.ledger.storage import LogStorage
+from accord.logs import get_logger
 from accord.wire import Envelope, now_ns
 
 __all__ = ["Recorder", "sign_checkpoint"]
 
-log = structlog.get_logger("accord.recorder")
+log = get_logger("accord.recorder")
 
 
 def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> Checkpoint:

@@ -21,7 +21,6 @@ import asyncio
 import base64
 from dataclasses import dataclass, field
 
-import structlog
 from pydantic import JsonValue
 
 from accord.broker import Bus, Inbox
@@ -30,11 +29,12 @@ from accord.ledger.receipts import receipt_for
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.signing import Signer
+from accord.logs import get_logger
 from accord.wire import HOST, Envelope, Performative, compose
 
 __all__ = ["MAX_REQUESTED", "RecorderService"]
 
-log = structlog.get_logger("accord.recorder")
+log = get_logger("accord.recorder")
 
 MAX_REQUESTED = 64
 """The most message ids one proof request may ask for."""

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-import structlog
 from pydantic import JsonValue, ValidationError
 
 from accord.broker import Bus, Inbox
@@ -53,6 +52,7 @@ from accord.errors import (
 )
 from accord.ledger.canonical import signing_bytes
 from accord.ledger.signing import Signer, Verifier
+from accord.logs import get_logger
 from accord.model import BoundProfile, OutcomeSpace
 from accord.protocols.actions import Accept, Action, EndNegotiation, Offer, Reject
 from accord.protocols.clock import Clock, SystemClock
@@ -72,7 +72,7 @@ from accord.wire import (
 
 __all__ = ["MAX_NOISE_KEPT", "Noise", "Session", "Violation"]
 
-log = structlog.get_logger("accord.session")
+log = get_logger("accord.session")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,11 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Sequence
 
-import structlog
 from distributed import Client, Future, as_completed
 
 import accord
 from accord.errors import ClusterError
+from accord.logs import get_logger
 from accord.tournament.plan import Job
 from accord.tournament.rows import Row, failed_row
 from accord.tournament.worker import play
@@ -37,7 +37,7 @@ from accord.tournament.workload import Workload
 
 __all__ = ["DaskExecutor"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 WAIT_FOR_WORKERS_S = 30.0
 """How long a run waits for a cluster without workers to get one."""

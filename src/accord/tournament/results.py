@@ -17,14 +17,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import structlog
-
 from accord.errors import InputError
+from accord.logs import get_logger
 from accord.tournament.rows import Row, parse_row
 
 __all__ = ["SYNC_EVERY", "ResultsFile", "read_results", "write_parquet"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SYNC_EVERY = 50
 """Rows between two ``fsync`` calls (flushing to the OS happens after every row)."""

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import structlog
-
+from accord.logs import get_logger
 from accord.tournament.executors import Executor, SerialExecutor
 from accord.tournament.heap import frozen_heap
 from accord.tournament.manifest import Manifest, check_manifest
@@ -30,7 +29,7 @@ from accord.tournament.workload import Workload, prepare, scenario_digest
 
 __all__ = ["RESULTS", "Tournament", "TournamentRun", "run_tournament"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 RESULTS = "results.csv"
 

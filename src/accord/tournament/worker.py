@@ -21,9 +21,8 @@ import functools
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-import structlog
-
 from accord.broker.select import open_bus
+from accord.logs import get_logger
 from accord.model import BoundProfile
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario
@@ -34,7 +33,7 @@ from accord.tournament.workload import Workload
 
 __all__ = ["Player", "play"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def play(workload: Workload, job: Job, broker: str | None = None) -> Row:

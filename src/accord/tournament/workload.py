@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import structlog
-
 from accord.analysis import DomainAnalysis, OutcomeMeter, OutcomeMetrics, analyze_domain
 from accord.analysis.scenario import RESULT_METRICS_LIMIT
 from accord.errors import OutcomeSpaceTooLarge
 from accord.importers import genius_scenario
+from accord.logs import get_logger
 from accord.model import BoundProfile, Value
 from accord.scenarios import MechanismSpec, Scenario, StrategySpec, load_scenario
 from accord.tournament.plan import Job
@@ -28,7 +27,7 @@ from accord.tournament.spec import TournamentSpec, resolve
 
 __all__ = ["METRICS_CACHED", "Workload", "prepare", "scenario_digest"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 METRICS_CACHED = 4096
 """Outcome metrics kept per process (the oldest is dropped first)."""
