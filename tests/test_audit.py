@@ -146,10 +146,15 @@ def test_a_policy_file_sets_the_thresholds(tmp_path: Path) -> None:
     assert code == 3
     assert [b["rule"] for b in report["verdict"]["breaches"]] == ["require_agreement"]
     bad = tmp_path / "bad.yaml"
-    bad.write_text("max_gini: 3\n")
+    bad.write_text("max_gini: 0.5\nmax_gini_typo: 3\nmax_pareto_distance: -1\n")
     done = accord("audit", run, "--policy", bad)
     assert done.returncode == 2
-    assert "bad.yaml: max_gini:" in done.stderr
+    # every problem, with its line, in plain words (not pydantic's "Extra inputs ...")
+    assert "bad.yaml:2: max_gini_typo: unknown field (not allowed here)" in done.stderr
+    assert "bad.yaml:3: max_pareto_distance: Input should be greater than or equal to 0" in (
+        done.stderr
+    )
+    assert "Extra inputs" not in done.stderr
 
 
 def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:

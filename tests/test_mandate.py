@@ -192,7 +192,8 @@ def test_a_mandate_on_an_unknown_issue_or_without_an_approver_is_refused() -> No
         parse_scenario(broken, source="deal.yaml")
     message = str(caught.value)
     assert "mandate.issues.no_such_issue: no issue named 'no_such_issue'" in message
-    assert "(and 1 more problems)" in message
+    assert len(caught.value.problems) == 2  # every problem, one line each, none hidden
+    assert "needs approvals but the party names no approver" in message.splitlines()[1]
     scenario = load_scenario(ROOT / "scenarios" / "platform-isv.yaml")
     wants = scenario.parties[0].model_copy(
         update={"mandate": Mandate(approval={"acceptance": True})}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +200,39 @@ def test_unknown_mechanism(tmp_path: Path) -> None:
     error = refused(write(tmp_path, data))
     assert error.field == "mechanism.name"
     assert "unknown mechanism 'auction'; known mechanisms: coalition, contract-net" in str(error)
+
+
+def test_an_empty_file_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    with pytest.raises(ScenarioError, match="the file is empty: a scenario needs at least"):
+        load_scenario(path)
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ScenarioError, match=r"must be a mapping of fields, got a list$"):
+        load_scenario(path)
+
+
+def test_every_problem_of_a_file_is_named_with_its_line(tmp_path: Path) -> None:
+    data = scenario_data()
+    data["issues"][0]["name"] = 5
+    data["mechanism"]["deadline"] = {"rounds": -1}
+    data["bogus"] = True
+    path = tmp_path / "many.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    fields = [problem.field for problem in caught.value.problems]
+    assert fields == ["issues[0].name", "mechanism.deadline.rounds", "bogus"]
+    assert all(problem.line is not None for problem in caught.value.problems)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"{path}:") for line in lines)
+    done = subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: {line}" for line in lines]

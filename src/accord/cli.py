@@ -410,8 +410,8 @@ def main() -> None:
     """Entry point of the ``accord`` console script."""
     try:
         app()  # usage errors (unknown option, missing argument) exit 2 inside typer
-    except InputError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+    except InputError as exc:  # a file with several problems: one line each
+        sys.stderr.writelines(f"error: {line}\n" for line in str(exc).splitlines())
         sys.exit(2)
     except AccordError as exc:
         sys.stderr.write(f"error: {exc}\n")

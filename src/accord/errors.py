@@ -8,6 +8,8 @@ failure by the CLI).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "AccordError",
     "BusError",
@@ -25,6 +27,7 @@ __all__ = [
     "PartyFault",
     "PartyLost",
     "PluginError",
+    "PolicyError",
     "ProtocolViolation",
     "ScenarioError",
     "StrategyOvertime",
@@ -48,16 +51,41 @@ class InputError(AccordError):
 
 
 class ScenarioError(InputError):
-    """A scenario file is invalid; names the file, the field path and, where known, the line."""
+    """A scenario file is invalid; names the file, the field path and, where known, the line.
+
+    A file with several problems raises one error for the first, with the rest in
+    ``others``; its text has every problem, one line each."""
 
     def __init__(
-        self, message: str, *, source: str | None = None, field: str = "", line: int | None = None
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        field: str = "",
+        line: int | None = None,
+        others: Sequence[ScenarioError] = (),
     ) -> None:
         self.message = message
         self.source = source
         self.field = field
         self.line = line
+        self.others = tuple(others)
         super().__init__(located(message, source or "<scenario>", line, field))
+
+    @property
+    def problems(self) -> tuple[ScenarioError, ...]:
+        """This problem and every other one of the file, in order."""
+        return (self, *self.others)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            located(p.message, p.source or "<scenario>", p.line, p.field) for p in self.problems
+        )
+
+
+class PolicyError(ScenarioError):
+    """An audit policy file is invalid; names the file, the field path and the line, like a
+    scenario error."""
 
 
 class TournamentSpecError(ScenarioError):

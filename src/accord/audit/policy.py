@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from accord.analysis.metrics import OutcomeMetrics
 from accord.audit.mandates import PartyMandate
 from accord.audit.process import ProcessMetrics
-from accord.errors import InputError
+from accord.errors import PolicyError, ScenarioError
+from accord.scenarios.loader import _compose, _pydantic_problems, refusal
 
 __all__ = ["AuditPolicy", "Breach", "judge", "load_policy"]
 
@@ -57,18 +58,22 @@ def load_policy(path: Path | None) -> AuditPolicy:
     """The policy in ``path``, or the default; bad files raise :class:`InputError`."""
     if path is None:
         return DEFAULT_POLICY
+    source = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the policy: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not YAML: {exc}") from None
+        raise PolicyError(f"cannot read the policy: {exc.strerror}", source=source) from None
+    try:
+        node = _compose(text, source)
+    except ScenarioError as exc:  # not YAML: the same words and line as for a scenario
+        raise PolicyError(exc.message, source=source, line=exc.line) from None
+    data = yaml.safe_load(text)
+    if data is not None and not isinstance(data, dict):
+        raise PolicyError("a policy must be a mapping of fields", source=source)
     try:
         return AuditPolicy.model_validate(data or {})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        raise InputError(f"{path}: {where}: {error['msg']}") from None
+        raise refusal(_pydantic_problems(exc), node, source, PolicyError) from None
 
 
 def judge(

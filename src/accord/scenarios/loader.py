@@ -22,7 +22,7 @@ from accord.scenarios.checks import check_scenario
 from accord.scenarios.imports import IMPORT_KEY, apply_import, relocate
 from accord.scenarios.schema import Scenario
 
-__all__ = ["load_scenario", "parse_scenario"]
+__all__ = ["load_scenario", "parse_scenario", "refusal"]
 
 Loc = Sequence[str | int]
 
@@ -46,9 +46,14 @@ def parse_scenario(
     ``import`` is taken from ``base_dir`` (default: the current directory)."""
     node = _compose(text, source)
     data = _load_data(text, source)
+    if data is None:
+        raise ScenarioError(
+            "the file is empty: a scenario needs at least name, issues, parties and mechanism",
+            source=source,
+        )
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"a scenario must be a mapping of fields, got {type(data).__name__}", source=source
+            f"a scenario must be a mapping of fields, got {_kind(data)}", source=source
         )
     _reject_duplicate_keys(node, source)
     written = data
@@ -64,27 +69,47 @@ def parse_scenario(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = relocate(tuple(err["loc"]), written)
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise ScenarioError(
-            _message(err["msg"], err.get("input"), err["type"]) + more,
-            source=source,
-            field=_field(node, loc),
-            line=_line(node, loc),
+        raise refusal(
+            _pydantic_problems(exc, lambda loc: relocate(loc, written)), node, source
         ) from None
     problems = check_scenario(scenario)
     if problems:
-        first = problems[0]
-        loc = relocate(first.loc, written)
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise ScenarioError(
-            first.message + more,
-            source=source,
-            field=_field(node, loc),
-            line=_line(node, loc),
-        )
+        raise refusal([(p.message, relocate(p.loc, written)) for p in problems], node, source)
     return scenario
+
+
+def refusal(
+    problems: Sequence[tuple[str, Sequence[str | int]]],
+    node: yaml.Node | None,
+    source: str,
+    kind: type[ScenarioError] = ScenarioError,
+) -> ScenarioError:
+    """One error for every ``(message, location)`` problem of a file, each with its field
+    path and line (found in ``node``); the first raised, the rest in ``others``."""
+    errors = [
+        kind(message, source=source, field=_field(node, loc), line=_line(node, loc))
+        for message, loc in problems
+    ]
+    first = errors[0]
+    return kind(
+        first.message, source=source, field=first.field, line=first.line, others=errors[1:]
+    )
+
+
+def _pydantic_problems(
+    exc: ValidationError, where: Any = tuple
+) -> list[tuple[str, Sequence[str | int]]]:
+    """Every problem pydantic found, in plain words, at its location (mapped by ``where``)."""
+    return [
+        (_message(err["msg"], err.get("input"), err["type"]), where(tuple(err["loc"])))
+        for err in exc.errors()
+    ]
+
+
+def _kind(value: object) -> str:
+    """What a value is, in the file's terms (YAML/JSON), not Python's."""
+    names = {str: "a string", int: "a number", float: "a number", bool: "true/false"}
+    return "a list" if isinstance(value, list) else names.get(type(value), type(value).__name__)
 
 
 def _compose(text: str, source: str) -> yaml.Node | None:

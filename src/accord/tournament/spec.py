@@ -34,7 +34,12 @@ from accord.errors import PluginError, ScenarioError, TournamentSpecError
 from accord.protocols import MECHANISMS, Deadline
 
 # The scenario loader's YAML line mapping, shared rather than copied (see the module docstring).
-from accord.scenarios.loader import _compose, _field, _line, _message, _reject_duplicate_keys
+from accord.scenarios.loader import (
+    _compose,
+    _pydantic_problems,
+    _reject_duplicate_keys,
+    refusal,
+)
 
 __all__ = [
     "Assignments",
@@ -177,22 +182,11 @@ def parse_spec(
     try:
         spec = TournamentSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise TournamentSpecError(
-            _message(err["msg"], err.get("input"), err["type"]) + more,
-            source=source,
-            field=_field(node, loc),
-            line=_line(node, loc),
-        ) from None
+        raise refusal(_pydantic_problems(exc), node, source, TournamentSpecError) from None
     problems = _problems(spec, base)
     if problems:
-        where, message = problems[0]
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise TournamentSpecError(
-            message + more, source=source, field=_field(node, where), line=_line(node, where)
-        )
+        located = [(message, where) for where, message in problems]
+        raise refusal(located, node, source, TournamentSpecError)
     return spec
 
 
