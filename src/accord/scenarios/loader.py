@@ -91,9 +91,7 @@ def refusal(
         for message, loc in problems
     ]
     first = errors[0]
-    return kind(
-        first.message, source=source, field=first.field, line=first.line, others=errors[1:]
-    )
+    return kind(first.message, source=source, field=first.field, line=first.line, others=errors[1:])
 
 
 def _pydantic_problems(
