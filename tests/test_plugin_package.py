@@ -54,6 +54,8 @@ def bad_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "broken-plugin": "[accord.strategies]\nbroken = broken_plugin:Broken\n\n"
         "[accord.mechanisms]\nbroken-mechanism = broken_plugin:Mechanism\n",
         "clashing-plugin": "[accord.strategies]\nconceder = clashing_plugin:MyConceder\n",
+        "twin-a": "[accord.strategies]\ntwin = clashing_plugin:MyConceder\n",
+        "twin-b": "[accord.strategies]\ntwin = clashing_plugin:MyConceder\n",
     }
     for name, text in entry_points.items():
         info = target / f"{name.replace('-', '_')}-0.1.dist-info"
@@ -157,20 +159,57 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_keep_working(
     ) in one_line(refused.stderr)
 
 
-def test_a_name_collision_with_a_builtin_is_an_error_naming_both(
-    bad_plugins: Path, tmp_path: Path
+def test_a_plugin_named_like_a_builtin_leaves_the_builtin_and_is_named_by_its_package(
+    installed: Path, bad_plugins: Path, tmp_path: Path
 ) -> None:
+    both = [installed, bad_plugins]  # the example scenario's other party is the installed one
     listed = accord("strategies", path=[bad_plugins], cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    names = {line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()}
-    assert "conceder" not in names  # neither one silently wins
-    assert "boulware" in names
-    collision = (
-        "strategy name 'conceder' is defined twice: by builtin and by entry point (clashing-plugin)"
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:] if line.strip()}
+    assert rows["conceder"].rstrip().endswith("builtin")  # the plain name stays the built-in
+    assert rows["clashing-plugin:conceder"].rstrip().endswith("entry point (clashing-plugin)")
+    notice = (
+        "strategy name 'conceder' is accord's built-in and also a plug-in of clashing-plugin; "
+        "'conceder' means the built-in, clashing-plugin:conceder the plug-in"
     )
-    assert f"unusable strategy 'conceder': {collision}" in one_line(listed.stderr)
+    assert notice in one_line(listed.stderr)
 
-    refused = accord("run", scenario_with(tmp_path, "conceder"), "--bus", "memory",
+    # the example tournament and every scenario naming 'conceder' keep working, warned once
+    plain = accord("run", scenario_with(tmp_path, "conceder"), "--bus", "memory", "--json",
+                   "--out", tmp_path / "plain", path=both, cwd=tmp_path)  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert one_line(plain.stderr).count("plugin_name_is_a_builtin") == 1
+    assert "clashing-plugin:conceder" in one_line(plain.stderr)
+    qualified = accord("run", scenario_with(tmp_path, "clashing-plugin:conceder"), "--bus",
+                       "memory", "--json", "--out", tmp_path / "plug-in", path=both,
+                       cwd=tmp_path)  # fmt: skip
+    assert qualified.returncode == 0, qualified.stderr
+    hospital = json.loads(qualified.stdout)["parties"][0]
+    assert hospital["strategy"] == "clashing-plugin:conceder"
+    builtin = accord("run", scenario_with(tmp_path, "builtin:conceder"), "--bus", "memory",
+                     "--out", tmp_path / "builtin", path=both, cwd=tmp_path)  # fmt: skip
+    assert builtin.returncode == 0, builtin.stderr
+    assert "plugin_name_is_a_builtin" not in builtin.stderr
+
+
+def test_a_name_two_plugins_define_is_refused_with_how_to_name_each(
+    installed: Path, bad_plugins: Path, tmp_path: Path
+) -> None:
+    both = [installed, bad_plugins]  # the example scenario's other party is the installed one
+    listed = accord("strategies", path=[bad_plugins], cwd=tmp_path)
+    names = {line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()}
+    assert "twin" not in names  # neither one silently wins
+    assert {"twin-a:twin", "twin-b:twin"} <= names
+    collision = (
+        "strategy name 'twin' is defined by several plug-ins (entry point (twin-a), entry point "
+        "(twin-b)); name the one you mean: twin-a:twin or twin-b:twin"
+    )
+    assert f"unusable strategy 'twin': {collision}" in one_line(listed.stderr)
+    refused = accord("run", scenario_with(tmp_path, "twin"), "--bus", "memory",
                      path=[bad_plugins], cwd=tmp_path)  # fmt: skip
     assert refused.returncode == 2
     assert f"parties[0].strategy.name: {collision}" in one_line(refused.stderr)
+    chosen = accord("run", scenario_with(tmp_path, "twin-b:twin"), "--bus", "memory",
+                    "--out", tmp_path / "b", path=both,
+                    cwd=tmp_path)  # fmt: skip
+    assert chosen.returncode == 0, chosen.stderr

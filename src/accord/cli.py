@@ -363,6 +363,8 @@ def _listing(registry: Registry[Any]) -> None:
     out.print(table)
     for name, problem in sorted(registry.problems.items()):
         err.print(f"[yellow]unusable {registry.kind} {name!r}:[/] {problem}")
+    for name, notice in sorted(registry.notices.items()):
+        err.print(f"[yellow]note, {registry.kind} {name!r}:[/] {notice}")
 
 
 def _summary(result: NegotiationResult, target: Path) -> None:
