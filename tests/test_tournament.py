@@ -24,7 +24,7 @@ import accord.tournament.executors
 import accord.tournament.worker
 import accord.tournament.workload
 from accord.broker.embedded import embedded_broker
-from accord.errors import InputError, TournamentSpecError
+from accord.errors import InputError, PluginError, TournamentSpecError
 from accord.runner import negotiate, run
 from accord.scenarios import parse_scenario
 from accord.tournament import (
@@ -422,6 +422,32 @@ def test_a_failing_strategy_gives_a_fault_row_and_a_crash_a_failed_row(
     assert summaries["faulty:Raises"].faults == 3  # every negotiation it took part in
     assert summaries["linear"].failed == 2  # both seats of the crashed negotiation
     assert summaries["linear"].faults == 0
+
+
+def test_retry_failed_plays_the_failed_rows_again_and_replaces_them(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = coffee_spec(tmp_path, corpus, "conceder", repetitions=1)
+    real = negotiate
+
+    async def environment_fails(scenario: Any, **kwargs: Any) -> Any:
+        if [p.strategy.name for p in scenario.parties] == ["linear", "conceder"]:
+            raise PluginError("unknown strategy 'conceder' (not installed on this worker)")
+        return await real(scenario, **kwargs)
+
+    monkeypatch.setattr(accord.tournament.worker, "negotiate", environment_fails)
+    first = run_tournament(tournament_of(spec), tmp_path / "out")
+    assert first.failed == 1
+    monkeypatch.setattr(accord.tournament.worker, "negotiate", real)
+    resumed = run_tournament(tournament_of(spec), tmp_path / "out")  # a failed row is done
+    assert (resumed.played, resumed.failed) == (0, 1)
+    retried = run_tournament(tournament_of(spec), tmp_path / "out", retry_failed=True)
+    assert (retried.played, retried.failed) == (1, 0)
+    assert retried.complete
+    row = next(r for r in retried.rows if r["assignment"] == "linear|conceder")
+    assert row["status"] == "ok"
+    assert row["role1_utility"] is not None
+    assert {s.strategy: s.failed for s in retried.summaries} == {"linear": 0, "conceder": 0}
 
 
 # -- bad specs ---------------------------------------------------------------------------------

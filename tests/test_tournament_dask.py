@@ -202,6 +202,31 @@ def test_a_task_that_raises_and_a_worker_that_dies_become_failed_rows(
 
 
 @pytest.mark.corpus
+def test_a_plugin_missing_on_the_workers_is_refused_before_the_first_job(
+    cluster: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A strategy importable here (this process's path) but not on the workers: the run
+    refuses at once, naming the workers and the strategy, and plays nothing; it used to fill
+    results.csv with failed rows that a resume then kept as done."""
+    here = tmp_path / "only-here"
+    here.mkdir()
+    (here / "only_here.py").write_text(
+        "from accord.agents import Conceder\n\n\nclass Mine(Conceder):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(here))
+    coffee = str(corpus / "genius" / DOMAINS[0])
+    spec = write_spec(tmp_path, corpus, strategies=["linear", "only_here:Mine"], scenarios=[coffee])
+    with pytest.raises(ClusterError) as refused:
+        run_tournament(tournament_of(spec), tmp_path / "out", executor=DaskExecutor(cluster))
+    message = str(refused.value)
+    assert "cannot play this spec: strategy 'only_here:Mine'" in message
+    assert "cannot import module 'only_here'" in message
+    assert "install the same plug-ins there as here" in message
+    results = tmp_path / "out" / "results.csv"
+    assert not results.exists() or len(results.read_text().splitlines()) <= 1  # no row
+
+
+@pytest.mark.corpus
 def test_an_unreachable_cluster_is_exit_2_naming_its_address(
     tmp_path: Path, spec_path: Path
 ) -> None:

@@ -79,6 +79,14 @@ def tournament_command(
         int | None,
         typer.Option(min=0, help="Play at most this many negotiations, then stop (resumable)."),
     ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="On resume, play again the negotiations whose rows say failed (a plug-in "
+            "missing on a worker, a lost worker); the new rows replace them.",
+        ),
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
     plots: Annotated[
         bool, typer.Option(help="Draw utility.png and agreement.png (~0.1 s each).")
@@ -93,7 +101,8 @@ def tournament_command(
 ) -> None:
     """Run a tournament: results.csv (one row per negotiation), summary.csv, plots.
 
-    Re-running with the same --out resumes: finished negotiations are skipped."""
+    Re-running with the same --out resumes: finished negotiations are skipped (failed ones
+    too, unless --retry-failed)."""
     loaded, base = load_spec(spec)
     tournament = Tournament.prepare(loaded, base)
     if scenario_of is not None:
@@ -139,6 +148,7 @@ def tournament_command(
             on_start=started,
             on_row=finished_one,
             plots=plots,
+            retry_failed=retry_failed,
         )
     _report(run)
 

@@ -101,6 +101,7 @@ class DaskExecutor:
         pending: dict[Future[Row], Job] = {}
         run_id = uuid.uuid4().hex[:8]
         try:
+            _check_plugins(client, workload, self.address)
             remote = client.scatter(workload, broadcast=True, hash=False)
             in_flight = _threads(client)
             counted = time.monotonic()
@@ -159,6 +160,28 @@ def _check_workers(client: Client, address: str) -> dict[str, str]:
             address, f"its workers cannot run accord (is it installed there?): {exc!r}"
         ) from exc
     return versions
+
+
+def _check_plugins(client: Client, workload: Workload, address: str) -> None:
+    """Refuse, before the first job, a cluster whose workers cannot make every strategy and
+    mechanism of the spec (a plug-in installed here and not there): a :class:`ClusterError`
+    naming the workers and what they lack, instead of a tournament of failed rows."""
+    found: dict[str, list[str]] = client.run(_unloadable, workload)
+    missing = {worker: problems for worker, problems in found.items() if problems}
+    if not missing:
+        return
+    worker, problems = next(iter(sorted(missing.items())))
+    others = f" (and {len(missing) - 1} more workers)" if len(missing) > 1 else ""
+    raise ClusterError(
+        address,
+        f"worker {worker}{others} cannot play this spec: "
+        + "; ".join(problems)
+        + "; install the same plug-ins there as here, then run again (nothing was played)",
+    )
+
+
+def _unloadable(workload: Workload) -> list[str]:
+    return workload.unloadable()
 
 
 def _scheduler_address(address: str) -> str:

@@ -66,7 +66,9 @@ def read_results(path: Path, columns: list[str], roles: int) -> dict[str, dict[s
             row = parse_row(dict(zip(columns, cells, strict=True)), roles)
         except ValueError as exc:
             raise InputError(f"{path}:{number}: not a result row: {exc}") from None
-        rows.setdefault(str(row["key"]), row)
+        key = str(row["key"])
+        if key not in rows or rows[key]["status"] != "ok":
+            rows[key] = row  # a replay of a failed row (--retry-failed) replaces it
     return rows
 
 

@@ -99,15 +99,20 @@ def run_tournament(
     on_start: Callable[[int, int], None] | None = None,
     on_row: Callable[[Row], None] | None = None,
     plots: bool = True,
+    retry_failed: bool = False,
 ) -> TournamentRun:
     """Play the jobs of ``tournament`` not yet in ``out`` (at most ``stop_after`` of them)
     with ``executor`` (default: in this process), then write the summary files (and, with
     ``plots``, the figures: matplotlib takes ~0.1 s for each).
     ``on_start(total, finished)`` is called once before the first negotiation and
-    ``on_row(row)`` after each."""
+    ``on_row(row)`` after each. With ``retry_failed``, the negotiations whose rows say
+    ``failed`` (crashed: a plug-in missing on a worker, a worker lost) are played again, and
+    a new row replaces each."""
     resumed = check_manifest(out, tournament.manifest())
     path = out / RESULTS
     finished = read_results(path, tournament.columns, tournament.roles) if path.exists() else {}
+    if retry_failed:
+        finished = {key: row for key, row in finished.items() if row["status"] == "ok"}
     todo = [job for job in tournament.jobs if job.key not in finished]
     if stop_after is not None:
         todo = todo[:stop_after]

@@ -54,6 +54,26 @@ class Workload:
         state["_meters"] = {}
         return state
 
+    def unloadable(self) -> list[str]:
+        """What of the spec cannot be made in this process, one line each: a strategy or a
+        mechanism (and the mediator it names) whose plug-in is not installed here, or that
+        refuses its parameters. Empty where every negotiation can be played."""
+        from accord.agents import STRATEGIES  # noqa: PLC0415  # as a worker loads them
+        from accord.protocols import MECHANISMS  # noqa: PLC0415
+
+        problems = []
+        for label, strategy in self.strategies.items():
+            try:
+                STRATEGIES.create(strategy.name, strategy.params)
+            except Exception as exc:  # noqa: BLE001  # reported, with the label
+                problems.append(f"strategy {label!r}: {exc}")
+        for label, mechanism in self.mechanisms.items():
+            try:
+                MECHANISMS.create(mechanism.name, mechanism.params)
+            except Exception as exc:  # noqa: BLE001  # reported, with the label
+                problems.append(f"mechanism {label!r}: {exc}")
+        return problems
+
     def roles(self) -> dict[str, int]:
         return {label: len(s.parties) for label, s in self.scenarios.items()}
 
