@@ -265,3 +265,38 @@ def test_the_mandate_in_the_scenario_doc_fits_its_scenario() -> None:
         check_scenario(scenario.model_copy(update={"parties": [party, *scenario.parties[1:]]}))
         == []
     )
+
+
+MANDATE_DOC = {  # the mandate of docs/scenarios.md, without its approvals
+    "issues": {
+        "revenue_share": {"min": 20},
+        "exclusivity": {"forbidden": ["full"]},
+        "duration_months": {"max": 36},
+    },
+    "min_utility": 0.4,
+    "mechanisms": ["saop", "voting"],
+    "deadline": "2030-06-30T17:00:00Z",
+}
+
+
+@pytest.mark.parametrize("strategy", ["boulware", "conceder", "hardliner", "tit-for-tat", "micro"])
+async def test_a_builtin_under_a_mandate_concedes_within_it(strategy: str) -> None:
+    """Built-ins pick offers among the outcomes the mandate allows (ctx.allowed): they used
+    to offer their best outcome, blocked, three times, and end the negotiation in round 1
+    with outside_mandate."""
+    data = yaml.safe_load((ROOT / "scenarios" / "platform-isv.yaml").read_text())
+    for party in data["parties"]:
+        party["mandate"] = MANDATE_DOC
+        party["strategy"] = {"name": strategy}
+    negotiation = await negotiate(Scenario.model_validate(data), sign=False)
+    result = negotiation.result
+    assert result.reason != "strategy_error", result.detail
+    assert result.rounds > 1 or result.reason == "agreement"
+    blocked = [e for e in negotiation.transcript if e.performative is Performative.BLOCKED]
+    assert blocked == []  # nothing it offered needed blocking
+    for envelope in negotiation.transcript:
+        if envelope.performative is Performative.OFFER:
+            outcome = envelope.body["outcome"]
+            assert outcome["revenue_share"] >= 20
+            assert outcome["exclusivity"] != "full"
+            assert outcome["duration_months"] <= 36

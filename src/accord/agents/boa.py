@@ -137,7 +137,7 @@ class BOA:
 
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.index = OfferIndex(ctx.profile)
+        self.index = OfferIndex(ctx.profile, ctx.allowed)
 
     def _target(self, t: float) -> float:
         floor = max(self.ctx.reservation, self.index.worst_utility)

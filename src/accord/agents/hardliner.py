@@ -18,7 +18,7 @@ class Hardliner:
 
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.index = OfferIndex(ctx.profile)
+        self.index = OfferIndex(ctx.profile, ctx.allowed)
 
     def propose(self, state: TurnState) -> Outcome:
         return self.index.best()

@@ -36,7 +36,7 @@ class MiCRO:
 
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.index = OfferIndex(ctx.profile)
+        self.index = OfferIndex(ctx.profile, ctx.allowed)
         self.proposed = 0
         """How many distinct outcomes it has proposed (the best ``proposed`` of its ranking)."""
         self.lowest = self.index.at_least(max(ctx.reservation, self.index.worst_utility))

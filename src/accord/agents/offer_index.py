@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
+import numpy as np
+import numpy.typing as npt
+
 from accord.model import BoundProfile, Value
 
 __all__ = ["OfferIndex"]
@@ -19,17 +22,24 @@ LIST_SEARCH_MAX = 1 << 14
 
 
 class OfferIndex:
-    """Outcomes of ``profile``'s space in increasing order of ``profile``'s utility."""
+    """Outcomes of ``profile``'s space in increasing order of ``profile``'s utility; with
+    ``allowed`` (``ctx.allowed``: what the party's mandate lets it offer, by enumeration
+    index), those outcomes only."""
 
-    def __init__(self, profile: BoundProfile) -> None:
+    def __init__(self, profile: BoundProfile, allowed: npt.NDArray[np.bool_] | None = None) -> None:
         self.space = profile.space
         self.order, self.utilities = profile.sorted_outcomes()
+        if allowed is not None:
+            keep = allowed[self.order]
+            self.order, self.utilities = self.order[keep], self.utilities[keep]
         self.best_utility = float(self.utilities[-1])
         self.worst_utility = float(self.utilities[0])
         self._outcomes: dict[int, dict[str, Value]] = {}
         self._list: list[float] | None = None
         if len(self.utilities) <= LIST_SEARCH_MAX:
-            self._list = profile.sorted_utility_list()
+            self._list = (
+                profile.sorted_utility_list() if allowed is None else self.utilities.tolist()
+            )
 
     def __len__(self) -> int:
         return len(self.order)

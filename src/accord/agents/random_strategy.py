@@ -24,7 +24,7 @@ class RandomStrategy:
 
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.index = OfferIndex(ctx.profile)
+        self.index = OfferIndex(ctx.profile, ctx.allowed)
 
     def propose(self, state: TurnState) -> Outcome:
         lowest = self.index.at_least(self.ctx.reservation)

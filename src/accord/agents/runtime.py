@@ -65,6 +65,7 @@ from accord.ledger.commitment import Reveal, commit, commit_mandate
 from accord.ledger.signing import Signer, Verifier
 from accord.logs import get_logger
 from accord.mandate import Action, Approver, Mandate, final_acceptance
+from accord.mandate.allowed import allowed_outcomes
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import (
     HOST,
@@ -479,6 +480,7 @@ class Agent:
         return True
 
     def _context(self, body: Mapping[str, JsonValue]) -> AgentContext:
+        mandate = self._committing[1]
         parties = body.get("parties")
         rounds = body.get("rounds")
         seconds = body.get("seconds")
@@ -491,6 +493,7 @@ class Agent:
             rng=self.rng,
             rounds=rounds if isinstance(rounds, int) else None,
             seconds=float(seconds) if isinstance(seconds, int | float) else None,
+            allowed=None if mandate is None else allowed_outcomes(mandate, self.profile),
         )
 
     @property

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from accord.model import BoundProfile, Outcome, OutcomeSpace, Value
 
@@ -86,6 +87,10 @@ class AgentContext:
     seconds: float | None
     offers: list[OfferEvent] = field(default_factory=list)
     """Every offer made so far, by anybody, in order."""
+    allowed: npt.NDArray[np.bool_] | None = None
+    """Under a mandate, which outcomes (by enumeration index) it lets the party offer
+    (:func:`accord.mandate.allowed.allowed_outcomes`); ``OfferIndex(ctx.profile, ctx.allowed)``
+    picks among those. ``None`` without a mandate that limits outcomes."""
 
     @property
     def opponents(self) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ class TimeDependent:
 
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.index = OfferIndex(ctx.profile)
+        self.index = OfferIndex(ctx.profile, ctx.allowed)
 
     def target(self, t: float) -> float:
         floor = self.ctx.reservation if self._floor is None else self._floor

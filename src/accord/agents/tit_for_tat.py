@@ -30,7 +30,7 @@ class TitForTat:
 
     def on_start(self, ctx: AgentContext) -> None:
         self.ctx = ctx
-        self.index = OfferIndex(ctx.profile)
+        self.index = OfferIndex(ctx.profile, ctx.allowed)
         self._first: dict[str, float] = {}
         self._latest: dict[str, float] = {}
         self._read = 0
