@@ -296,7 +296,7 @@ async def test_a_builtin_under_a_mandate_concedes_within_it(strategy: str) -> No
     assert blocked == []  # nothing it offered needed blocking
     for envelope in negotiation.transcript:
         if envelope.performative is Performative.OFFER:
-            outcome = envelope.body["outcome"]
+            outcome: dict[str, Any] = dict(envelope.body["outcome"])  # type: ignore[arg-type]
             assert outcome["revenue_share"] >= 20
             assert outcome["exclusivity"] != "full"
             assert outcome["duration_months"] <= 36
