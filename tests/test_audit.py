@@ -246,3 +246,85 @@ def test_the_documented_default_policy_is_the_default() -> None:
     text = (ROOT / "docs" / "audit.md").read_text()
     (block,) = re.findall(r"The default:\n\n```yaml\n(.*?)```", text, flags=re.DOTALL)
     assert yaml.safe_load(block) == DEFAULT_POLICY.model_dump()
+
+
+# -- one report model, every format ------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "").replace("`", "")
+
+
+def test_markdown_and_html_render_every_section_of_the_one_model(tmp_path: Path) -> None:
+    from accord.audit.html import render_html  # noqa: PLC0415
+    from accord.audit.markdown import render_markdown  # noqa: PLC0415
+    from accord.audit.sections import Table, sections  # noqa: PLC0415
+
+    run = recorded(make_scenario("linear", "faulty:OffersOutside"), tmp_path / "run")
+    report = audit(load_transcript(run), DEFAULT_POLICY)
+    model = sections(report)
+    titles = [s.title for s in model]
+    assert titles[:5] == ["Verdict", "Integrity", "Outcome", "Process", "Violations"]
+    assert titles[-2:] == ["Domain", "Policy"]
+    markdown, page = render_markdown(report), render_html(report)
+    html_text = re.sub(r"<[^>]+>", "", page).replace("&#x27;", "'").replace("&quot;", '"')
+    for section in model:
+        assert f"## {section.title}\n" in markdown
+        if section.title != "Verdict":
+            assert f'<h2 id="{section.title.lower()}">{section.title}</h2>' in page
+        for part in section.parts:  # section by section, every line of it, in both
+            texts = (
+                [part]
+                if isinstance(part, str)
+                else [c for row in part.rows for c in row]
+                if isinstance(part, Table)
+                else part
+            )
+            for text in texts:
+                assert text in markdown, (section.title, text)
+                assert _plain(text).replace("&", "&amp;") in html_text.replace("&", "&amp;"), (
+                    section.title,
+                    text,
+                )
+    violations = next(s for s in model if s.title == "Violations").parts[0]
+    assert isinstance(violations, list)
+    assert violations[0].startswith("**seller**: protocol_violation: invalid_offer")
+    assert "`max_gini`: 0.6" in markdown  # the policy applied, rule by rule
+
+
+def test_an_ending_by_a_fault_is_named_in_a_fair_verdict(tmp_path: Path) -> None:
+    run = recorded(make_scenario("linear", {"name": "faulty:Raises"}), tmp_path / "run")
+    code, report = report_of(run)
+    assert (code, report["verdict"]["status"]) == (0, "fair")
+    (warning,) = report["verdict"]["warnings"]
+    assert warning.startswith("the negotiation ended by strategy_error of seller: exception:")
+    assert "warning: the negotiation ended by strategy_error" in accord("audit", run).stdout
+
+
+def test_gains_far_apart_carry_a_warning_with_the_default_policy(tmp_path: Path) -> None:
+    run = recorded(load_scenario(ROOT / "scenarios" / "platform-isv.yaml"), tmp_path / "run")
+    code, report = report_of(run)
+    assert report["outcome"]["min_max_ratio"] < 0.25  # the platform gains 5x what the ISV does
+    assert code == 0
+    (warning,) = report["verdict"]["warnings"]
+    assert "times what another does" in warning
+    assert "max_gini 0.6" in warning
+
+
+def test_a_tampered_log_counts_the_checkpoints_it_has_and_those_that_verify(
+    tmp_path: Path,
+) -> None:
+    run = recorded(load_scenario(EXAMPLES[0]), tmp_path / "run")
+    log = run / "log.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    found = sum('"checkpoint"' in line for line in lines)
+    target = next(i for i, line in enumerate(lines) if '"performative":"offer"' in line)
+    lines[target] = lines[target].replace('"round":', '"round":1', 1)
+    log.write_text("".join(lines))
+    _, report = report_of(run)
+    assert report["integrity"]["checkpoints_found"] == found >= 1
+    assert report["integrity"]["checkpoints"] < found
+    markdown = accord("audit", run).stdout
+    assert f"{found} checkpoints, {report['integrity']['checkpoints']} of them verified" in (
+        markdown
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
+import structlog
 import yaml
 from structlog.testing import capture_logs
 
@@ -61,8 +63,13 @@ run(Scenario.model_validate({data!r}))
 
 async def test_a_raising_counter_offer_names_propose_and_carries_its_traceback() -> None:
     scenario = make_scenario("linear", {"name": "faulty:Raises"})
-    with capture_logs() as logs:
-        result = (await negotiate(scenario)).result
+    configured = structlog.get_config()  # a CLI test in this process may have set a level
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with capture_logs() as logs:
+            result = (await negotiate(scenario)).result
+    finally:
+        structlog.configure(**configured)
     raised = next(e for e in logs if e["event"] == "strategy_raised")
     assert (raised["request"], raised["method"]) == ("respond", "propose")
     assert result.detail.startswith("exception: RuntimeError: boom in propose\n")

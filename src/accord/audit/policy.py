@@ -76,6 +76,46 @@ def load_policy(path: Path | None) -> AuditPolicy:
         raise refusal(_pydantic_problems(exc), node, source, PolicyError) from None
 
 
+FAULT_ENDINGS = frozenset({"strategy_error", "protocol_violation", "turn_timeout", "party_lost"})
+"""Endings that name a party at fault."""
+
+GAIN_RATIO_WARNING = 0.25
+"""Below this ratio of the smallest gain to the largest (one party gaining four times what
+another does, or more), an agreement's verdict carries a warning."""
+
+
+def cautions(
+    policy: AuditPolicy, outcome: OutcomeMetrics, result: Mapping[str, object]
+) -> list[str]:
+    """What no rule of ``policy`` breaks but a reader of the verdict should know.
+
+    The default policy judges an agreement by individual rationality, its distance from the
+    Pareto frontier (0.1) and the Gini coefficient of the gains (0.6): it checks that nobody
+    was made worse off and that value was not left on the table, and it bounds only extreme
+    inequality, because an unequal split can be fair when the parties' alternatives differ.
+    So gains far apart get a warning here, not a breach; ``max_gini`` or a stricter policy
+    makes them one. An ending by a party's fault (an error, a violation, a timeout, a lost
+    connection) is named: the verdict then judges a negotiation that did not run its course.
+    """
+    warnings = []
+    reason, party = result.get("reason"), result.get("party")
+    if reason in FAULT_ENDINGS:
+        detail = str(result.get("detail") or "").split("\n", 1)[0]
+        warnings.append(
+            f"the negotiation ended by {reason} of {party}: {detail} (the verdict judges a "
+            "negotiation that did not run its course)"
+        )
+    ratio = outcome.min_max_ratio
+    if outcome.outcome is not None and ratio < GAIN_RATIO_WARNING:
+        times = "infinitely" if ratio <= 0 else f"{1 / ratio:.1f} times"
+        warnings.append(
+            f"one party gains {times} what another does (min/max ratio {ratio:.2f}, Gini "
+            f"{outcome.gini:.2f}); the policy bounds inequality only by max_gini "
+            f"{policy.max_gini if policy.max_gini is not None else 'none'}"
+        )
+    return warnings
+
+
 def judge(
     policy: AuditPolicy,
     outcome: OutcomeMetrics,

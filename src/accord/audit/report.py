@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.analysis import DomainAnalysis, analyze_domain
 from accord.analysis.metrics import OutcomeMetrics, outcome_metrics
 from accord.audit.mandates import PartyMandate, mandate_audit
-from accord.audit.policy import AuditPolicy, Breach, judge
+from accord.audit.policy import AuditPolicy, Breach, cautions, judge
 from accord.audit.process import ProcessMetrics, process_metrics
 from accord.audit.transcript import Transcript
 from accord.model import Value
@@ -32,6 +32,9 @@ class Integrity(_Model):
     ok: bool
     entries: int
     checkpoints: int
+    """Checkpoints that verify."""
+    checkpoints_found: int = 0
+    """Checkpoint records in the log, whether they verify or not."""
     first_problem: str | None
     problems: list[str]
     notes: list[str]
@@ -42,6 +45,9 @@ class Verdict(_Model):
     exit_code: Literal[0, 1, 3]
     policy: AuditPolicy
     breaches: list[Breach]
+    warnings: list[str] = Field(default_factory=list)
+    """What a reader of a ``fair`` verdict should know that no rule of the policy breaks:
+    an ending by a party's fault, gains far apart (see :func:`~accord.audit.policy.cautions`)."""
 
 
 class AuditReport(_Model):
@@ -83,17 +89,23 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
         ok=verification.ok,
         entries=verification.entries,
         checkpoints=verification.checkpoints,
+        checkpoints_found=verification.checkpoints_found,
         first_problem=str(verification.problems[0]) if verification.problems else None,
         problems=[str(p) for p in verification.problems],
         notes=list(verification.notes),
     )
     breaches = judge(policy, outcome_section, process, mandates)
+    warnings = cautions(policy, outcome_section, result)
     if not integrity.ok:
-        verdict = Verdict(status="invalid-log", exit_code=1, policy=policy, breaches=breaches)
+        verdict = Verdict(
+            status="invalid-log", exit_code=1, policy=policy, breaches=breaches, warnings=warnings
+        )
     elif breaches:
-        verdict = Verdict(status="breached", exit_code=3, policy=policy, breaches=breaches)
+        verdict = Verdict(
+            status="breached", exit_code=3, policy=policy, breaches=breaches, warnings=warnings
+        )
     else:
-        verdict = Verdict(status="fair", exit_code=0, policy=policy, breaches=[])
+        verdict = Verdict(status="fair", exit_code=0, policy=policy, breaches=[], warnings=warnings)
     scenario, mechanism, reason = (
         transcript.start.get("scenario"),
         transcript.start.get("mechanism"),

@@ -67,6 +67,9 @@ class Verification:
     path: Path
     entries: int = 0
     checkpoints: int = 0
+    """Checkpoints that verify."""
+    checkpoints_found: int = 0
+    """Checkpoint records in the log, whether they verify or not."""
     problems: list[LogProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Facts that do not invalidate the log: a torn tail after a crash, entries the recorder
@@ -361,6 +364,7 @@ class _Checker:
         return None
 
     def _checkpoint(self, data: dict[str, object], raw: bytes) -> None:
+        self.result.checkpoints_found += 1
         try:
             checkpoint = Checkpoint.model_validate(data)
         except ValidationError as exc:
