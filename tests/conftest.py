@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from accord.scenarios import Scenario
 
@@ -83,6 +86,20 @@ def make_scenario(
         data["mechanism"]["deadline"] |= mechanism.pop("deadline")
     data["mechanism"].update(mechanism)
     return Scenario.model_validate(data)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Put structlog's configuration and the ``accord`` logger back after each test: a CLI
+    run in this process (typer's CliRunner) configures both, and a level set there would
+    hide debug events from the ``capture_logs`` of every later test."""
+    configured = structlog.get_config()
+    logger = logging.getLogger("accord")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    structlog.configure(**configured)
+    logger.handlers, logger.propagate = handlers, propagate
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")
