@@ -176,6 +176,25 @@ async def test_a_log_cut_just_after_an_intermediate_checkpoint_is_incomplete(
     assert f"cut after entry {cut - 1}" in problem.message  # the genesis is entry 0
 
 
+async def test_a_deleted_intermediate_checkpoint_is_found(tmp_path: Path) -> None:
+    """Every entry is still there and the final checkpoint covers them all, so roots and
+    consistency hold; the checkpoints' signed numbers show the one that is gone."""
+    log = tmp_path / "log.jsonl"
+    long = make_scenario("boulware", "boulware", deadline={"rounds": 200})
+    await negotiate(long, keys=KEYS, log=JsonlStorage(log))
+    records = lines(log)
+    checkpoints = [i for i, line in enumerate(records) if b'"kind":"checkpoint"' in line]
+    assert len(checkpoints) >= 3
+    assert [json.loads(records[i])["number"] for i in checkpoints] == list(range(len(checkpoints)))
+    gone = checkpoints[0]
+    rewrite(log, [*records[:gone], *records[gone + 1 :]])
+    problem = invalid(log).problems[0]
+    assert "number 1, where number 0 comes next: a checkpoint was deleted" in problem.message
+    assert problem.position == checkpoints[1]  # the line of the next one, one up now
+    rewrite(log, records)
+    assert verify_log(log).ok
+
+
 async def test_checkpoint_lines_must_be_canonical(tmp_path: Path) -> None:
     """Re-serialised with spaces, or with a signature whose last base64 character carries
     stray bits: the same signature and content, but not the line the recorder wrote."""

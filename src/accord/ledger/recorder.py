@@ -158,6 +158,7 @@ class Recorder:
         checkpoint = sign_checkpoint(
             Checkpoint(
                 negotiation_id=self.negotiation_id,
+                number=len(self.checkpoints),
                 tree_size=self.tree.size,
                 root=base64.b64encode(self.tree.root()).decode("ascii"),
                 time_ns=now_ns(),

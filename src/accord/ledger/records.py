@@ -73,6 +73,9 @@ class Checkpoint(_Model):
 
     kind: Literal["checkpoint"] = "checkpoint"
     negotiation_id: str
+    number: Annotated[int, Field(ge=0, strict=True)]
+    """Its place among the recorder's checkpoints of the log: 0, 1, 2, ... (signed, so a
+    checkpoint deleted from the log leaves a gap that ``verify`` finds)."""
     tree_size: Annotated[int, Field(ge=1)]
     root: Annotated[str, Field(pattern=_B64_HASH)]
     time_ns: Annotated[str, Field(pattern=_NS)]

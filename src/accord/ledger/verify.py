@@ -391,6 +391,13 @@ class _Checker:
         if self.tree.root_at(size) != root:
             raise _Bad(None, f"the checkpoint's root does not match entries 0..{size - 1}")
         previous = self.previous
+        expected = 0 if previous is None else previous.number + 1
+        if checkpoint.number != expected:
+            raise _Bad(
+                None,
+                f"the checkpoint is number {checkpoint.number}, where number {expected} comes "
+                "next: a checkpoint was deleted from the log (or moved)",
+            )
         if previous is not None:
             if size < previous.tree_size:
                 raise _Bad(None, "the checkpoint covers fewer entries than the one before it")
