@@ -194,13 +194,7 @@ class DirectSession(Session):
             )
         )
         message_id = f"{party}:{seq}"
-        if performative not in allowed and performative is not Performative.FAILURE:
-            raise self._violation(
-                party,
-                "unexpected_action",
-                f"expected one of {sorted(allowed)!r}, got {performative.value!r}",
-                message_id,
-            )
+        self.check_allowed(party, performative, allowed, message_id)
         return self._action(party, performative, answer_body, message_id)
 
     def drain(self) -> None:
@@ -220,8 +214,7 @@ class DirectSession(Session):
         for sent in self.sent:
             signer = None if signers is None else signers.get(sent.sender)
             if isinstance(sent, Envelope):  # composed by its agent: signed there, or now
-                unsigned = sent.sig is None and signer is not None
-                envelopes.append(signer(sent) if unsigned and signer is not None else sent)
+                envelopes.append(sent if signer is None or sent.sig else signer(sent))
                 continue
             body = sent.body
             if sent.performative is Performative.JOIN:

@@ -123,12 +123,11 @@ async def negotiate(
     party id), to reuse their cached utilities and orderings across negotiations of one
     scenario (as a tournament does); the result is the same as without."""
     seed = scenario.seed if seed is None else seed
-    direct = bus is None and log is None and not envelopes
+    profiles = _bind(scenario) if profiles is None else _checked(scenario, profiles)
+    if bus is None and log is None and not envelopes:
+        return await _direct(scenario, seed, profiles, executor, clock, sign=sign, keys=keys)
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
-    profiles = _bind(scenario) if profiles is None else _checked(scenario, profiles)
-    if direct:
-        return await _direct(scenario, seed, profiles, executor, clock, sign=sign, keys=keys)
     identities = _identities(scenario, keys or {}) if sign or log is not None else {}
     public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
     host_key = public[HOST] if sign and not isinstance(bus, MemoryBus) else None

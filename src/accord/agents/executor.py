@@ -100,18 +100,22 @@ class GuardedExecutor:
         until = self._until
         if until is None:
             return fn(*args)
-        try:
-            WATCHDOG.arm(until - time.monotonic())
-            try:
-                result = fn(*args)
-            finally:
-                WATCHDOG.disarm()
-        except Overtime:
-            WATCHDOG.disarm()
-            raise StrategyOvertime(_name(fn), self._budget) from None
+        result = self._bounded(until, _name(fn), fn, *args)
         if inspect.iscoroutine(result):
             return self._stepped(result, until, _name(fn))
         return result
+
+    def _bounded(self, until: float, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, interrupted at ``until`` (as :class:`StrategyOvertime`)."""
+        try:
+            WATCHDOG.arm(until - time.monotonic())
+            try:
+                return fn(*args)
+            finally:
+                WATCHDOG.disarm()
+        except Overtime:
+            WATCHDOG.disarm()  # it may have fired again inside the finally
+            raise StrategyOvertime(name, self._budget) from None
 
     @types.coroutine
     def _stepped(
@@ -122,16 +126,12 @@ class GuardedExecutor:
         thrown: BaseException | None = None
         while True:
             try:
-                WATCHDOG.arm(until - time.monotonic())
-                try:
-                    yielded = coroutine.send(sent) if thrown is None else coroutine.throw(thrown)
-                finally:
-                    WATCHDOG.disarm()
+                if thrown is None:
+                    yielded = self._bounded(until, name, coroutine.send, sent)
+                else:
+                    yielded = self._bounded(until, name, coroutine.throw, thrown)
             except StopIteration as stop:
                 return stop.value
-            except Overtime:
-                WATCHDOG.disarm()
-                raise StrategyOvertime(name, self._budget) from None
             try:
                 sent, thrown = (yield yielded), None
             except GeneratorExit:  # closed unfinished: close what it drives too

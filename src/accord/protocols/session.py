@@ -407,6 +407,23 @@ class Session:
         except OutcomeError as exc:
             raise self._violation(party, "invalid_offer", str(exc), message_id) from None
 
+    def check_allowed(
+        self,
+        party: str,
+        performative: Performative,
+        allowed: Collection[Performative],
+        message_id: str,
+    ) -> None:
+        """Raise (and record) ``unexpected_action`` unless the answer is one the request
+        allowed, or a ``failure``, which any request allows."""
+        if performative not in allowed and performative is not Performative.FAILURE:
+            raise self._violation(
+                party,
+                "unexpected_action",
+                f"expected one of {sorted(allowed)!r}, got {performative.value!r}",
+                message_id,
+            )
+
     def violation(self, party: str, kind: str, detail: str) -> ProtocolViolation:
         """Record a breach of the mechanism's own rules (found by the mechanism, not by the
         session) against ``party`` and its last envelope; ``raise`` the returned error to
@@ -569,16 +586,8 @@ class Session:
             and sender == pending.party
             and envelope.in_reply_to == pending.request_id
         ):
-            if envelope.performative in pending.allowed or (
-                envelope.performative is Performative.FAILURE
-            ):
-                return envelope
-            raise self._violation(
-                sender,
-                "unexpected_action",
-                f"expected one of {sorted(pending.allowed)!r}, got {envelope.performative.value!r}",
-                envelope.message_id,
-            )
+            self.check_allowed(sender, envelope.performative, pending.allowed, envelope.message_id)
+            return envelope
         raise self._violation(
             sender,
             "out_of_turn",

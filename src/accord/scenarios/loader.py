@@ -10,7 +10,7 @@ an ``import`` key takes its issues and parties from a GENIUS or GeniusWeb folder
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,16 +86,17 @@ def refusal(
 ) -> ScenarioError:
     """One error for every ``(message, location)`` problem of a file, each with its field
     path and line (found in ``node``); the first raised, the rest in ``others``."""
-    errors = [
+    first, *others = (
         kind(message, source=source, field=_field(node, loc), line=_line(node, loc))
         for message, loc in problems
-    ]
-    first = errors[0]
-    return kind(first.message, source=source, field=first.field, line=first.line, others=errors[1:])
+    )
+    first.others = tuple(others)
+    return first
 
 
 def _pydantic_problems(
-    exc: ValidationError, where: Any = tuple
+    exc: ValidationError,
+    where: Callable[[tuple[str | int, ...]], Sequence[str | int]] = tuple,
 ) -> list[tuple[str, Sequence[str | int]]]:
     """Every problem pydantic found, in plain words, at its location (mapped by ``where``)."""
     return [

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accord.agents import STRATEGIES
 from accord.analysis import DomainAnalysis, OutcomeMeter, OutcomeMetrics, analyze_domain
 from accord.analysis.scenario import RESULT_METRICS_LIMIT
 from accord.errors import OutcomeSpaceTooLarge
 from accord.importers import genius_scenario
 from accord.logs import get_logger
 from accord.model import BoundProfile, Value
+from accord.protocols import MECHANISMS
 from accord.scenarios import MechanismSpec, Scenario, StrategySpec, load_scenario
 from accord.tournament.plan import Job
 from accord.tournament.spec import TournamentSpec, resolve
@@ -58,9 +60,6 @@ class Workload:
         """What of the spec cannot be made in this process, one line each: a strategy or a
         mechanism (and the mediator it names) whose plug-in is not installed here, or that
         refuses its parameters. Empty where every negotiation can be played."""
-        from accord.agents import STRATEGIES  # noqa: PLC0415  # as a worker loads them
-        from accord.protocols import MECHANISMS  # noqa: PLC0415
-
         problems = []
         for label, strategy in self.strategies.items():
             try:
