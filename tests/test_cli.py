@@ -49,6 +49,46 @@ def test_run_writes_transcript_and_result(tmp_path: Path) -> None:
     assert "2 of 2 commitments revealed and matching" in verified.stdout
 
 
+def test_a_rerun_into_a_folder_with_a_run_is_refused_unless_forced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert accord("run", EXAMPLE, "--out", out, "--bus", "memory").returncode == 0
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
+    again = accord("run", EXAMPLE, "--out", out, "--bus", "memory", "--seed", "7")
+    assert again.returncode == 2
+    assert f"{out} already holds a run (log.jsonl, transcript.jsonl, result.json)" in (
+        " ".join(again.stderr.split())
+    )
+    assert "--force" in again.stderr
+    assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+    forced = accord(
+        "run", EXAMPLE, "--out", out, "--bus", "memory", "--seed", "7", "--sqlite", "--force"
+    )
+    assert forced.returncode == 0, forced.stderr
+    # the earlier run's log does not stay beside the new one
+    assert sorted(os.listdir(out)) == ["log.sqlite", "result.json", "transcript.jsonl"]
+    assert json.loads((out / "result.json").read_text())["seed"] == 7
+    assert accord("log", "verify", out).returncode == 0
+
+
+def test_check_proof_names_a_malformed_key_and_where_the_key_is(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert accord("run", EXAMPLE, "--out", out, "--bus", "memory").returncode == 0
+    receipt = tmp_path / "receipt.json"
+    proved = accord("log", "prove", out, "--entry", "3")
+    receipt.write_text(proved.stdout)
+    bad = accord("log", "check-proof", receipt, "--recorder-key", "not-a-key")
+    assert bad.returncode == 2
+    assert "--recorder-key 'not-a-key' is not a base64 Ed25519 public key" in bad.stderr
+    own = accord("log", "check-proof", receipt)
+    assert own.returncode == 0
+    assert "keys.recorder of the log's genesis line" in " ".join(own.stderr.split())
+    genesis = json.loads((out / "log.jsonl").read_text().splitlines()[0])
+    trusted = accord("log", "check-proof", receipt, "--recorder-key", genesis["keys"]["recorder"])
+    assert trusted.returncode == 0
+    assert "signed by the trusted recorder key" in trusted.stdout
+    assert "genesis" in " ".join(accord("log", "check-proof", "--help").stdout.split())
+
+
 def test_run_json_and_seed(tmp_path: Path) -> None:
     done = accord("run", EXAMPLE, "--out", tmp_path / "a", "--json", "--seed", "7")
     assert done.returncode == 0, done.stderr

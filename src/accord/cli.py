@@ -126,6 +126,9 @@ def run(
     processes: Annotated[
         bool, typer.Option(help="One OS process per party (and the host in this one).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace the run already in the output directory.")
+    ] = False,
 ) -> None:
     """Negotiate a scenario; write log.jsonl, transcript.jsonl and result.json; summarise.
 
@@ -134,6 +137,8 @@ def run(
     if broker is not None and bus == "memory":
         raise InputError("--broker needs --bus mqtt (the default), not --bus memory")
     loaded = load_scenario(scenario)
+    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
+    _refuse_overwrite(target, force)
     tls = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
 
     async def in_process(storage: LogStorage) -> Negotiation:
@@ -170,12 +175,26 @@ def run(
                 err.print(f"[yellow]agent process of {party.id!r} exited with {code}[/]")
         return negotiation
 
-    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
     result = _staged(target, sqlite, loaded, in_processes if processes else in_process)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         _summary(result, target)
+
+
+RUN_FILES = ("log.jsonl", "log.sqlite", "transcript.jsonl", "result.json")
+"""What a run writes into its output directory (a log in one of two forms)."""
+
+
+def _refuse_overwrite(target: Path, force: bool) -> None:
+    """Refuse to negotiate into ``target`` when it holds an earlier run, unless ``force``:
+    a signed log is evidence, and a rerun would replace it silently."""
+    found = [name for name in RUN_FILES if (target / name).exists()]
+    if found and not force:
+        raise InputError(
+            f"{target} already holds a run ({', '.join(found)}); choose another --out, "
+            "move it away, or pass --force to replace it"
+        )
 
 
 def _staged(
@@ -194,6 +213,9 @@ def _staged(
         result = done.result.model_copy(
             update={"metrics": scenario_metrics(scenario, done.result.outcome)}
         )
+        for stale in RUN_FILES[:2]:  # with --force: no log of the earlier run stays beside
+            if stale != log_path.name:
+                (target / stale).unlink(missing_ok=True)
         write_outputs(target, result, done.transcript, log=log_path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -215,9 +237,14 @@ def host_command(
         int | None, typer.Option(help="Override the scenario's seed.", min=0, max=MAX_SAFE_INTEGER)
     ] = None,
     sqlite: Annotated[bool, typer.Option(help="Write the log as log.sqlite.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace the run already in the output directory.")
+    ] = False,
 ) -> None:
     """Host a negotiation (and record it) whose parties run their own `accord agent`."""
     loaded = load_scenario(scenario)
+    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
+    _refuse_overwrite(target, force)
 
     negotiation_id = loaded.negotiation_id(seed)
     address = BrokerAddress.parse(broker)
@@ -230,7 +257,6 @@ def host_command(
             err.print(f"hosting {negotiation_id} on {address.url()}", highlight=False)
             return await host_process(loaded, bus=transport, keys=keys, log=storage, seed=seed)
 
-    target = out_dir or Path("runs") / negotiation_id
     _summary(_staged(target, sqlite, loaded, hosted), target)
 
 

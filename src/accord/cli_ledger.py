@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accord.errors import InputError
+from accord.errors import InputError, LedgerError
 from accord.ledger.commitment import load_reveal
-from accord.ledger.keys import save_key_pair
+from accord.ledger.keys import decode_public_key, save_key_pair
 from accord.ledger.receipts import check_receipt, load_receipt, make_receipt
 from accord.ledger.storage import read_records
 from accord.ledger.verify import verify_log
@@ -162,10 +162,23 @@ def prove(
 def check_proof(
     proof: Annotated[Path, typer.Argument(help="A receipt from accord log prove.")],
     recorder_key: Annotated[
-        str | None, typer.Option(help="The recorder's public key you trust (base64).")
+        str | None,
+        typer.Option(
+            help="The recorder's public key you trust (base64): recorder.pub of the key "
+            "directory, or keys.recorder of the log's first line (the genesis) if you trust "
+            "that log."
+        ),
     ] = None,
 ) -> None:
-    """Verify a receipt offline against its checkpoint; exit 1 if it does not hold."""
+    """Verify a receipt offline against its checkpoint; exit 1 if it does not hold.
+
+    Without --recorder-key the receipt is checked against the key it carries itself, which
+    proves only that it is consistent, not who signed it."""
+    if recorder_key is not None:
+        try:
+            decode_public_key(recorder_key, what="--recorder-key")
+        except LedgerError as exc:
+            raise InputError(str(exc)) from None
     try:
         text = proof.read_text()
     except OSError as exc:
@@ -182,3 +195,8 @@ def check_proof(
         soft_wrap=True,
         highlight=False,
     )
+    if recorder_key is None:
+        sys.stderr.write(
+            "note: checked against the key inside the receipt; pass --recorder-key (recorder.pub, "
+            "or keys.recorder of the log's genesis line) to check who signed it\n"
+        )
