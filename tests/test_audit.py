@@ -318,8 +318,8 @@ def test_a_tampered_log_counts_the_checkpoints_it_has_and_those_that_verify(
     log = run / "log.jsonl"
     lines = log.read_text().splitlines(keepends=True)
     found = sum('"checkpoint"' in line for line in lines)
-    target = next(i for i, line in enumerate(lines) if '"performative":"offer"' in line)
-    lines[target] = lines[target].replace('"round":', '"round":1', 1)
+    target = next(i for i, line in enumerate(lines) if '"kind":"checkpoint"' in line)
+    lines[target] = lines[target].replace('"time_ns":"', '"time_ns":"1', 1)  # unsigned now
     log.write_text("".join(lines))
     _, report = report_of(run)
     assert report["integrity"]["checkpoints_found"] == found >= 1

@@ -7,6 +7,7 @@ import gc
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from accord.errors import LedgerError
 from accord.ledger.canonical import canonical
 from accord.ledger.commitment import _CANONICAL, Reveal, commitment_of
 from accord.ledger.keys import encode_public_key, generate_key
+from accord.ledger.merkle import leaf_hash
 from accord.ledger.receipts import check_receipt, make_receipt
 from accord.ledger.recorder import Recorder
 from accord.ledger.signing import sign_envelope
@@ -176,15 +178,21 @@ async def test_a_log_cut_just_after_an_intermediate_checkpoint_is_incomplete(
     assert f"cut after entry {cut - 1}" in problem.message  # the genesis is entry 0
 
 
-async def test_a_deleted_intermediate_checkpoint_is_found(tmp_path: Path) -> None:
-    """Every entry is still there and the final checkpoint covers them all, so roots and
-    consistency hold; the checkpoints' signed numbers show the one that is gone."""
+async def long_log(tmp_path: Path) -> tuple[Path, list[bytes], list[int]]:
+    """A log with at least three checkpoints: its path, lines and checkpoint line numbers."""
     log = tmp_path / "log.jsonl"
     long = make_scenario("boulware", "boulware", deadline={"rounds": 200})
     await negotiate(long, keys=KEYS, log=JsonlStorage(log))
     records = lines(log)
     checkpoints = [i for i, line in enumerate(records) if b'"kind":"checkpoint"' in line]
     assert len(checkpoints) >= 3
+    return log, records, checkpoints
+
+
+async def test_a_deleted_intermediate_checkpoint_is_found(tmp_path: Path) -> None:
+    """Every entry is still there and the final checkpoint covers them all, so roots and
+    consistency hold; the checkpoints' signed numbers show the one that is gone."""
+    log, records, checkpoints = await long_log(tmp_path)
     assert [json.loads(records[i])["number"] for i in checkpoints] == list(range(len(checkpoints)))
     gone = checkpoints[0]
     rewrite(log, [*records[:gone], *records[gone + 1 :]])
@@ -193,6 +201,56 @@ async def test_a_deleted_intermediate_checkpoint_is_found(tmp_path: Path) -> Non
     assert problem.position == checkpoints[1]  # the line of the next one, one up now
     rewrite(log, records)
     assert verify_log(log).ok
+
+
+async def test_a_changed_receive_time_or_status_is_found_at_its_own_line(tmp_path: Path) -> None:
+    """The recorder's own fields are not signed by the sender; the leaves a checkpoint lists
+    (proved by its signed root) name the line that changed, in whichever checkpoint."""
+    log, records, checkpoints = await long_log(tmp_path)
+    early, late = 5, checkpoints[1] + 3  # covered by the first and by a later checkpoint
+    changed = list(records)
+    changed[early] = re.sub(rb'"received_ns":"(\d)', rb'"received_ns":"9', changed[early])
+    changed[late] = changed[late].replace(b'"status":"ok"', b'"status":"duplicate"')
+    assert changed[early] != records[early]
+    assert changed[late] != records[late]
+    rewrite(log, changed)
+    result = invalid(log)
+    named = [(p.position, p.index) for p in result.problems if "changed after it was" in p.message]
+    assert named == [(early + 1, 5), (late + 1, late - 2)]
+    # what follows from the change is named too: an entry no longer marked ok leaves a gap
+    assert result.problems[2:]
+    assert all("is missing from the log" in p.message for p in result.problems[2:])
+    assert result.checkpoints == result.checkpoints_found == len(checkpoints)  # they hold
+    # a tamperer who also rewrites the listed leaf is still found, by the checkpoint's range
+    record = json.loads(records[checkpoints[0]])
+    record["leaves"][5] = base64.b64encode(leaf_hash(changed[early])).decode()
+    rewrite(
+        log,
+        [
+            *records[:early],
+            changed[early],
+            *records[early + 1 : checkpoints[0]],
+            canonical(record),
+            *records[checkpoints[0] + 1 :],
+        ],
+    )
+    problem = invalid(log).problems[0]
+    assert problem.position == checkpoints[0] + 1
+    assert f"root does not match entries 0..{record['tree_size'] - 1}" in problem.message
+    rewrite(log, records)
+    assert verify_log(log).ok
+
+
+async def test_a_checkpoint_must_list_the_leaves_it_first_covers(tmp_path: Path) -> None:
+    log = await write_log(tmp_path / "log.jsonl")
+    records = lines(log)
+    at = next(i for i, line in enumerate(records) if b'"kind":"checkpoint"' in line)
+    record = json.loads(records[at])
+    for leaves in (record["leaves"][1:], None):
+        rewrite(log, [*records[:at], canonical({**record, "leaves": leaves}), *records[at + 1 :]])
+        problem = invalid(log).problems[0]
+        assert problem.position == at + 1
+        assert "leaves" in problem.message, problem
 
 
 async def test_checkpoint_lines_must_be_canonical(tmp_path: Path) -> None:

@@ -14,11 +14,15 @@ from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.errors import LedgerError
-from accord.ledger.canonical import canonical
 from accord.ledger.keys import decode_public_key
 from accord.ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from accord.ledger.recorder import Recorder
-from accord.ledger.records import RECORDER, Checkpoint
+from accord.ledger.records import (
+    RECORDER,
+    Checkpoint,
+    CheckpointRecord,
+    checkpoint_signing_bytes,
+)
 from accord.ledger.storage import read_records
 
 __all__ = [
@@ -57,7 +61,7 @@ def make_receipt(path: Path, index: int) -> Receipt:
         try:
             record = json.loads(raw)
             if record.get("kind") == "checkpoint":
-                checkpoint = Checkpoint.model_validate(record)
+                checkpoint = CheckpointRecord.model_validate(record).signed()
                 continue
         except (json.JSONDecodeError, ValidationError, AttributeError):
             raise LedgerError(f"{path}: line {position} is not a valid record") from None
@@ -141,7 +145,7 @@ def _signed_by(checkpoint: Checkpoint, key_text: str) -> bool:
     try:
         key = decode_public_key(key_text, what="recorder key")
         key.verify(
-            canonical(checkpoint.model_dump(mode="json", exclude={"sig"})),
+            checkpoint_signing_bytes(checkpoint),
             base64.b64decode(checkpoint.sig or "", validate=True),
         )
     except (LedgerError, BadSignatureError, binascii.Error, ValueError):

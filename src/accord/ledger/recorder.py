@@ -27,7 +27,13 @@ from nacl.signing import SigningKey, VerifyKey
 from accord.ledger.canonical import canonical, signing_bytes
 from accord.ledger.keys import encode_public_key
 from accord.ledger.merkle import MerkleTree
-from accord.ledger.records import RECORDER, Checkpoint, Genesis, envelope_entry_line
+from accord.ledger.records import (
+    RECORDER,
+    Checkpoint,
+    Genesis,
+    checkpoint_signing_bytes,
+    envelope_entry_line,
+)
 from accord.ledger.signing import Verifier
 from accord.ledger.storage import LogStorage
 from accord.logs import get_logger
@@ -39,8 +45,8 @@ log = get_logger("accord.recorder")
 
 
 def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> Checkpoint:
-    data = canonical(checkpoint.model_dump(mode="json", exclude={"sig"}))
-    signature = base64.b64encode(key.sign(data).signature).decode("ascii")
+    data = checkpoint_signing_bytes(checkpoint)
+    signature = _b64(key.sign(data).signature)
     return checkpoint.model_copy(update={"sig": signature})
 
 
@@ -155,17 +161,20 @@ class Recorder:
 
     def checkpoint(self) -> Checkpoint:
         """Sign and store a checkpoint of the tree as it is now."""
+        covered = self.checkpoints[-1].tree_size if self.checkpoints else 0
         checkpoint = sign_checkpoint(
             Checkpoint(
                 negotiation_id=self.negotiation_id,
                 number=len(self.checkpoints),
                 tree_size=self.tree.size,
-                root=base64.b64encode(self.tree.root()).decode("ascii"),
+                root=_b64(self.tree.root()),
                 time_ns=now_ns(),
             ),
             self.key,
         )
-        self.storage.append(canonical(checkpoint.model_dump(mode="json")), durable=True)
+        leaves = [_b64(self.tree.leaf(i)) for i in range(covered, self.tree.size)]
+        record = {**checkpoint.model_dump(mode="json"), "leaves": leaves}
+        self.storage.append(canonical(record), durable=True)
         self.checkpoints.append(checkpoint)
         self._checkpointed_at = time.monotonic()
         return checkpoint
@@ -175,3 +184,7 @@ class Recorder:
         if not self.checkpoints or self.checkpoints[-1].tree_size != self.tree.size:
             self.checkpoint()
         self.storage.close()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

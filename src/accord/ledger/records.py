@@ -9,7 +9,10 @@ Two kinds of line:
   ``conflict``). The leaf is exactly the bytes of the line (RFC 8785 canonical JSON, no
   newline), so a changed byte anywhere changes the tree.
 * a **checkpoint** (``"kind": "checkpoint"``), not a leaf: the tree size, the root hash
-  (base64) and the time, signed by the recorder over the canonical JSON of the other fields.
+  (base64) and the time, signed by the recorder over the canonical JSON of the other fields;
+  its line also lists the leaf hashes of the entries it is the first to cover (``leaves``,
+  not signed: the signed root authenticates them), so that an entry changed after it was
+  logged is found at its own line.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.ledger.canonical import with_signature
+from accord.ledger.canonical import canonical, with_signature
 from accord.wire import Envelope
 
 __all__ = [
     "RECORDER",
     "Checkpoint",
+    "CheckpointRecord",
     "EnvelopeEntry",
     "Genesis",
     "LogEntry",
+    "checkpoint_signing_bytes",
     "envelope_entry_line",
 ]
 
@@ -80,6 +85,29 @@ class Checkpoint(_Model):
     root: Annotated[str, Field(pattern=_B64_HASH)]
     time_ns: Annotated[str, Field(pattern=_NS)]
     sig: Annotated[str, Field(pattern=_B64_SIG)] | None = None
+
+
+class CheckpointRecord(Checkpoint):
+    """A checkpoint as its line in the log holds it: the signed checkpoint, and the leaf hashes
+    of the entries it covers beyond the previous checkpoint."""
+
+    leaves: list[Annotated[str, Field(pattern=_B64_HASH)]]
+    """Base64 leaf hashes of entries ``previous.tree_size .. tree_size - 1``, in order. Not
+    signed: the tree of these leaves (after the earlier ones) has the signed root, which
+    proves them; ``verify`` compares each entry with its leaf to name a changed line."""
+
+    def signed(self) -> Checkpoint:
+        """The checkpoint without the leaf list (what receipts carry)."""
+        return Checkpoint.model_validate(self.model_dump(exclude={"leaves"}))
+
+
+def checkpoint_signing_bytes(checkpoint: Checkpoint) -> bytes:
+    """What the recorder signs: the canonical JSON of the checkpoint's fields but ``sig`` (and
+    a record's ``leaves``)."""
+    return canonical(checkpoint.model_dump(mode="json", include=_SIGNED))
+
+
+_SIGNED = set(Checkpoint.model_fields) - {"sig"}
 
 
 def envelope_entry_line(

@@ -6,10 +6,12 @@ recorder marked ``ok`` carries a valid signature of its claimed sender under the
 genesis entry (or of keys the auditor trusts), that each sender's sequence numbers increase
 without a gap, that every checkpoint is in canonical form (strict base64 included), signed by
 the recorder, matches the Merkle root of the entries before it and is consistent with the
-previous one, that the host's ``result`` is there and a final checkpoint covers every entry
-(a log cut anywhere, even just after a checkpoint, is incomplete), and that every revealed
-profile (and mandate) matches its party's commitment. The first problem is named with its
-line (or row) and entry index.
+previous one (when it does not, but the leaf hashes its line lists give the signed root,
+each entry that no longer hashes to its leaf is named at its own line), that the host's
+``result`` is there and a final checkpoint covers every entry (a log cut anywhere, even just
+after a checkpoint, is incomplete), and that every revealed profile (and mandate) matches its
+party's commitment. Each problem is named with its line (or row) and entry index, in the
+order of the log.
 
 A log may hold authentic envelopes of more than one session: anyone on the broker can replay
 what a party signed in an earlier run of the same negotiation id, and the recorder logs what
@@ -37,7 +39,13 @@ from accord.ledger.canonical import canonical
 from accord.ledger.commitment import Reveal
 from accord.ledger.keys import decode_public_key
 from accord.ledger.merkle import MerkleTree, verify_consistency
-from accord.ledger.records import RECORDER, Checkpoint, EnvelopeEntry, Genesis
+from accord.ledger.records import (
+    RECORDER,
+    CheckpointRecord,
+    EnvelopeEntry,
+    Genesis,
+    checkpoint_signing_bytes,
+)
 from accord.ledger.signing import Verifier, strict_b64decode
 from accord.ledger.storage import read_records
 from accord.wire import HOST, WILL_SEQ, Envelope, Performative
@@ -107,8 +115,14 @@ class _Checker:
         self.recorder_key: VerifyKey | None = None
         self.last_seq: dict[tuple[str | None, str], int] = {}
         """The last sequence number of each (session, sender)."""
-        self.previous: Checkpoint | None = None
+        self.previous: CheckpointRecord | None = None
         self.position = 0
+        self.positions: list[int] = []
+        """The line (or row) of each entry, by index."""
+        self.listed: list[bytes] = []
+        """The leaf hash of each entry as the checkpoints list them, by index."""
+        self.changed: set[int] = set()
+        """Entries found changed after they were logged."""
         self.joins: dict[str | None, dict[str, tuple[str, str | None]]] = {}
         """Per session, each party's commitment and mandate commitment."""
         self.logged_reveals: list[tuple[int, int, str | None, Reveal]] = []
@@ -135,6 +149,7 @@ class _Checker:
         if torn is not None:
             result.notes.append(torn)
         self._run_session()
+        result.problems.sort(key=lambda p: (p.position is None, p.position or 0))
         result.entries = self.tree.size
         last = self.previous
         if not result.problems:
@@ -198,6 +213,8 @@ class _Checker:
     def _record(self, position: int, raw: bytes) -> None:
         self.position = position
         index = self.tree.size
+        if len(self.positions) == index:
+            self.positions.append(position)
         if raw.startswith(_ENVELOPE_ENTRY):
             self._envelope(index, raw)
             return
@@ -366,16 +383,19 @@ class _Checker:
     def _checkpoint(self, data: dict[str, object], raw: bytes) -> None:
         self.result.checkpoints_found += 1
         try:
-            checkpoint = Checkpoint.model_validate(data)
+            checkpoint = CheckpointRecord.model_validate(data)
         except ValidationError as exc:
-            raise _Bad(None, f"not a valid checkpoint: {exc.errors()[0]['msg']}") from None
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise _Bad(None, f"not a valid checkpoint: {where}: {error['msg']}") from None
         if self.recorder_key is None:
             raise _Bad(None, "a checkpoint before the genesis", fatal=True)
         if canonical(checkpoint.model_dump(mode="json")) != raw:
             raise _Bad(None, "the checkpoint is not in canonical form: it was altered")
-        signed = canonical(checkpoint.model_dump(mode="json", exclude={"sig"}))
         try:
-            self.recorder_key.verify(signed, strict_b64decode(checkpoint.sig or ""))
+            self.recorder_key.verify(
+                checkpoint_signing_bytes(checkpoint), strict_b64decode(checkpoint.sig or "")
+            )
             strict_b64decode(checkpoint.root)
         except (BadSignatureError, binascii.Error, ValueError):
             raise _Bad(None, "the checkpoint's signature is not the recorder's") from None
@@ -387,9 +407,6 @@ class _Checker:
                 "the log was truncated behind a published checkpoint",
                 fatal=True,
             )
-        root = base64.b64decode(checkpoint.root)
-        if self.tree.root_at(size) != root:
-            raise _Bad(None, f"the checkpoint's root does not match entries 0..{size - 1}")
         previous = self.previous
         expected = 0 if previous is None else previous.number + 1
         if checkpoint.number != expected:
@@ -398,19 +415,53 @@ class _Checker:
                 f"the checkpoint is number {checkpoint.number}, where number {expected} comes "
                 "next: a checkpoint was deleted from the log (or moved)",
             )
+        first = len(self.listed)
+        if len(checkpoint.leaves) != size - first:
+            raise _Bad(
+                None,
+                f"the checkpoint lists {len(checkpoint.leaves)} leaves for entries "
+                f"{first}..{size - 1}: it was altered",
+            )
+        self.listed.extend(base64.b64decode(leaf) for leaf in checkpoint.leaves)
+        root = base64.b64decode(checkpoint.root)
+        tree = self.tree if self.tree.root_at(size) == root else self._as_listed(size, root)
         if previous is not None:
             if size < previous.tree_size:
                 raise _Bad(None, "the checkpoint covers fewer entries than the one before it")
             if size > previous.tree_size and not verify_consistency(
                 previous.tree_size,
                 size,
-                self.tree.consistency_proof(previous.tree_size, size),
+                tree.consistency_proof(previous.tree_size, size),
                 base64.b64decode(previous.root),
                 root,
             ):  # pragma: no cover - both roots were just recomputed from the same entries
                 raise _Bad(None, "the checkpoint is not consistent with the one before it")
         self.previous = checkpoint
         self.result.checkpoints += 1
+
+    def _as_listed(self, size: int, root: bytes) -> MerkleTree:
+        """The tree of the first ``size`` entries as the checkpoints list their leaves, when it
+        has the signed ``root`` (which proves the list): every entry that does not hash to its
+        listed leaf was changed after it was logged, and is named at its own line. Otherwise
+        the root says only that something in ``0..size - 1`` changed."""
+        listed = MerkleTree()
+        for hashed in self.listed[:size]:
+            listed.append_hash(hashed)
+        if listed.root() != root:
+            raise _Bad(None, f"the checkpoint's root does not match entries 0..{size - 1}")
+        for index in range(size):
+            if index not in self.changed and self.tree.leaf(index) != self.listed[index]:
+                self.changed.add(index)
+                self.result.problems.append(
+                    LogProblem(
+                        self.positions[index],
+                        index,
+                        "the entry was changed after it was logged: it does not hash to the "
+                        f"leaf the recorder's checkpoint of {size} entries signed (line "
+                        f"{self.position})",
+                    )
+                )
+        return listed
 
 
 _ENVELOPE_ENTRY = b'{"envelope":'
