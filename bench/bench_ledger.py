@@ -32,9 +32,18 @@ from accord.ledger.verify import verify_log
 from accord.wire import Envelope, Performative, compose
 
 
-def envelopes(count: int, key: SigningKey) -> list[Envelope]:
-    signed = []
-    for seq in range(count):
+def envelopes(count: int, key: SigningKey, host: SigningKey) -> list[Envelope]:
+    """The host's open, ``count - 2`` offers of one party, the host's result: a complete run
+    (a log without the result does not verify)."""
+
+    def hosts(seq: int, performative: Performative) -> Envelope:
+        envelope = compose(
+            negotiation_id="bench", sender="host", seq=seq, performative=performative, body={}
+        )
+        return sign_envelope(envelope, host)
+
+    signed = [hosts(0, Performative.OPEN)]
+    for seq in range(count - 2):
         body = {"outcome": {"revenue_share": seq % 31, "exclusivity": "none", "term": 24}}
         envelope = compose(
             negotiation_id="bench",
@@ -46,7 +55,7 @@ def envelopes(count: int, key: SigningKey) -> list[Envelope]:
             round_=seq // 2,
         )
         signed.append(sign_envelope(envelope, key))
-    return signed
+    return [*signed, hosts(1, Performative.RESULT)]
 
 
 def main() -> None:
@@ -57,7 +66,8 @@ def main() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     party = SigningKey(b"\x01" * 32)
     print(f"signing {args.entries:,} envelopes (the senders' work, not timed) ...")
-    signed = envelopes(args.entries, party)
+    host = SigningKey(b"\x03" * 32)
+    signed = envelopes(args.entries, party, host)
     append_rates, verify_times = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.repeat):
@@ -67,7 +77,7 @@ def main() -> None:
                 negotiation_id="bench",
                 storage=JsonlStorage(path),
                 key=SigningKey(b"\x02" * 32),
-                keys={"a": party.verify_key},
+                keys={"a": party.verify_key, "host": host.verify_key},
             )
             for envelope in signed:
                 recorder.record(envelope)
