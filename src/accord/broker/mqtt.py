@@ -160,8 +160,6 @@ class MqttBus:
         await self._stack.aclose()
 
     async def publish(self, envelope: Envelope) -> None:
-        if self._publisher is None:
-            raise BusError("use the MQTT bus as an async context manager first")
         payload = envelope.model_dump_json().encode()
         if len(payload) > MAX_PAYLOAD:
             raise BusError(
@@ -363,23 +361,32 @@ async def _publish(client: aiomqtt.Client, topic: str, payload: bytes) -> None:
     a dead broker never sends (measured: 5 s, which ended turns of 5 s with ``turn_timeout``)."""
     lost = client._disconnected  # private, but aiomqtt's own message iterator waits on it too
     if lost.done():
+        _retrieve(lost)
         raise aiomqtt.MqttError("the connection to the broker is lost")
     loop = asyncio.get_running_loop()
+    waiting = asyncio.timeout(None)
+
+    def stop_waiting(done: asyncio.Future[None]) -> None:
+        _retrieve(done)
+        waiting.reschedule(loop.time())
+
+    lost.add_done_callback(stop_waiting)
     try:
-        async with asyncio.timeout(None) as waiting:
-
-            def stop_waiting(done: asyncio.Future[None]) -> None:
-                if not done.cancelled():
-                    done.exception()  # retrieved: the bus reconnects, nobody else will
-                waiting.reschedule(loop.time())
-
-            lost.add_done_callback(stop_waiting)
-            try:
-                await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
-            finally:
-                lost.remove_done_callback(stop_waiting)
+        async with waiting:
+            await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
     except TimeoutError:
+        if not waiting.expired():
+            raise
         raise aiomqtt.MqttError("the connection to the broker was lost before its PUBACK") from None
+    finally:
+        lost.remove_done_callback(stop_waiting)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Mark the exception of a done ``future`` as seen (the bus reconnects; nobody else
+    would, and asyncio would log "Future exception was never retrieved")."""
+    if not future.cancelled():
+        future.exception()
 
 
 @dataclass
