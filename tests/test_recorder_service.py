@@ -250,3 +250,34 @@ async def test_a_quiet_recorder_checkpoints_on_time(tmp_path: Path) -> None:
     assert "cut after entry 3" in problem.message
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_recorder_that_missed_the_start_ends_on_the_hosts_last_will(
+    tmp_path: Path,
+) -> None:
+    """Subscribed after the host's ``start`` (a slow start on a loaded machine), the recorder
+    takes the session of the host's latest envelope as the run's: the host's will of that
+    session ends the recording; an earlier run's will, replayed, does not."""
+    keys = {name: SigningKey.generate() for name in ("a", HOST, RECORDER)}
+    recorder = Recorder(
+        negotiation_id="n",
+        storage=JsonlStorage(tmp_path / "log.jsonl"),
+        key=keys[RECORDER],
+        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
+    )
+    bus = MemoryBus(roundtrip=True)
+    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=0.2)
+    running = asyncio.create_task(service.run())
+    await asyncio.sleep(0)
+
+    def host(seq: int, performative: Performative, session: str) -> Envelope:
+        fields = {"sender": HOST, "seq": seq, "performative": performative, "body": {}}
+        return signed(keys[HOST], session=session, to="a", **fields)
+
+    old_will = host(7, Performative.LOST, "1" * 32)
+    await bus.publish(host(5, Performative.REQUEST, "2" * 32))
+    await bus.publish(old_will)
+    await asyncio.sleep(0.5)
+    assert not running.done(), "an earlier run's will ended the recording"
+    await bus.publish(host(999, Performative.LOST, "2" * 32))
+    await asyncio.wait_for(running, 5)

@@ -62,6 +62,8 @@ class RecorderService:
     _run: tuple[int, str | None] = (-1, None)
     """(sent_ns, session) of the latest-sent authentic ``start`` of the host: its session is
     the run's (an earlier run's ``start``, replayed, is older)."""
+    _latest: tuple[int, str | None] = (-1, None)
+    """(sent_ns, session) of the latest-sent authentic envelope of the host seen so far."""
 
     async def run(self, *, give_up: float | None = None) -> None:
         """Record until the negotiation has ended and ``linger`` seconds have passed without
@@ -135,12 +137,19 @@ class RecorderService:
 
     def _follow(self, host: Envelope) -> None:
         """Note the run's ``start`` and its end, the ``result`` or the host's last will (a
-        forged one, or an earlier run's replayed, does not end the recording)."""
+        forged one, or an earlier run's replayed, does not end the recording). A recorder
+        that came too late for the ``start`` takes the session of the latest-sent envelope
+        of the host it has seen as the run's."""
+        sent = int(host.sent_ns)
         if host.performative is Performative.START:
-            if int(host.sent_ns) > self._run[0]:
-                self._run = (int(host.sent_ns), host.session)
-        elif host.performative in _ENDINGS and host.session == self._run[1]:
-            self._ended = True  # the result, or the host's last will: nothing more will come
+            if sent > self._run[0]:
+                self._run = (sent, host.session)
+        elif host.performative in _ENDINGS:
+            run = self._run[1] if self._run[0] >= 0 else self._latest[1]
+            if host.session == run:
+                self._ended = True  # the result, or the host's last will: nothing follows
+        if sent > self._latest[0]:
+            self._latest = (sent, host.session)
 
     async def _answer(self, request: Envelope) -> None:
         if "consistency" in request.body:

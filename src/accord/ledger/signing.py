@@ -27,8 +27,34 @@ Signer = Callable[[Envelope], Envelope]
 
 def sign_envelope(envelope: Envelope, key: SigningKey) -> Envelope:
     """``envelope`` with ``sig`` set to ``key``'s signature over its canonical JSON."""
-    signature = key.sign(signing_bytes(envelope)).signature
-    return envelope.model_copy(update={"sig": base64.b64encode(signature).decode("ascii")})
+    data = signing_bytes(envelope)
+    sig = base64.b64encode(key.sign(data).signature).decode("ascii")
+    _VERIFIED.add(bytes(key.verify_key), data, sig)  # this process made it: it holds
+    return envelope.model_copy(update={"sig": sig})
+
+
+class _Verified:
+    """The signatures this process has made or verified: (public key, signed bytes, sig).
+
+    An Ed25519 check is a pure function of those three, and costs ~65 us; in one process the
+    host, the agents and the recorder check the same envelopes (and the ones this process
+    signed itself), so each is checked once. Bounded: emptied when it holds :attr:`MAX`."""
+
+    MAX = 8192
+
+    def __init__(self) -> None:
+        self._held: set[tuple[bytes, bytes, str]] = set()
+
+    def __contains__(self, item: tuple[bytes, bytes, str]) -> bool:
+        return item in self._held
+
+    def add(self, key: bytes, data: bytes, sig: str) -> None:
+        if len(self._held) >= self.MAX:
+            self._held.clear()
+        self._held.add((key, data, sig))
+
+
+_VERIFIED = _Verified()
 
 
 def strict_b64decode(text: str) -> bytes:
@@ -50,6 +76,7 @@ class Verifier:
 
     def __init__(self, keys: Mapping[str, VerifyKey]) -> None:
         self.keys = dict(keys)
+        self._raw = {party: bytes(key) for party, key in self.keys.items()}
 
     def problem(self, envelope: Envelope, signed: bytes | None = None) -> str | None:
         """``None`` if ``envelope`` is signed by its claimed sender, else the reason:
@@ -62,7 +89,11 @@ class Verifier:
             return "unsigned"
         try:
             data = signing_bytes(envelope) if signed is None else signed
+            known = (self._raw[envelope.sender], data, envelope.sig)
+            if known in _VERIFIED:
+                return None
             key.verify(data, strict_b64decode(envelope.sig))
         except (BadSignatureError, binascii.Error, ValueError, LedgerError):
             return "bad_signature"  # LedgerError: not canonicalisable, so signed by nobody
+        _VERIFIED.add(*known)
         return None
