@@ -109,20 +109,34 @@ def test_parties_keep_receipts_from_an_independent_recorder(
     assert "leaf hash" in done.stdout + done.stderr
 
 
-def signed(key: SigningKey, **fields: object) -> Envelope:
-    return signer_for(key)(compose(negotiation_id="n", **fields))  # type: ignore[arg-type]
-
-
-async def test_the_recorder_answers_only_for_what_a_party_may_see(tmp_path: Path) -> None:
-    keys = {name: SigningKey.generate() for name in ("a", "b", HOST, RECORDER)}
+def recording(
+    tmp_path: Path, names: tuple[str, ...], *, linger: float, **options: Any
+) -> tuple[dict[str, SigningKey], Recorder, MemoryBus, RecorderService]:
+    """Keys for ``names`` and the host and recorder, a recorder logging to
+    ``tmp_path/log.jsonl`` (with ``options``), a memory bus, and a service over both."""
+    keys = {name: SigningKey.generate() for name in (*names, HOST, RECORDER)}
     recorder = Recorder(
         negotiation_id="n",
         storage=JsonlStorage(tmp_path / "log.jsonl"),
         key=keys[RECORDER],
         keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
+        **options,
     )
     bus = MemoryBus(roundtrip=True)
-    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=0.5)
+    return (
+        keys,
+        recorder,
+        bus,
+        RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=linger),
+    )
+
+
+def signed(key: SigningKey, **fields: object) -> Envelope:
+    return signer_for(key)(compose(negotiation_id="n", **fields))  # type: ignore[arg-type]
+
+
+async def test_the_recorder_answers_only_for_what_a_party_may_see(tmp_path: Path) -> None:
+    keys, _recorder, bus, service = recording(tmp_path, ("a", "b"), linger=0.5)
     running = asyncio.create_task(service.run(give_up=10))
     await asyncio.sleep(0)
     said = [
@@ -172,16 +186,7 @@ async def test_the_recorder_answers_only_for_what_a_party_may_see(tmp_path: Path
 
 
 async def test_the_recorder_proves_its_checkpoints_consistent(tmp_path: Path) -> None:
-    keys = {name: SigningKey.generate() for name in ("a", HOST, RECORDER)}
-    recorder = Recorder(
-        negotiation_id="n",
-        storage=JsonlStorage(tmp_path / "log.jsonl"),
-        key=keys[RECORDER],
-        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
-        checkpoint_every=3,
-    )
-    bus = MemoryBus(roundtrip=True)
-    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=0.3)
+    keys, _recorder, bus, service = recording(tmp_path, ("a",), linger=0.3, checkpoint_every=3)
     running = asyncio.create_task(service.run(give_up=10))
     await asyncio.sleep(0)
     for seq in range(7):  # genesis + 7 entries: checkpoints at 3 and 6
@@ -223,17 +228,8 @@ async def test_the_recorder_proves_its_checkpoints_consistent(tmp_path: Path) ->
 async def test_a_quiet_recorder_checkpoints_on_time(tmp_path: Path) -> None:
     """Killed before its 256th entry and before closing, a recorder still leaves what it
     logged more than a moment ago covered by a signed checkpoint."""
-    keys = {name: SigningKey.generate() for name in ("a", HOST, RECORDER)}
     log = tmp_path / "log.jsonl"
-    recorder = Recorder(
-        negotiation_id="n",
-        storage=JsonlStorage(log),
-        key=keys[RECORDER],
-        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
-        checkpoint_seconds=0.3,
-    )
-    bus = MemoryBus(roundtrip=True)
-    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=5)
+    keys, recorder, bus, service = recording(tmp_path, ("a",), linger=5, checkpoint_seconds=0.3)
     running = asyncio.create_task(service.run(give_up=10))
     await asyncio.sleep(0)
     for seq in range(3):
@@ -258,15 +254,7 @@ async def test_a_recorder_that_missed_the_start_ends_on_the_hosts_last_will(
     """Subscribed after the host's ``start`` (a slow start on a loaded machine), the recorder
     takes the session of the host's latest envelope as the run's: the host's will of that
     session ends the recording; an earlier run's will, replayed, does not."""
-    keys = {name: SigningKey.generate() for name in ("a", HOST, RECORDER)}
-    recorder = Recorder(
-        negotiation_id="n",
-        storage=JsonlStorage(tmp_path / "log.jsonl"),
-        key=keys[RECORDER],
-        keys={n: k.verify_key for n, k in keys.items() if n != RECORDER},
-    )
-    bus = MemoryBus(roundtrip=True)
-    service = RecorderService(recorder, bus, signer_for(keys[RECORDER]), linger=0.2)
+    keys, _recorder, bus, service = recording(tmp_path, ("a",), linger=0.2)
     running = asyncio.create_task(service.run())
     await asyncio.sleep(0)
 
