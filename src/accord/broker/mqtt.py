@@ -50,10 +50,13 @@ NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 KEEPALIVE_S = 10
 """MQTT keepalive: a broker notices a silent connection within 1.5 times this and then
 publishes its last will (a closed socket, as when a process dies, it notices at once)."""
-PUBACK_TIMEOUT_S = 5.0
+PUBACK_TIMEOUT_S = 2.0
 """How long a publish waits for the broker's PUBACK, on a connection that stays up, before it
 reconnects and publishes again (receivers drop the byte-identical repeat). A connection that
-drops ends the wait at once (:func:`_publish`)."""
+drops ends the wait at once (:func:`_publish`). Well below a turn's timeout (10 s by
+default, 5 s in the runs the broker faults were found with), so that a stalled broker costs
+a turn a reconnection, not the turn; at 1,000 concurrent negotiations on one broker a whole
+turn took 1.5 s at the 99th percentile (``bench/bench_scale.py``)."""
 RECONNECT_FIRST_S = 0.1
 RECONNECT_MAX_S = 2.0
 RECONNECT_GIVE_UP_S = 60.0
