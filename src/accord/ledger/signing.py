@@ -76,7 +76,6 @@ class Verifier:
 
     def __init__(self, keys: Mapping[str, VerifyKey]) -> None:
         self.keys = dict(keys)
-        self._raw = {party: bytes(key) for party, key in self.keys.items()}
 
     def problem(self, envelope: Envelope, signed: bytes | None = None) -> str | None:
         """``None`` if ``envelope`` is signed by its claimed sender, else the reason:
@@ -89,7 +88,7 @@ class Verifier:
             return "unsigned"
         try:
             data = signing_bytes(envelope) if signed is None else signed
-            known = (self._raw[envelope.sender], data, envelope.sig)
+            known = (bytes(key), data, envelope.sig)
             if known in _VERIFIED:
                 return None
             key.verify(data, strict_b64decode(envelope.sig))
