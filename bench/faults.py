@@ -32,15 +32,11 @@ from pathlib import Path
 
 import yaml
 
+from accord.broker.embedded import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "bench")}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Broker:

@@ -182,7 +182,8 @@ def run(
         _summary(result, target)
 
 
-RUN_FILES = ("log.jsonl", "log.sqlite", "transcript.jsonl", "result.json")
+LOG_FILES = ("log.jsonl", "log.sqlite")
+RUN_FILES = (*LOG_FILES, "transcript.jsonl", "result.json")
 """What a run writes into its output directory (a log in one of two forms)."""
 
 
@@ -213,7 +214,7 @@ def _staged(
         result = done.result.model_copy(
             update={"metrics": scenario_metrics(scenario, done.result.outcome)}
         )
-        for stale in RUN_FILES[:2]:  # with --force: no log of the earlier run stays beside
+        for stale in LOG_FILES:  # with --force: no log of the earlier run stays beside it
             if stale != log_path.name:
                 (target / stale).unlink(missing_ok=True)
         write_outputs(target, result, done.transcript, log=log_path)
@@ -243,10 +244,9 @@ def host_command(
 ) -> None:
     """Host a negotiation (and record it) whose parties run their own `accord agent`."""
     loaded = load_scenario(scenario)
-    target = out_dir or Path("runs") / loaded.negotiation_id(seed)
-    _refuse_overwrite(target, force)
-
     negotiation_id = loaded.negotiation_id(seed)
+    target = out_dir or Path("runs") / negotiation_id
+    _refuse_overwrite(target, force)
     address = BrokerAddress.parse(broker)
 
     async def hosted(storage: LogStorage) -> Negotiation:

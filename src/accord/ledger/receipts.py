@@ -23,6 +23,7 @@ from accord.ledger.records import (
     CheckpointRecord,
     checkpoint_signing_bytes,
 )
+from accord.ledger.signing import b64
 from accord.ledger.storage import read_records
 
 __all__ = [
@@ -86,8 +87,8 @@ def _receipt(entries: list[bytes], tree: MerkleTree, index: int, checkpoint: Che
     return Receipt(
         index=index,
         entry=entries[index].decode(),
-        leaf_hash=_b64(tree.leaf(index)),
-        proof=[_b64(p) for p in tree.inclusion_proof(index, checkpoint.tree_size)],
+        leaf_hash=b64(tree.leaf(index)),
+        proof=[b64(p) for p in tree.inclusion_proof(index, checkpoint.tree_size)],
         checkpoint=checkpoint,
         recorder_key=str(json.loads(entries[0])["keys"][RECORDER]),
     )
@@ -99,7 +100,7 @@ def check_receipt(receipt: Receipt, *, recorder_key: str | None = None) -> list[
     key_text = recorder_key or receipt.recorder_key
     entry = receipt.entry.encode()
     hashed = leaf_hash(entry)
-    if _b64(hashed) != receipt.leaf_hash:
+    if b64(hashed) != receipt.leaf_hash:
         problems.append("the entry does not hash to the receipt's leaf hash")
     try:
         proof = [base64.b64decode(p, validate=True) for p in receipt.proof]
@@ -158,7 +159,3 @@ def load_receipt(text: str, source: str) -> Receipt:
         return Receipt.model_validate_json(text)
     except ValidationError as exc:
         raise LedgerError(f"{source} is not a receipt: {exc.errors()[0]['msg']}") from None
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

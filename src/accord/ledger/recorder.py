@@ -17,7 +17,6 @@ reaches the recorder.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from collections.abc import Mapping
@@ -34,7 +33,7 @@ from accord.ledger.records import (
     checkpoint_signing_bytes,
     envelope_entry_line,
 )
-from accord.ledger.signing import Verifier
+from accord.ledger.signing import Verifier, b64
 from accord.ledger.storage import LogStorage
 from accord.logs import get_logger
 from accord.wire import Envelope, now_ns
@@ -46,7 +45,7 @@ log = get_logger("accord.recorder")
 
 def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey) -> Checkpoint:
     data = checkpoint_signing_bytes(checkpoint)
-    signature = _b64(key.sign(data).signature)
+    signature = b64(key.sign(data).signature)
     return checkpoint.model_copy(update={"sig": signature})
 
 
@@ -167,12 +166,12 @@ class Recorder:
                 negotiation_id=self.negotiation_id,
                 number=len(self.checkpoints),
                 tree_size=self.tree.size,
-                root=_b64(self.tree.root()),
+                root=b64(self.tree.root()),
                 time_ns=now_ns(),
             ),
             self.key,
         )
-        leaves = [_b64(self.tree.leaf(i)) for i in range(covered, self.tree.size)]
+        leaves = [b64(self.tree.leaf(i)) for i in range(covered, self.tree.size)]
         record = {**checkpoint.model_dump(mode="json"), "leaves": leaves}
         self.storage.append(canonical(record), durable=True)
         self.checkpoints.append(checkpoint)
@@ -184,7 +183,3 @@ class Recorder:
         if not self.checkpoints or self.checkpoints[-1].tree_size != self.tree.size:
             self.checkpoint()
         self.storage.close()
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

@@ -19,7 +19,7 @@ from accord.errors import LedgerError
 from accord.ledger.canonical import signing_bytes
 from accord.wire import Envelope
 
-__all__ = ["Signer", "Verifier", "sign_envelope", "signer_for", "strict_b64decode"]
+__all__ = ["Signer", "Verifier", "b64", "sign_envelope", "signer_for", "strict_b64decode"]
 
 Signer = Callable[[Envelope], Envelope]
 """Something that returns a signed copy of an envelope."""
@@ -28,7 +28,7 @@ Signer = Callable[[Envelope], Envelope]
 def sign_envelope(envelope: Envelope, key: SigningKey) -> Envelope:
     """``envelope`` with ``sig`` set to ``key``'s signature over its canonical JSON."""
     data = signing_bytes(envelope)
-    sig = base64.b64encode(key.sign(data).signature).decode("ascii")
+    sig = b64(key.sign(data).signature)
     _VERIFIED.add(bytes(key.verify_key), data, sig)  # this process made it: it holds
     return envelope.model_copy(update={"sig": sig})
 
@@ -57,12 +57,17 @@ class _Verified:
 _VERIFIED = _Verified()
 
 
+def b64(data: bytes) -> str:
+    """``data`` as standard base64 text (how keys, hashes and signatures are written)."""
+    return base64.b64encode(data).decode("ascii")
+
+
 def strict_b64decode(text: str) -> bytes:
     """The bytes ``text`` encodes, if it is their canonical base64; raises ``ValueError``
     (``binascii.Error``) otherwise. A signature whose last character has its unused bits set
     is the same signature in other text, which anyone could make of a party's envelope."""
     raw = base64.b64decode(text, validate=True)
-    if base64.b64encode(raw).decode("ascii") != text:
+    if b64(raw) != text:
         raise ValueError("not the canonical base64 of its bytes")
     return raw
 

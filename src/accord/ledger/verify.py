@@ -119,10 +119,10 @@ class _Checker:
         self.position = 0
         self.positions: list[int] = []
         """The line (or row) of each entry, by index."""
-        self.listed: list[bytes] = []
-        """The leaf hash of each entry as the checkpoints list them, by index."""
-        self.changed: set[int] = set()
-        """Entries found changed after they were logged."""
+        self.listed = MerkleTree()
+        """The tree of the leaf hashes the checkpoints list."""
+        self.compared = 0
+        """Entries before this one were compared with their listed leaves (or proved)."""
         self.joins: dict[str | None, dict[str, tuple[str, str | None]]] = {}
         """Per session, each party's commitment and mandate commitment."""
         self.logged_reveals: list[tuple[int, int, str | None, Reveal]] = []
@@ -415,16 +415,18 @@ class _Checker:
                 f"the checkpoint is number {checkpoint.number}, where number {expected} comes "
                 "next: a checkpoint was deleted from the log (or moved)",
             )
-        first = len(self.listed)
+        first = self.listed.size
         if len(checkpoint.leaves) != size - first:
             raise _Bad(
                 None,
                 f"the checkpoint lists {len(checkpoint.leaves)} leaves for entries "
                 f"{first}..{size - 1}: it was altered",
             )
-        self.listed.extend(base64.b64decode(leaf) for leaf in checkpoint.leaves)
+        for leaf in checkpoint.leaves:
+            self.listed.append_hash(base64.b64decode(leaf))
         root = base64.b64decode(checkpoint.root)
         tree = self.tree if self.tree.root_at(size) == root else self._as_listed(size, root)
+        self.compared = size
         if previous is not None:
             if size < previous.tree_size:
                 raise _Bad(None, "the checkpoint covers fewer entries than the one before it")
@@ -441,17 +443,13 @@ class _Checker:
 
     def _as_listed(self, size: int, root: bytes) -> MerkleTree:
         """The tree of the first ``size`` entries as the checkpoints list their leaves, when it
-        has the signed ``root`` (which proves the list): every entry that does not hash to its
-        listed leaf was changed after it was logged, and is named at its own line. Otherwise
-        the root says only that something in ``0..size - 1`` changed."""
-        listed = MerkleTree()
-        for hashed in self.listed[:size]:
-            listed.append_hash(hashed)
-        if listed.root() != root:
+        has the signed ``root`` (which proves the list): every entry not yet compared that
+        does not hash to its listed leaf was changed after it was logged, and is named at its
+        own line. Otherwise the root says only that something in ``0..size - 1`` changed."""
+        if self.listed.root_at(size) != root:
             raise _Bad(None, f"the checkpoint's root does not match entries 0..{size - 1}")
-        for index in range(size):
-            if index not in self.changed and self.tree.leaf(index) != self.listed[index]:
-                self.changed.add(index)
+        for index in range(self.compared, size):
+            if self.tree.leaf(index) != self.listed.leaf(index):
                 self.result.problems.append(
                     LogProblem(
                         self.positions[index],
@@ -461,7 +459,7 @@ class _Checker:
                         f"{self.position})",
                     )
                 )
-        return listed
+        return self.listed
 
 
 _ENVELOPE_ENTRY = b'{"envelope":'
