@@ -63,7 +63,10 @@ class Recorder:
         checkpoint_every: int = 256,
         checkpoint_seconds: float | None = 1.0,
         max_noise: int = 10_000,
+        genesis: bool = True,
     ) -> None:
+        """``genesis``: write the log's entry 0 (a resumed log has it already, see
+        :func:`accord.ledger.resume.resume_recorder`)."""
         self.negotiation_id = negotiation_id
         self.storage = storage
         self.key = key
@@ -84,10 +87,11 @@ class Recorder:
         self.lines: list[bytes] = []
         """Every entry as logged, for receipts (:func:`accord.ledger.receipts.receipt_for`)."""
         self.log = log.bind(negotiation_id=negotiation_id)
-        public = {party: encode_public_key(k) for party, k in keys.items()}
-        public[RECORDER] = encode_public_key(key)
-        genesis = Genesis(negotiation_id=negotiation_id, keys=public, created_ns=now_ns())
-        self._append(canonical(genesis.model_dump(mode="json")))
+        if genesis:
+            public = {party: encode_public_key(k) for party, k in keys.items()}
+            public[RECORDER] = encode_public_key(key)
+            entry = Genesis(negotiation_id=negotiation_id, keys=public, created_ns=now_ns())
+            self._append(canonical(entry.model_dump(mode="json")))
 
     def record(self, envelope: Envelope) -> int:
         """Append ``envelope``; return its index in the log (-1: a bad envelope beyond
@@ -146,6 +150,17 @@ class Recorder:
         if previous is digest:
             return None
         return "duplicate" if previous == digest else "conflict"
+
+    def restore(self, line: bytes, envelope: Envelope | None, status: str) -> None:
+        """Take back an entry of a log being resumed, as it was logged (not written again)."""
+        self.lines.append(line)
+        self.tree.append(line)
+        if envelope is None:
+            return
+        if status != "ok":
+            self.noise += 1
+        else:
+            self._repeat(envelope, signing_bytes(envelope))
 
     def _append(self, line: bytes) -> int:
         self.storage.append(line)

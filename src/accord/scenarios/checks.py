@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accord.errors import OutcomeError, PluginError
+from accord.lifecycle.kpis import COLLECTIVE
 from accord.model import BindError, CategoricalIssue, OutcomeSpace
 from accord.scenarios.schema import Scenario
+from accord.wire import HOST
 
 __all__ = ["Problem", "check_scenario"]
 
@@ -41,6 +43,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     if problems:
         return problems
 
+    problems.extend(_kpi_problems(scenario))
     space = OutcomeSpace(scenario.issues, max_outcomes=scenario.max_outcomes)
     requests: frozenset[str] = frozenset()
     try:
@@ -115,4 +118,59 @@ def _mandate_problems(scenario: Scenario, k: int) -> list[Problem]:
                 "approver (approver: {name: terminal} asks a person at the terminal)",
             )
         )
+    return problems
+
+
+def _kpi_problems(scenario: Scenario) -> list[Problem]:
+    """KPI names are unique; scope, owner and reporters are parties (``collective`` and
+    ``host`` where allowed); a ``term`` is a numeric issue; a KPI without a target has one."""
+    problems: list[Problem] = []
+    parties = [party.id for party in scenario.parties]
+    issues = {issue.name: issue for issue in scenario.issues}
+    names: list[str] = []
+    for k, kpi in enumerate(scenario.kpis):
+        at: Loc = ("kpis", k)
+        if kpi.name in names:
+            problems.append(Problem((*at, "name"), f"duplicate KPI name {kpi.name!r}"))
+        names.append(kpi.name)
+        if kpi.scope not in (*parties, COLLECTIVE):
+            problems.append(
+                Problem(
+                    (*at, "scope"),
+                    f"scope {kpi.scope!r} is neither a party ({parties}) nor {COLLECTIVE!r}",
+                )
+            )
+        if kpi.owner not in parties:
+            problems.append(
+                Problem((*at, "owner"), f"owner {kpi.owner!r} is not a party ({parties})")
+            )
+        for j, reporter in enumerate(kpi.reported_by):
+            if reporter not in (*parties, HOST):
+                problems.append(
+                    Problem(
+                        (*at, "reported_by", j),
+                        f"reporter {reporter!r} is neither a party ({parties}) nor {HOST!r} "
+                        "(the charter's keeper)",
+                    )
+                )
+        if kpi.term is not None:
+            issue = issues.get(kpi.term)
+            if issue is None:
+                problems.append(
+                    Problem((*at, "term"), f"no issue named {kpi.term!r}; issues: {sorted(issues)}")
+                )
+            elif isinstance(issue, CategoricalIssue):
+                problems.append(
+                    Problem(
+                        (*at, "term"),
+                        f"issue {kpi.term!r} is categorical: a KPI can only track a numeric term",
+                    )
+                )
+        elif kpi.target is None:
+            problems.append(
+                Problem(
+                    (*at, "target"),
+                    f"KPI {kpi.name!r} has neither a target nor a term whose agreed value is one",
+                )
+            )
     return problems

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from accord.lifecycle.kpis import CharterSpec, KpiSpec
 from accord.mandate.model import Mandate
 from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile
 from accord.protocols.deadline import Deadline
@@ -84,6 +85,11 @@ class Scenario(_Model):
     mechanism: MechanismSpec = Field(default_factory=MechanismSpec)
     max_outcomes: int = Field(default=DEFAULT_MAX_OUTCOMES, ge=1)
     """Largest outcome space strategies may enumerate."""
+    kpis: list[KpiSpec] = Field(default_factory=list)
+    """The partnership's KPIs: with them, an agreement becomes a signed charter
+    (docs/lifecycle.md)."""
+    charter: CharterSpec | None = None
+    """How that charter is run; defaults apply when ``kpis`` are given without it."""
 
     def outcome_space(self) -> OutcomeSpace:
         return OutcomeSpace(self.issues, max_outcomes=self.max_outcomes)

@@ -12,6 +12,7 @@ from accord.wire.envelope import (
     new_session,
     now_ns,
 )
+from accord.wire.lifecycle import AlertBody, CountersignBody, RefuseBody, ReportBody, SignBody
 from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request
 
@@ -20,14 +21,19 @@ __all__ = [
     "HOST",
     "MAX_SAFE_INTEGER",
     "WILL_SEQ",
+    "AlertBody",
     "ApprovalBody",
     "BlockedBody",
+    "CountersignBody",
     "Envelope",
     "FailureBody",
     "Identifier",
     "OfferBody",
     "Performative",
+    "RefuseBody",
+    "ReportBody",
     "Request",
+    "SignBody",
     "compose",
     "new_session",
     "now_ns",

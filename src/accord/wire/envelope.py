@@ -96,6 +96,23 @@ class Performative(StrEnum):
     APPROVAL = "approval"
     """party -> host, within a turn: a person's (or system's) decision on an action the
     mandate reserves for approval (body: :class:`~accord.wire.ApprovalBody`); for the log."""
+    SIGN = "sign"
+    """keeper (``host``) -> all, after the result: the charter the agreement becomes (body:
+    :class:`~accord.wire.SignBody`), signed by the keeper, for every party to countersign.
+    Envelopes of a charter carry its :attr:`~accord.lifecycle.Charter.session`, not the
+    negotiation run's (see docs/lifecycle.md)."""
+    COUNTERSIGN = "countersign"
+    """party -> keeper: the party signs the charter (body: :class:`~accord.wire.CountersignBody`,
+    the charter's digest)."""
+    REFUSE = "refuse"
+    """party -> keeper: the party will not sign the charter, and why
+    (body: :class:`~accord.wire.RefuseBody`)."""
+    REPORT = "report"
+    """reporter -> all, any time after the charter: one observation of one KPI for one
+    reporting period (body: :class:`~accord.wire.ReportBody`)."""
+    ALERT = "alert"
+    """keeper (as monitor) -> all: a KPI breached its threshold, a report is overdue, or a
+    report was refused (body: :class:`~accord.wire.AlertBody`)."""
 
 
 ACTIONS = frozenset(

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from accord.wire.envelope import Envelope
+from accord.wire.lifecycle import AlertBody, CountersignBody, RefuseBody, ReportBody, SignBody
 from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request
 
@@ -27,6 +28,11 @@ def wire_schemas() -> dict[str, Any]:
         "failure_body": FailureBody.model_json_schema(),
         "blocked_body": BlockedBody.model_json_schema(),
         "approval_body": ApprovalBody.model_json_schema(),
+        "sign_body": SignBody.model_json_schema(),
+        "countersign_body": CountersignBody.model_json_schema(),
+        "refuse_body": RefuseBody.model_json_schema(),
+        "report_body": ReportBody.model_json_schema(),
+        "alert_body": AlertBody.model_json_schema(),
     }
 
 

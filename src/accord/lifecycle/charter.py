@@ -1,0 +1,149 @@
+"""The charter: what an agreement becomes once every party has signed it.
+
+A charter holds the agreed terms, the parties, the KPIs with their owners, reporters, targets
+and thresholds (a KPI that tracks a term takes the agreed value as its target), the start and
+review dates and the rules for revision. It is identified by its **digest**, the SHA-256 of its
+RFC 8785 canonical JSON; a later version names the digest of the one it amends in
+``previous``. Every envelope about a charter (``sign``, ``countersign``, ``refuse``,
+``report``, ``alert``) carries :attr:`Charter.session`, the digest's first 32 hex digits, in
+its ``session`` field: what is signed for one charter is worth nothing for another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from accord.errors import InputError
+from accord.ledger.canonical import canonical
+from accord.lifecycle.kpis import CharterSpec, KpiSpec, RevisionTrigger
+from accord.wire import HOST, Identifier
+from accord.wire.lifecycle import DIGEST_PATTERN
+
+if TYPE_CHECKING:  # the scenario model imports this package's KPI models
+    from accord.scenarios import Scenario
+
+__all__ = ["DAY_NS", "Charter", "CharterKpi", "charter_for", "parse_charter"]
+
+DAY_NS = 86_400 * 10**9
+
+_NS = r"^[0-9]{1,20}$"
+
+
+class CharterKpi(KpiSpec):
+    """A KPI as the charter fixes it: the target and the threshold are always set."""
+
+    target: float
+    threshold: float
+
+
+class Charter(BaseModel):
+    """One version of a partnership's charter (see the module docstring)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = 1
+    negotiation_id: Identifier
+    """The negotiation whose agreement it records; its envelopes use the same topics."""
+    scenario: str
+    version: Annotated[int, Field(ge=1, strict=True)] = 1
+    previous: Annotated[str, Field(pattern=DIGEST_PATTERN)] | None = None
+    """The digest of the version this one amends (``None`` for the first)."""
+    keeper: Identifier = HOST
+    """Who proposed it for signature and monitors it (its alerts are signed by this key)."""
+    parties: list[Identifier] = Field(min_length=2)
+    organisations: dict[str, str]
+    terms: dict[str, JsonValue]
+    """The agreed outcome: a value for every issue."""
+    kpis: list[CharterKpi]
+    starts_ns: Annotated[str, Field(pattern=_NS)]
+    """When the charter takes effect (reporting periods count from here)."""
+    review_ns: Annotated[str, Field(pattern=_NS)]
+    grace_days: float
+    revise_on: list[RevisionTrigger]
+    sign_timeout: float
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the charter's canonical JSON."""
+        return hashlib.sha256(canonical(self.model_dump(mode="json"))).hexdigest()
+
+    @property
+    def session(self) -> str:
+        """The ``session`` of every envelope about this charter."""
+        return self.digest[:32]
+
+    def kpi(self, name: str) -> CharterKpi | None:
+        return next((k for k in self.kpis if k.name == name), None)
+
+    def period_end_ns(self, kpi: CharterKpi, period: int) -> int:
+        """When reporting period ``period`` (1, 2, ...) of ``kpi`` ends."""
+        return int(self.starts_ns) + round(period * kpi.every_days * DAY_NS)
+
+    def due_ns(self, kpi: CharterKpi, period: int) -> int:
+        """When the report for ``period`` becomes overdue."""
+        return self.period_end_ns(kpi, period) + round(self.grace_days * DAY_NS)
+
+
+def charter_for(
+    scenario: Scenario,
+    terms: dict[str, JsonValue],
+    *,
+    negotiation_id: str,
+    starts_ns: int,
+) -> Charter:
+    """The first charter of ``scenario``'s agreement ``terms``, starting at ``starts_ns``."""
+    spec = scenario.charter or CharterSpec()
+    kpis = []
+    for kpi in scenario.kpis:
+        try:
+            target = _target(kpi, terms)
+            threshold = kpi.threshold
+            if threshold is None:  # a tolerance around the target, on its bad side
+                tolerance = kpi.tolerance or 0.0
+                threshold = target - tolerance if kpi.better == "higher" else target + tolerance
+            fixed = {**kpi.model_dump(), "target": target, "threshold": threshold}
+            kpis.append(CharterKpi.model_validate({**fixed, "tolerance": None}))
+        except ValidationError as exc:
+            raise InputError(
+                f"KPI {kpi.name!r} of the agreement: {exc.errors()[0]['msg']}"
+            ) from None
+    return Charter(
+        negotiation_id=negotiation_id,
+        scenario=scenario.name,
+        parties=[p.id for p in scenario.parties],
+        organisations={p.id: p.organisation for p in scenario.parties},
+        terms=terms,
+        kpis=kpis,
+        starts_ns=str(starts_ns),
+        review_ns=str(starts_ns + round(spec.review_after_days * DAY_NS)),
+        grace_days=spec.grace_days,
+        revise_on=list(spec.revise_on),
+        sign_timeout=spec.sign_timeout,
+    )
+
+
+def _target(kpi: KpiSpec, terms: dict[str, JsonValue]) -> float:
+    if kpi.target is not None:
+        return kpi.target
+    value = terms.get(kpi.term or "")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise InputError(
+            f"KPI {kpi.name!r} takes its target from term {kpi.term!r}, but the agreement "
+            f"gives it {value!r}, not a number"
+        )
+    return float(value)
+
+
+def parse_charter(data: object, *, source: str) -> Charter:
+    """A charter from JSON data (a ``sign`` body, a ``charter.json``); raises
+    :class:`~accord.errors.InputError` naming the field."""
+    try:
+        return Charter.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        raise InputError(f"{source}: not a valid charter: {where}: {error['msg']}") from None

@@ -1,0 +1,123 @@
+"""The charter phase of a run with every participant in this process: after the result, the
+keeper proposes the charter, every party's runtime reviews and answers it, and the recorder,
+resumed on the negotiation's log, appends the exchange to it.
+
+This is what ``accord run`` does for a scenario with ``kpis:`` (or ``charter:``) whose
+negotiation ended in an agreement; a party in its own process answers the same ``sign``
+with :func:`accord.lifecycle.member.answer_sign`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from nacl.signing import SigningKey
+from pydantic import JsonValue
+
+from accord.broker import Bus
+from accord.ledger.recorder import Recorder
+from accord.ledger.records import RECORDER
+from accord.ledger.resume import resume_recorder
+from accord.ledger.signing import Verifier, signer_for
+from accord.lifecycle.charter import Charter, charter_for
+from accord.lifecycle.member import AgreedTerms, CharterPolicy, answer_sign
+from accord.lifecycle.sealing import Sealing, seal
+from accord.logs import get_logger
+from accord.scenarios import Scenario
+from accord.wire import HOST
+
+__all__ = ["QUIET_S", "charter_record", "recording", "seal_in_process"]
+
+log = get_logger("accord.lifecycle")
+
+QUIET_S = 0.3
+"""How long the recorder listens on after the exchange, for what is still in flight."""
+
+
+@asynccontextmanager
+async def recording(bus: Bus, recorder: Recorder) -> AsyncIterator[Recorder]:
+    """Record every envelope of ``recorder``'s negotiation on ``bus`` while the block runs
+    (and :data:`QUIET_S` after it); then sign a final checkpoint and close the log."""
+
+    async def pump() -> None:
+        async for envelope in inbox:
+            recorder.record(envelope)
+
+    try:
+        async with bus.observe(recorder.negotiation_id) as inbox:
+            task = asyncio.create_task(pump(), name="lifecycle-recorder")
+            try:
+                yield recorder
+                await asyncio.sleep(QUIET_S)
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                while (late := inbox.get_nowait()) is not None:
+                    recorder.record(late)
+    finally:
+        recorder.close()
+
+
+async def seal_in_process(
+    bus: Bus,
+    scenario: Scenario,
+    terms: Mapping[str, JsonValue],
+    *,
+    negotiation_id: str,
+    identities: Mapping[str, SigningKey],
+    log_path: Path,
+    starts_ns: int,
+    policies: Mapping[str, CharterPolicy] | None = None,
+) -> Sealing:
+    """Make the charter of ``terms``, have every party (each with its policy from
+    ``policies``, :class:`AgreedTerms` by default) answer its ``sign`` and append the
+    exchange to the log at ``log_path``; return how each party answered."""
+    charter = charter_for(scenario, dict(terms), negotiation_id=negotiation_id, starts_ns=starts_ns)
+    parties = charter.parties
+    keys = {who: identities[who].verify_key for who in parties}
+    recorder = resume_recorder(log_path, identities[RECORDER])
+    async with recording(bus, recorder):
+        members = [
+            asyncio.create_task(
+                answer_sign(
+                    bus,
+                    party=party,
+                    negotiation_id=negotiation_id,
+                    policy=(policies or {}).get(party) or AgreedTerms(party, terms),
+                    signer=signer_for(identities[party]),
+                    keeper_key=identities[HOST].verify_key,
+                ),
+                name=f"charter-{party}",
+            )
+            for party in parties
+        ]
+        try:
+            await asyncio.sleep(0)  # every member subscribes before the first sign
+            sealing = await seal(
+                bus, charter, signer=signer_for(identities[HOST]), verifier=Verifier(keys)
+            )
+        finally:
+            for task in members:
+                task.cancel()
+            await asyncio.gather(*members, return_exceptions=True)
+    log.info("charter_phase_done", negotiation_id=negotiation_id, in_force=sealing.in_force)
+    return sealing
+
+
+def charter_record(sealing: Sealing) -> dict[str, JsonValue]:
+    """What ``charter.json`` holds: the charter, its digest and how it was signed."""
+    charter: Charter = sealing.charter
+    return {
+        "digest": charter.digest,
+        "session": charter.session,
+        "in_force": sealing.in_force,
+        "signed": list[JsonValue](sealing.signed),
+        "refused": dict[str, JsonValue](sealing.refused),
+        "silent": list[JsonValue](sealing.silent),
+        "charter": charter.model_dump(mode="json"),
+    }
