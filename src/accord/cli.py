@@ -39,13 +39,15 @@ from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
 from accord.ledger.receipt_client import ReceiptsFetched
 from accord.ledger.records import RECORDER
-from accord.ledger.storage import LogStorage, open_storage
+from accord.ledger.storage import open_storage
+from accord.lifecycle.phase import CHARTER_FILE, charter_after, wants_charter, write_charter
+from accord.lifecycle.sealing import Sealing
 from accord.logs import configure_cli
 from accord.plugins import Registry
 from accord.processes import host_process, make_keys, party_process, reap, spawn_parties
 from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
-from accord.runner import Negotiation, negotiate
+from accord.runner import Negotiation, identities_for, negotiate
 from accord.scenarios import Scenario, load_scenario
 from accord.wire import HOST, MAX_SAFE_INTEGER
 
@@ -141,15 +143,26 @@ def run(
     _refuse_overwrite(target, force)
     tls = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
 
-    async def in_process(storage: LogStorage) -> Negotiation:
-        participants = [p.id for p in loaded.parties] + [HOST, RECORDER]
-        identities = load_keys(keys, participants) if keys is not None else {}
-        async with open_bus(bus, broker, **tls) as transport:
-            return await negotiate(loaded, seed=seed, bus=transport, keys=identities, log=storage)
+    charters: list[Sealing | None] = []
 
-    async def in_processes(storage: LogStorage) -> Negotiation:
+    async def in_process(log_path: Path) -> Negotiation:
+        participants = [p.id for p in loaded.parties] + [HOST, RECORDER]
+        given = load_keys(keys, participants) if keys is not None else {}
+        identities = identities_for(loaded, given)
+        async with open_bus(bus, broker, **tls) as transport:
+            storage = open_storage(log_path)
+            done = await negotiate(loaded, seed=seed, bus=transport, keys=identities, log=storage)
+            charters.append(
+                await charter_after(
+                    done, loaded, bus=transport, identities=identities, log_path=log_path
+                )
+            )
+        return done
+
+    async def in_processes(log_path: Path) -> Negotiation:
         if bus == "memory":
             raise InputError("--processes needs an MQTT broker, not --bus memory")
+        storage = open_storage(log_path)
         key_dir = keys or make_keys(loaded)
         async with contextlib.AsyncExitStack() as stack:
             if broker is None:
@@ -176,14 +189,24 @@ def run(
         return negotiation
 
     result = _staged(target, sqlite, loaded, in_processes if processes else in_process)
+    sealing = charters[0] if charters else None
+    write_charter(target, sealing)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-    else:
-        _summary(result, target)
+        return
+    _summary(result, target)
+    if sealing is not None:
+        colour = "green" if sealing.in_force else "yellow"
+        out.print(f"[{colour}]{sealing.summary()}[/]; wrote {target / CHARTER_FILE}")
+    elif processes and wants_charter(loaded) and result.agreement:
+        err.print(
+            "[yellow]no charter: with --processes the parties' agents do not answer the "
+            "charter's sign yet (docs/lifecycle.md)[/]"
+        )
 
 
 LOG_FILES = ("log.jsonl", "log.sqlite")
-RUN_FILES = (*LOG_FILES, "transcript.jsonl", "result.json")
+RUN_FILES = (*LOG_FILES, "transcript.jsonl", "result.json", CHARTER_FILE)
 """What a run writes into its output directory (a log in one of two forms)."""
 
 
@@ -202,7 +225,7 @@ def _staged(
     target: Path,
     sqlite: bool,
     scenario: Scenario,
-    negotiation: Callable[[LogStorage], Coroutine[Any, Any, Negotiation]],
+    negotiation: Callable[[Path], Coroutine[Any, Any, Negotiation]],
 ) -> NegotiationResult:
     """Run ``negotiation`` with a log in a staging directory beside ``target``; move the log,
     the transcript and the result into ``target`` only when it has completed."""
@@ -210,7 +233,7 @@ def _staged(
     staging = Path(tempfile.mkdtemp(prefix=".accord-run-", dir=target.parent))
     try:
         log_path = staging / ("log.sqlite" if sqlite else "log.jsonl")
-        done = asyncio.run(negotiation(open_storage(log_path)))
+        done = asyncio.run(negotiation(log_path))
         result = done.result.model_copy(
             update={"metrics": scenario_metrics(scenario, done.result.outcome)}
         )
@@ -249,7 +272,8 @@ def host_command(
     _refuse_overwrite(target, force)
     address = BrokerAddress.parse(broker)
 
-    async def hosted(storage: LogStorage) -> Negotiation:
+    async def hosted(log_path: Path) -> Negotiation:
+        storage = open_storage(log_path)
         async with (
             MqttBus(address) as transport,
             transport.watching_for_strays(negotiation_id, across_negotiations("+", HOST)),

@@ -39,7 +39,15 @@ from accord.result import NegotiationResult, NoiseRecord, PartyOutcome, Violatio
 from accord.scenarios import Scenario
 from accord.wire import HOST, Envelope, Performative
 
-__all__ = ["Negotiation", "negotiate", "party_salt", "run", "serve", "start_body"]
+__all__ = [
+    "Negotiation",
+    "identities_for",
+    "negotiate",
+    "party_salt",
+    "run",
+    "serve",
+    "start_body",
+]
 
 logger = get_logger("accord.runner")
 
@@ -128,7 +136,7 @@ async def negotiate(
         return await _direct(scenario, seed, profiles, executor, clock, sign=sign, keys=keys)
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
-    identities = _identities(scenario, keys or {}) if sign or log is not None else {}
+    identities = identities_for(scenario, keys or {}) if sign or log is not None else {}
     public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
     host_key = public[HOST] if sign and not isinstance(bus, MemoryBus) else None
     agents = _agents(
@@ -210,7 +218,7 @@ async def _direct(
     materialised, and signed if ``sign``, when first used. Given or pinned keys are checked
     now; ephemeral ones are made only for a transcript."""
     pinned = sign and (bool(keys) or any(p.public_key for p in scenario.parties))
-    identities = _identities(scenario, keys or {}) if pinned else None
+    identities = identities_for(scenario, keys or {}) if pinned else None
     agents = _agents(
         scenario, seed, profiles, MemoryBus(), executor, signers={}, reveal=False, host_key=None
     )
@@ -242,7 +250,7 @@ async def _direct(
     def materialise() -> list[Envelope]:
         if not sign:
             return session.transcript()
-        keys_of = identities or _identities(scenario, {})
+        keys_of = identities or identities_for(scenario, {})
         return session.transcript({who: signer_for(key) for who, key in keys_of.items()})
 
     return Negotiation(result, materialise)
@@ -446,7 +454,7 @@ def _space(scenario: Scenario, profiles: Mapping[str, BoundProfile]) -> OutcomeS
     return profiles[scenario.parties[0].id].space
 
 
-def _identities(scenario: Scenario, keys: Mapping[str, SigningKey]) -> dict[str, SigningKey]:
+def identities_for(scenario: Scenario, keys: Mapping[str, SigningKey]) -> dict[str, SigningKey]:
     """A signing key for every party, the host and the recorder: given or ephemeral. A party
     whose public key the scenario pins must be given the matching private key."""
     identities: dict[str, SigningKey] = {}

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nacl.signing import SigningKey
 from pydantic import JsonValue
@@ -27,12 +30,27 @@ from accord.lifecycle.charter import Charter, charter_for
 from accord.lifecycle.member import AgreedTerms, CharterPolicy, answer_sign
 from accord.lifecycle.sealing import Sealing, seal
 from accord.logs import get_logger
+from accord.result import atomic_write
 from accord.scenarios import Scenario
 from accord.wire import HOST
 
-__all__ = ["QUIET_S", "charter_record", "recording", "seal_in_process"]
+if TYPE_CHECKING:  # the runner imports the scenario model, which imports this package
+    from accord.runner import Negotiation
+
+__all__ = [
+    "CHARTER_FILE",
+    "QUIET_S",
+    "charter_after",
+    "charter_record",
+    "recording",
+    "seal_in_process",
+    "wants_charter",
+    "write_charter",
+]
 
 log = get_logger("accord.lifecycle")
+
+CHARTER_FILE = "charter.json"
 
 QUIET_S = 0.3
 """How long the recorder listens on after the exchange, for what is still in flight."""
@@ -107,6 +125,45 @@ async def seal_in_process(
             await asyncio.gather(*members, return_exceptions=True)
     log.info("charter_phase_done", negotiation_id=negotiation_id, in_force=sealing.in_force)
     return sealing
+
+
+def wants_charter(scenario: Scenario) -> bool:
+    """Whether an agreement of ``scenario`` becomes a charter (it has KPIs or a charter)."""
+    return bool(scenario.kpis) or scenario.charter is not None
+
+
+async def charter_after(
+    negotiation: Negotiation,
+    scenario: Scenario,
+    *,
+    bus: Bus,
+    identities: Mapping[str, SigningKey],
+    log_path: Path,
+) -> Sealing | None:
+    """The charter phase of a finished in-process run, when the scenario wants one and the
+    negotiation ended in an agreement (``None`` otherwise)."""
+    result = negotiation.result
+    if not wants_charter(scenario) or result.outcome is None:
+        return None
+    return await seal_in_process(
+        bus,
+        scenario,
+        dict[str, JsonValue](result.outcome),
+        negotiation_id=result.negotiation_id,
+        identities=identities,
+        log_path=log_path,
+        starts_ns=time.time_ns(),
+    )
+
+
+def write_charter(out_dir: Path, sealing: Sealing | None) -> None:
+    """Write ``charter.json`` (see :func:`charter_record`) into ``out_dir``, or remove an
+    earlier run's when there is no charter."""
+    path = out_dir / CHARTER_FILE
+    if sealing is None:
+        path.unlink(missing_ok=True)
+        return
+    atomic_write(path, json.dumps(charter_record(sealing), indent=2, sort_keys=True) + "\n")
 
 
 def charter_record(sealing: Sealing) -> dict[str, JsonValue]:
