@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from accord.ledger.verify import verify_log
+from accord.lifecycle import Charter
 from conftest import EXAMPLES, ROOT, scenario_data
 
 EXAMPLE = next(p for p in EXAMPLES if p.name == "platform-isv.yaml")
@@ -41,11 +43,17 @@ def test_run_writes_transcript_and_result(tmp_path: Path) -> None:
     performatives = [json.loads(line)["performative"] for line in lines]
     assert performatives[-3:] == ["result", "reveal", "reveal"]
     assert {p["id"] for p in result["parties"]} == {"platform", "isv"}
-    assert sorted(os.listdir(out)) == ["log.jsonl", "result.json", "transcript.jsonl"]
+    assert sorted(os.listdir(out)) == [
+        "charter.json",
+        "log.jsonl",
+        "result.json",
+        "transcript.jsonl",
+    ]
     assert not [p for p in os.listdir(tmp_path) if p != "out"]  # no staging left behind
     verified = accord("log", "verify", out)
     assert verified.returncode == 0, verified.stderr
-    assert f"valid: {len(lines) + 1} entries" in verified.stdout  # the genesis, then each one
+    # the genesis, each envelope of the transcript, then the charter's sign and countersigns
+    assert f"valid: {len(lines) + 1 + 3} entries" in verified.stdout
     assert "2 of 2 commitments revealed and matching" in verified.stdout
 
 
@@ -55,8 +63,9 @@ def test_a_rerun_into_a_folder_with_a_run_is_refused_unless_forced(tmp_path: Pat
     before = {name: (out / name).read_bytes() for name in os.listdir(out)}
     again = accord("run", EXAMPLE, "--out", out, "--bus", "memory", "--seed", "7")
     assert again.returncode == 2
-    assert f"{out} already holds a run (log.jsonl, transcript.jsonl, result.json)" in (
-        " ".join(again.stderr.split())
+    assert (
+        f"{out} already holds a run (log.jsonl, transcript.jsonl, result.json, charter.json)"
+        in (" ".join(again.stderr.split()))
     )
     assert "--force" in again.stderr
     assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
@@ -65,8 +74,15 @@ def test_a_rerun_into_a_folder_with_a_run_is_refused_unless_forced(tmp_path: Pat
     )
     assert forced.returncode == 0, forced.stderr
     # the earlier run's log does not stay beside the new one
-    assert sorted(os.listdir(out)) == ["log.sqlite", "result.json", "transcript.jsonl"]
+    assert sorted(os.listdir(out)) == [
+        "charter.json",
+        "log.sqlite",
+        "result.json",
+        "transcript.jsonl",
+    ]
     assert json.loads((out / "result.json").read_text())["seed"] == 7
+    charter = json.loads((out / "charter.json").read_text())["charter"]
+    assert charter["negotiation_id"].endswith("-7")  # the new run's, in the resumed SQLite log
     assert accord("log", "verify", out).returncode == 0
 
 
@@ -196,3 +212,17 @@ def test_no_bracketed_help_text_is_lost() -> None:
                 checked += 1
                 assert " ".join(bracketed.split()) in shown, (path, param.name, bracketed)
     assert checked >= 5
+
+
+def test_run_makes_the_agreement_a_signed_charter(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = accord("run", EXAMPLE, "--bus", "memory", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "signed by every party" in done.stdout
+    record = json.loads((out / "charter.json").read_text())
+    assert record["in_force"] is True
+    assert sorted(record["signed"]) == ["isv", "platform"]
+    charter = Charter.model_validate(record["charter"])
+    assert charter.digest == record["digest"]
+    assert charter.terms == json.loads((out / "result.json").read_text())["outcome"]
+    assert verify_log(out / "log.jsonl").charter_sessions == [charter.session]

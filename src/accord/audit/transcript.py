@@ -63,7 +63,8 @@ class Transcript:
     verification: Verification
     negotiation_id: str
     messages: list[LoggedMessage]
-    """Every envelope entry, in log order (refused ones included, with their status)."""
+    """Every envelope entry of the negotiation, in log order (refused ones included, with
+    their status); those of its charters after the result are in ``charter_messages``."""
     start: dict[str, JsonValue]
     result: dict[str, JsonValue] | None
     """The body of the host's ``result``; ``None`` if the negotiation never ended."""
@@ -72,6 +73,8 @@ class Transcript:
     space: OutcomeSpace
     profiles: dict[str, Profile]
     profile_source: Literal["revealed", "scenario"]
+    charter_messages: list[LoggedMessage] = dataclasses.field(default_factory=list)
+    """Every envelope entry of a charter session (docs/lifecycle.md), in log order."""
 
     @property
     def accepted(self) -> list[LoggedMessage]:
@@ -108,7 +111,11 @@ def load_transcript(
     for problem in verification.problems:
         if problem.position is None:  # a reveal file given by the auditor
             raise InputError(f"{problem.message} (reveal file)")
-    messages = _of_the_run(_messages(read.records), verification.session)
+    logged = _messages(read.records)
+    charters = set(verification.charter_sessions)
+    messages = _of_the_run(
+        [m for m in logged if m.envelope.session not in charters], verification.session
+    )
     start = _first(messages, Performative.START)
     if start is None or verification.negotiation_id is None:
         raise AuditError(f"{log}: the log has no genesis and start from the host; nothing to audit")
@@ -143,6 +150,7 @@ def load_transcript(
         space=space,
         profiles={p: profiles[p] for p in parties},
         profile_source=source,
+        charter_messages=[m for m in logged if m.envelope.session in charters],
     )
 
 

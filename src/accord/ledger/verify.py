@@ -85,6 +85,9 @@ class Verification:
     negotiation_id: str | None = None
     session: str | None = None
     """The session of the run the log records (see the module docstring)."""
+    charter_sessions: list[str] = field(default_factory=list)
+    """The sessions of the charters the host proposed after the result (docs/lifecycle.md),
+    in log order: their envelopes are the partnership's, not another run's."""
     keys: dict[str, str] = field(default_factory=dict)
     commitments: dict[str, str] = field(default_factory=dict)
     revealed: dict[str, Reveal] = field(default_factory=dict)
@@ -346,6 +349,8 @@ class _Checker:
         elif sender == HOST and performative is Performative.RESULT:
             self.results.setdefault(envelope.session, index)
         elif sender == HOST and performative is Performative.SIGN:
+            if envelope.session is not None and envelope.session not in self.charters:
+                self.result.charter_sessions.append(envelope.session)
             self.charters.add(envelope.session)
         elif performative is Performative.JOIN and isinstance(body.get("commitment"), str):
             mandate = body.get("mandate_commitment")
