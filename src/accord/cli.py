@@ -40,11 +40,18 @@ from accord.ledger.keys import load_keys
 from accord.ledger.receipt_client import ReceiptsFetched
 from accord.ledger.records import RECORDER
 from accord.ledger.storage import open_storage
-from accord.lifecycle.phase import CHARTER_FILE, charter_after, wants_charter, write_charter
+from accord.lifecycle.phase import CHARTER_FILE, charter_after, write_charter
 from accord.lifecycle.sealing import Sealing
 from accord.logs import configure_cli
 from accord.plugins import Registry
-from accord.processes import host_process, make_keys, party_process, reap, spawn_parties
+from accord.processes import (
+    host_charter,
+    host_process,
+    make_keys,
+    party_process,
+    reap,
+    spawn_parties,
+)
 from accord.protocols import MECHANISMS
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import Negotiation, identities_for, negotiate
@@ -176,6 +183,11 @@ def run(
                     negotiation = await host_process(
                         loaded, bus=transport, keys=key_dir, log=storage, seed=seed
                     )
+                    charters.append(
+                        await host_charter(
+                            loaded, negotiation, bus=transport, keys=key_dir, log_path=log_path
+                        )
+                    )
             finally:
                 codes = await asyncio.to_thread(reap, parties, AGENT_EXIT_S)
         for party, code in zip(loaded.parties, codes, strict=True):
@@ -195,14 +207,7 @@ def run(
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
     _summary(result, target)
-    if sealing is not None:
-        colour = "green" if sealing.in_force else "yellow"
-        out.print(f"[{colour}]{sealing.summary()}[/]; wrote {target / CHARTER_FILE}")
-    elif processes and wants_charter(loaded) and result.agreement:
-        err.print(
-            "[yellow]no charter: with --processes the parties' agents do not answer the "
-            "charter's sign yet (docs/lifecycle.md)[/]"
-        )
+    _charter_summary(sealing, target)
 
 
 LOG_FILES = ("log.jsonl", "log.sqlite")
@@ -279,9 +284,17 @@ def host_command(
             transport.watching_for_strays(negotiation_id, across_negotiations("+", HOST)),
         ):
             err.print(f"hosting {negotiation_id} on {address.url()}", highlight=False)
-            return await host_process(loaded, bus=transport, keys=keys, log=storage, seed=seed)
+            done = await host_process(loaded, bus=transport, keys=keys, log=storage, seed=seed)
+            charters.append(
+                await host_charter(loaded, done, bus=transport, keys=keys, log_path=log_path)
+            )
+            return done
 
-    _summary(_staged(target, sqlite, loaded, hosted), target)
+    charters: list[Sealing | None] = []
+    result = _staged(target, sqlite, loaded, hosted)
+    write_charter(target, charters[0] if charters else None)
+    _summary(result, target)
+    _charter_summary(charters[0] if charters else None, target)
 
 
 @app.command("agent")
@@ -415,6 +428,12 @@ def _listing(registry: Registry[Any]) -> None:
         err.print(f"[yellow]unusable {registry.kind} {name!r}:[/] {problem}")
     for name, notice in sorted(registry.notices.items()):
         err.print(f"[yellow]note, {registry.kind} {name!r}:[/] {notice}")
+
+
+def _charter_summary(sealing: Sealing | None, target: Path) -> None:
+    if sealing is not None:
+        colour = "green" if sealing.in_force else "yellow"
+        out.print(f"[{colour}]{sealing.summary()}[/]; wrote {target / CHARTER_FILE}")
 
 
 def _summary(result: NegotiationResult, target: Path) -> None:

@@ -11,6 +11,8 @@ process per party, and waits for them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from nacl.signing import VerifyKey
+from pydantic import JsonValue
 
 from accord.agents import STRATEGIES, Agent
 from accord.broker import Bus
@@ -31,6 +34,11 @@ from accord.ledger.records import RECORDER
 from accord.ledger.service import RecorderService
 from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
+from accord.lifecycle.charter import charter_for
+from accord.lifecycle.kpis import CharterSpec
+from accord.lifecycle.member import AgreedTerms, answer_sign
+from accord.lifecycle.phase import seal_and_record, wants_charter
+from accord.lifecycle.sealing import Sealing
 from accord.mandate.build import approver_for
 from accord.runner import Negotiation, serve
 from accord.scenarios import Scenario
@@ -40,6 +48,8 @@ __all__ = [
     "REAP_TERM_S",
     "RECORDER_LINGER_S",
     "REVEAL_WAIT_S",
+    "charter_wait",
+    "host_charter",
     "host_process",
     "make_keys",
     "party_agent",
@@ -131,6 +141,38 @@ async def recorder_process(
     return service.entries
 
 
+def charter_wait(scenario: Scenario) -> float:
+    """How long a party's own process waits, after the result, for the charter's ``sign``:
+    the host first waits up to :data:`REVEAL_WAIT_S` for the reveals."""
+    return REVEAL_WAIT_S + (scenario.charter or CharterSpec()).sign_timeout + 2.0
+
+
+async def host_charter(
+    scenario: Scenario, negotiation: Negotiation, *, bus: Bus, keys: Path, log_path: Path
+) -> Sealing | None:
+    """The keeper's side of the charter phase (the parties answer from their own processes,
+    :func:`party_process`), appended to the host's log; ``None`` when the scenario wants no
+    charter or the negotiation ended without agreement."""
+    outcome = negotiation.result.outcome
+    if not wants_charter(scenario) or outcome is None:
+        return None
+    own = load_keys(keys, [HOST, RECORDER])
+    charter = charter_for(
+        scenario,
+        dict[str, JsonValue](outcome),
+        negotiation_id=negotiation.result.negotiation_id,
+        starts_ns=time.time_ns(),
+    )
+    return await seal_and_record(
+        bus,
+        charter,
+        keeper=own[HOST],
+        recorder=own[RECORDER],
+        party_keys=_public_keys(scenario, keys),
+        log_path=log_path,
+    )
+
+
 def _public_key(keys: Path, name: str) -> VerifyKey:
     path = keys / f"{name}.pub"
     if not path.exists():
@@ -206,6 +248,18 @@ async def party_process(
     )
     recorder_key = _public_key(keys, RECORDER) if receipts is not None else None
     await agent.run()
+    agreement = (agent.result or {}).get("agreement")
+    if wants_charter(scenario) and isinstance(agreement, dict):
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(charter_wait(scenario)):
+                await answer_sign(
+                    bus,
+                    party=party_id,
+                    negotiation_id=agent.negotiation_id,
+                    policy=AgreedTerms(party_id, agreement),
+                    signer=signer_for(own[party_id]),
+                    keeper_key=host_key,
+                )
     if receipts is None or recorder_key is None:
         return None
     return await fetch_receipts(

@@ -18,14 +18,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nacl.signing import SigningKey
+from nacl.signing import SigningKey, VerifyKey
 from pydantic import JsonValue
 
 from accord.broker import Bus
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.resume import resume_recorder
-from accord.ledger.signing import Verifier, signer_for
+from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.lifecycle.charter import Charter, charter_for
 from accord.lifecycle.member import AgreedTerms, CharterPolicy, answer_sign
 from accord.lifecycle.sealing import Sealing, seal
@@ -43,6 +43,7 @@ __all__ = [
     "charter_after",
     "charter_record",
     "recording",
+    "seal_and_record",
     "seal_in_process",
     "wants_charter",
     "write_charter",
@@ -93,37 +94,67 @@ async def seal_in_process(
     policies: Mapping[str, CharterPolicy] | None = None,
 ) -> Sealing:
     """Make the charter of ``terms``, have every party (each with its policy from
-    ``policies``, :class:`AgreedTerms` by default) answer its ``sign`` and append the
-    exchange to the log at ``log_path``; return how each party answered."""
-    charter = charter_for(scenario, dict(terms), negotiation_id=negotiation_id, starts_ns=starts_ns)
-    parties = charter.parties
-    keys = {who: identities[who].verify_key for who in parties}
-    recorder = resume_recorder(log_path, identities[RECORDER])
-    async with recording(bus, recorder):
-        members = [
+    ``policies``, :class:`AgreedTerms` by default) answer its ``sign`` in this process, and
+    append the exchange to the log at ``log_path``; return how each party answered."""
+    members = {
+        party.id: (
+            signer_for(identities[party.id]),
+            (policies or {}).get(party.id) or AgreedTerms(party.id, terms),
+        )
+        for party in scenario.parties
+    }
+    return await seal_and_record(
+        bus,
+        charter_for(scenario, dict(terms), negotiation_id=negotiation_id, starts_ns=starts_ns),
+        keeper=identities[HOST],
+        recorder=identities[RECORDER],
+        party_keys={who: identities[who].verify_key for who in members},
+        log_path=log_path,
+        members=members,
+    )
+
+
+async def seal_and_record(
+    bus: Bus,
+    charter: Charter,
+    *,
+    keeper: SigningKey,
+    recorder: SigningKey,
+    party_keys: Mapping[str, VerifyKey],
+    log_path: Path,
+    members: Mapping[str, tuple[Signer, CharterPolicy]] | None = None,
+) -> Sealing:
+    """Propose ``charter`` over ``bus`` with the ``keeper``'s key and wait for every party's
+    answer, while a recorder with key ``recorder`` appends the exchange to the log at
+    ``log_path`` (resumed). ``members``: the parties whose answer this process gives (signer
+    and policy); the others answer from their own processes."""
+    resumed = resume_recorder(log_path, recorder)
+    async with recording(bus, resumed):
+        tasks = [
             asyncio.create_task(
                 answer_sign(
                     bus,
                     party=party,
-                    negotiation_id=negotiation_id,
-                    policy=(policies or {}).get(party) or AgreedTerms(party, terms),
-                    signer=signer_for(identities[party]),
-                    keeper_key=identities[HOST].verify_key,
+                    negotiation_id=charter.negotiation_id,
+                    policy=policy,
+                    signer=signer,
+                    keeper_key=keeper.verify_key,
+                    keeper=charter.keeper,
                 ),
                 name=f"charter-{party}",
             )
-            for party in parties
+            for party, (signer, policy) in (members or {}).items()
         ]
         try:
             await asyncio.sleep(0)  # every member subscribes before the first sign
             sealing = await seal(
-                bus, charter, signer=signer_for(identities[HOST]), verifier=Verifier(keys)
+                bus, charter, signer=signer_for(keeper), verifier=Verifier(party_keys)
             )
         finally:
-            for task in members:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*members, return_exceptions=True)
-    log.info("charter_phase_done", negotiation_id=negotiation_id, in_force=sealing.in_force)
+            await asyncio.gather(*tasks, return_exceptions=True)
+    log.info("charter_phase_done", negotiation_id=charter.negotiation_id, in_force=sealing.in_force)
     return sealing
 
 
