@@ -33,6 +33,7 @@ from accord.cli_audit import audit_command
 from accord.cli_conformance import conformance_command
 from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
+from accord.cli_lifecycle import monitor_command, report_command
 from accord.cli_recorder import recorder_command
 from accord.cli_tournament import tournament_command
 from accord.errors import AccordError, InputError
@@ -79,6 +80,8 @@ app.command("audit")(audit_command)
 app.command("tournament")(tournament_command)
 app.command("recorder")(recorder_command)
 app.command("conformance")(conformance_command)
+app.command("monitor")(monitor_command)
+app.command("report")(report_command)
 out = Console()
 err = Console(stderr=True)
 

@@ -55,6 +55,7 @@ __all__ = [
     "party_agent",
     "party_index",
     "party_process",
+    "public_key_in",
     "reap",
     "recorder_process",
     "spawn_parties",
@@ -132,7 +133,7 @@ async def recorder_process(
             f"{RECORDER} --out {keys})"
         )
     public = _public_keys(scenario, keys)
-    public[HOST] = _public_key(keys, HOST)
+    public[HOST] = public_key_in(keys, HOST)
     recorder = Recorder(
         negotiation_id=scenario.negotiation_id(seed), storage=log, key=own[RECORDER], keys=public
     )
@@ -173,7 +174,7 @@ async def host_charter(
     )
 
 
-def _public_key(keys: Path, name: str) -> VerifyKey:
+def public_key_in(keys: Path, name: str) -> VerifyKey:
     path = keys / f"{name}.pub"
     if not path.exists():
         raise InputError(
@@ -242,11 +243,11 @@ async def party_process(
             f"no private key {keys / (party_id + '.key')} (make one with: accord keys new "
             f"{party_id} --out {keys}, and hand {party_id}.pub to the host)"
         )
-    host_key = _public_key(keys, HOST)  # the agent answers only what the host signed
+    host_key = public_key_in(keys, HOST)  # the agent answers only what the host signed
     agent = party_agent(
         scenario, index, bus=bus, seed=seed, signer=signer_for(own[party_id]), host_key=host_key
     )
-    recorder_key = _public_key(keys, RECORDER) if receipts is not None else None
+    recorder_key = public_key_in(keys, RECORDER) if receipts is not None else None
     await agent.run()
     agreement = (agent.result or {}).get("agreement")
     if wants_charter(scenario) and isinstance(agreement, dict):

@@ -212,7 +212,7 @@ class Monitor:
         self, envelope: Envelope, kpi: str | None, period: int | None, reason: str
     ) -> Verdict:
         self.refusals.append((envelope.sender, envelope.message_id, reason))
-        self.log.warning(
+        self.log.info(
             "report_refused",
             reporter=envelope.sender,
             message_id=envelope.message_id,
@@ -273,7 +273,7 @@ class Monitor:
         if self.signer is not None:
             envelope = self.signer(envelope)
         self.alerts.append(envelope)
-        self.log.warning("kpi_alert", kind=kind, kpi=fields.get("kpi"), period=fields.get("period"))
+        self.log.info("kpi_alert", kind=kind, kpi=fields.get("kpi"), period=fields.get("period"))
         return envelope
 
     # -- over a bus ----------------------------------------------------------------------------
@@ -298,9 +298,16 @@ class Monitor:
             del self.alerts[before:]  # raised when the report came: they are in the log
             self.next_seq = seq
 
-    async def watch(self, bus: Bus, *, stop: asyncio.Event) -> None:
+    async def watch(
+        self,
+        bus: Bus,
+        *,
+        stop: asyncio.Event,
+        seen: Callable[[Envelope, Verdict], None] | None = None,
+    ) -> None:
         """Consider every envelope of the charter's negotiation on ``bus`` and publish the
-        alerts, looking for overdue reports every :data:`TICK_S`, until ``stop`` is set."""
+        alerts, looking for overdue reports every :data:`TICK_S`, until ``stop`` is set;
+        ``seen`` is called with each report and its verdict, then with each alert."""
         async with bus.subscribe(self.charter.negotiation_id, self.charter.keeper) as inbox:
             while not stop.is_set():
                 try:
@@ -308,6 +315,13 @@ class Monitor:
                         envelope = await inbox.get()
                 except TimeoutError:
                     envelope = None
-                alerts = list(self.consider(envelope).alerts) if envelope is not None else []
+                alerts: list[Envelope] = []
+                if envelope is not None:
+                    verdict = self.consider(envelope)
+                    if seen is not None and verdict.status != "ignored":
+                        seen(envelope, verdict)
+                    alerts.extend(verdict.alerts)
                 for alert in [*alerts, *self.overdue()]:
                     await bus.publish(alert)
+                    if seen is not None:
+                        seen(alert, Verdict("accepted"))
