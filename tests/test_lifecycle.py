@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -523,3 +526,82 @@ async def test_a_resumed_log_continues_its_checkpoints(tmp_path: Path) -> None:
     assert after.ok, after.problems
     assert after.checkpoints == first.checkpoints + 1
     assert after.entries == first.entries + 1
+
+
+# -- accord monitor and accord report ------------------------------------------------------
+
+
+def _accord(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.mqtt
+def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url: str) -> None:
+    keys, run = tmp_path / "keys", tmp_path / "run"
+    for name in ("platform", "isv", "host", "recorder"):
+        assert _accord("keys", "new", name, "--out", keys).returncode == 0
+    seed = str(secrets.randbelow(2**40))
+    made = _accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
+    assert made.returncode == 0, made.stderr
+    watching = subprocess.Popen(  # noqa: S603  # our own command
+        [
+            *(sys.executable, "-m", "accord", "monitor", str(run), "--broker", mosquitto_url),
+            *("--keys", str(keys), "--day", "31", "--for", "60"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watching.stdout is not None
+        assert "watching charter" in watching.stdout.readline()
+        common: list[str | Path] = ["--broker", mosquitto_url, "--keys", keys, "--period", "1"]
+        good = _accord(
+            "report",
+            run,
+            *common,
+            "--party",
+            "platform",
+            "--kpi",
+            "joint_customers",
+            "--value",
+            "150",
+        )
+        assert good.returncode == 0, good.stderr
+        assert "no alert about it" in good.stdout
+        breach = _accord(
+            "report",
+            run,
+            *common,
+            "--party",
+            "platform",
+            "--kpi",
+            "certification_pass_rate",
+            "--value",
+            "60",
+        )
+        assert breach.returncode == 0, breach.stderr
+        assert "alert breach: certification_pass_rate = 60 %" in " ".join(breach.stdout.split())
+        outside = _accord(
+            "report", run, *common, "--party", "isv", "--kpi", "joint_customers", "--value", "9"
+        )
+        assert outside.returncode == 2
+        assert "'isv' may not report 'joint_customers'" in " ".join(outside.stderr.split())
+        unknown = _accord(
+            "report", run, *common, "--party", "isv", "--kpi", "profit", "--value", "1"
+        )
+        assert unknown.returncode == 2
+        assert "--kpi 'profit'" in unknown.stderr
+    finally:
+        watching.send_signal(signal.SIGINT)
+        shown, _ = watching.communicate(timeout=30)
+    assert watching.returncode == 0
+    assert "2 reports accepted, 1 refused" in " ".join(shown.split())
+    verified = _accord("log", "verify", run)
+    assert verified.returncode == 0, verified.stdout
