@@ -36,7 +36,7 @@ from accord.agents.eager import resume
 from accord.agents.executor import StrategyExecutor, make_executor
 from accord.agents.strategy import TurnState
 from accord.ledger.signing import Signer
-from accord.model import BoundProfile, OutcomeSpace
+from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.protocols.actions import Action
 from accord.protocols.clock import Clock
 from accord.protocols.deadline import Deadline
@@ -79,6 +79,7 @@ class DirectSession(Session):
         clock: Clock | None = None,
         seed: int = 0,
         profiles: Mapping[str, BoundProfile] | None = None,
+        status_quo: Mapping[str, Value] | None = None,
     ) -> None:
         super().__init__(
             bus=None,
@@ -89,6 +90,7 @@ class DirectSession(Session):
             clock=clock,
             seed=seed,
             profiles=profiles,
+            status_quo=status_quo,
         )
         self.agents = {agent.party_id: agent for agent in agents}
         self.sent: list[Sent | Envelope] = []

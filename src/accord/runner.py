@@ -232,6 +232,7 @@ async def _direct(
         clock=clock,
         seed=seed,
         profiles=profiles,
+        status_quo=scenario.status_quo,
     ) as session:
         ending = await host_negotiation(session, mechanism, start_body(scenario, mechanism.name))
     result = _result(
@@ -268,7 +269,7 @@ def party_salt(seed: int, index: int, stream: int) -> str:
 def start_body(scenario: Scenario, mechanism: str) -> dict[str, JsonValue]:
     """The body of the host's ``start`` for ``scenario`` (see docs/protocol.md)."""
     deadline = scenario.mechanism.deadline
-    return {
+    body: dict[str, JsonValue] = {
         "scenario": scenario.name,
         "mechanism": mechanism,
         "parties": [p.id for p in scenario.parties],
@@ -278,6 +279,9 @@ def start_body(scenario: Scenario, mechanism: str) -> dict[str, JsonValue]:
         "seconds": deadline.seconds,
         "turn_timeout": deadline.turn_timeout,
     }
+    if scenario.status_quo is not None:  # a renegotiation: every party sees the terms in force
+        body["status_quo"] = dict[str, JsonValue](scenario.status_quo)
+    return body
 
 
 async def serve(
@@ -318,6 +322,7 @@ async def serve(
             signer=signer,
             verifier=verifier,
             profiles=profiles,
+            status_quo=scenario.status_quo,
         ) as session,
     ):
         observer = _Observer(transcript, recorder, session=session.session, verifier=verifier)

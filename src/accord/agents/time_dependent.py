@@ -53,7 +53,12 @@ class TimeDependent:
         return Response.REJECT
 
     def vote(self, state: TurnState, offer: Outcome) -> Response:
-        """Votes as it would respond: for an offer it would accept."""
+        """Votes as it would respond: for an offer it would accept; ratifies a final draft
+        (``options.ratify``) worth at least its reservation value, as the single-text
+        voters do: refusing it would leave the party with its reservation value."""
+        if state.options.get("ratify"):
+            utility = self.ctx.utility(offer)
+            return Response.ACCEPT if utility >= self.ctx.reservation else Response.REJECT
         return Response.ACCEPT if self.respond(state, offer) == Response.ACCEPT else Response.REJECT
 
 

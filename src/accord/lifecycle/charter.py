@@ -12,7 +12,6 @@ its ``session`` field: what is signed for one charter is worth nothing for anoth
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
@@ -26,7 +25,7 @@ from accord.wire.lifecycle import DIGEST_PATTERN
 if TYPE_CHECKING:  # the scenario model imports this package's KPI models
     from accord.scenarios import Scenario
 
-__all__ = ["DAY_NS", "Charter", "CharterKpi", "charter_for", "parse_charter"]
+__all__ = ["DAY_NS", "Charter", "CharterKpi", "Revision", "charter_for", "parse_charter"]
 
 DAY_NS = 86_400 * 10**9
 
@@ -38,6 +37,28 @@ class CharterKpi(KpiSpec):
 
     target: float
     threshold: float
+
+
+class Revision(BaseModel):
+    """Why and how a charter was renegotiated into the version that carries this."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trigger: RevisionTrigger
+    reference: str | None = None
+    """The message id, in the charter's log, of the breach alert or the party's request that
+    opened the renegotiation (``None`` for a review date)."""
+    by: Identifier | None = None
+    """The party that asked for it (a ``request``)."""
+    reason: str = ""
+    update: str
+    """The profile update rule the parties renegotiated with."""
+    negotiation_id: Identifier
+    """The renegotiation's own negotiation (and log)."""
+    log_size: Annotated[int, Field(ge=1)]
+    log_root: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+    """The tree size and root of the renegotiation log's last signed checkpoint: the
+    countersigned charter commits every party to that log, entry for entry."""
 
 
 class Charter(BaseModel):
@@ -65,10 +86,13 @@ class Charter(BaseModel):
     grace_days: float
     revise_on: list[RevisionTrigger]
     sign_timeout: float
+    revision: Revision | None = None
+    """How this version came about, when it amends an earlier one."""
 
-    @cached_property
+    @property
     def digest(self) -> str:
-        """SHA-256 (hex) of the charter's canonical JSON."""
+        """SHA-256 (hex) of the charter's canonical JSON (computed each time: a cached value
+        would survive ``model_copy``)."""
         return hashlib.sha256(canonical(self.model_dump(mode="json"))).hexdigest()
 
     @property
@@ -94,8 +118,11 @@ def charter_for(
     *,
     negotiation_id: str,
     starts_ns: int,
+    previous: Charter | None = None,
+    revision: Revision | None = None,
 ) -> Charter:
-    """The first charter of ``scenario``'s agreement ``terms``, starting at ``starts_ns``."""
+    """The charter of ``scenario``'s agreement ``terms``, starting at ``starts_ns``: the
+    first, or the one that amends ``previous`` (after ``revision``)."""
     spec = scenario.charter or CharterSpec()
     kpis = []
     for kpi in scenario.kpis:
@@ -123,6 +150,9 @@ def charter_for(
         grace_days=spec.grace_days,
         revise_on=list(spec.revise_on),
         sign_timeout=spec.sign_timeout,
+        version=1 if previous is None else previous.version + 1,
+        previous=None if previous is None else previous.digest,
+        revision=revision,
     )
 
 

@@ -12,13 +12,13 @@ needs the rest of the scenario (parties, issues) is checked by
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from accord.wire import Identifier
 
-__all__ = ["COLLECTIVE", "CharterSpec", "KpiSpec", "RevisionTrigger"]
+__all__ = ["COLLECTIVE", "CharterSpec", "KpiSpec", "RevisionTrigger", "UpdateSpec"]
 
 COLLECTIVE = "collective"
 """The ``scope`` of a KPI that measures the partnership's joint gain, not one party's."""
@@ -105,6 +105,14 @@ def _every_trigger() -> list[RevisionTrigger]:
     return ["breach", "review", "request"]
 
 
+class UpdateSpec(_Model):
+    """The rule that updates the parties' profiles before a renegotiation
+    (:mod:`accord.lifecycle.updates`): a built-in name or ``package.module:Class``."""
+
+    name: Annotated[str, Field(min_length=1)] = "kpi-emphasis"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class CharterSpec(_Model):
     """How the charter an agreement becomes is run."""
 
@@ -116,3 +124,5 @@ class CharterSpec(_Model):
     """Seconds every party has to countersign (or refuse) the charter."""
     revise_on: list[RevisionTrigger] = Field(default_factory=_every_trigger)
     """What opens a renegotiation of the charter's terms."""
+    update: UpdateSpec = Field(default_factory=UpdateSpec)
+    """How what the KPIs showed changes the parties' profiles for a renegotiation."""

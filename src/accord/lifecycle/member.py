@@ -28,7 +28,16 @@ from accord.lifecycle.charter import Charter, parse_charter
 from accord.logs import get_logger
 from accord.wire import Envelope, Performative, SignBody, compose
 
-__all__ = ["AgreedTerms", "CharterPolicy", "answer_sign", "charter_of_sign", "report", "report_seq"]
+__all__ = [
+    "REVISE_SEQ_BASE",
+    "AgreedTerms",
+    "CharterPolicy",
+    "answer_sign",
+    "charter_of_sign",
+    "report",
+    "report_seq",
+    "request_revision",
+]
 
 log = get_logger("accord.lifecycle")
 
@@ -154,6 +163,27 @@ async def report(
         seq=seq,
         performative=Performative.REPORT,
         body=body,
+        signer=signer,
+    )
+    await bus.publish(envelope)
+    return envelope
+
+
+REVISE_SEQ_BASE = 2**40
+"""A party's requests to renegotiate take sequence numbers from here on (reports use the
+slots below it)."""
+
+
+async def request_revision(
+    bus: Bus, charter: Charter, *, party: str, reason: str, signer: Signer | None, number: int = 0
+) -> Envelope:
+    """Publish ``party``'s signed request to renegotiate ``charter`` (its ``number``-th)."""
+    envelope = _envelope(
+        charter,
+        sender=party,
+        seq=REVISE_SEQ_BASE + number,
+        performative=Performative.REVISE,
+        body={"charter": charter.digest, "reason": reason[:2000]},
         signer=signer,
     )
     await bus.publish(envelope)

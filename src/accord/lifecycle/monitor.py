@@ -37,7 +37,7 @@ from accord.ledger.signing import Signer, Verifier
 from accord.lifecycle.charter import Charter
 from accord.lifecycle.member import report_seq
 from accord.logs import get_logger
-from accord.wire import Envelope, Performative, ReportBody, compose
+from accord.wire import Envelope, Performative, ReportBody, ReviseBody, compose
 from accord.wire.lifecycle import AlertKind
 
 __all__ = ["Monitor", "Observation", "Verdict"]
@@ -65,7 +65,7 @@ class Observation:
 class Verdict:
     """What the monitor made of one envelope."""
 
-    status: Literal["accepted", "refused", "noise", "ignored"]
+    status: Literal["accepted", "refused", "noise", "ignored", "request"]
     reason: str = ""
     """Why a report was refused or is noise."""
     alerts: tuple[Envelope, ...] = ()
@@ -88,6 +88,8 @@ class Monitor:
     refusals: list[tuple[str, str, str]] = field(default_factory=list)
     """(reporter, message id, reason) of every refused report."""
     alerts: list[Envelope] = field(default_factory=list)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+    """(party, message id, reason) of every request to renegotiate."""
     noise: int = 0
     _seen: set[bytes] = field(default_factory=set)
     _overdue: set[tuple[str, int]] = field(default_factory=set)
@@ -102,8 +104,9 @@ class Monitor:
 
     def consider(self, envelope: Envelope) -> Verdict:
         """Check one envelope of the bus (see the module docstring)."""
-        if envelope.session != self.charter.session or envelope.performative is not (
-            Performative.REPORT
+        if envelope.session != self.charter.session or envelope.performative not in (
+            Performative.REPORT,
+            Performative.REVISE,
         ):
             return Verdict("ignored")
         noise = self._noise_reason(envelope)
@@ -116,6 +119,12 @@ class Monitor:
                 reason=noise,
             )
             return Verdict("noise", noise)
+        if envelope.performative is Performative.REVISE:
+            return self._request(envelope)
+        return self._report(envelope)
+
+    def _report(self, envelope: Envelope) -> Verdict:
+        """An authentic report: refused, or accepted (with a breach alert, if it is one)."""
         try:
             body = ReportBody.model_validate(envelope.body)
         except ValidationError as exc:
@@ -195,6 +204,19 @@ class Monitor:
                 f"{earlier.reporter!r} ({earlier.value:g}, {earlier.message_id})"
             )
         return None
+
+    def _request(self, envelope: Envelope) -> Verdict:
+        """A party's signed request to renegotiate: kept if it is of a party and about this
+        charter (whether it opens a renegotiation is for the keeper, by ``revise_on``)."""
+        try:
+            body = ReviseBody.model_validate(envelope.body)
+        except ValidationError as exc:
+            return Verdict("refused", f"not a revise body: {exc.errors()[0]['msg']}")
+        if envelope.sender not in self.charter.parties or body.charter != self.charter.digest:
+            return Verdict("refused", "a request to revise from outside the charter")
+        self.requests.append((envelope.sender, envelope.message_id, body.reason))
+        self.log.info("revision_requested", party=envelope.sender, reason=body.reason)
+        return Verdict("request")
 
     def _noise_reason(self, envelope: Envelope) -> str | None:
         """Why ``envelope`` is noise (not its claimed sender's, or a repeat), or ``None``."""
@@ -280,7 +302,8 @@ class Monitor:
 
     def restore(self, envelopes: Iterable[Envelope]) -> None:
         """Rebuild what the monitor holds from the envelopes of a log (in log order): its
-        own alerts are not raised again, and its sequence numbers continue after them."""
+        alerts are the logged ones (none is raised again), and its sequence numbers continue
+        after them."""
         for envelope in envelopes:
             if envelope.session != self.charter.session:
                 continue
@@ -288,6 +311,7 @@ class Monitor:
                 envelope.sender == self.charter.keeper
                 and envelope.performative is Performative.ALERT
             ):
+                self.alerts.append(envelope)
                 self.next_seq = max(self.next_seq, envelope.seq + 1)
                 kind, kpi, period = (envelope.body.get(k) for k in ("kind", "kpi", "period"))
                 if kind == "overdue" and isinstance(kpi, str) and isinstance(period, int):

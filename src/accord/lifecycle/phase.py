@@ -44,6 +44,7 @@ __all__ = [
     "charter_record",
     "recording",
     "seal_and_record",
+    "seal_charter_here",
     "seal_in_process",
     "wants_charter",
     "write_charter",
@@ -93,19 +94,35 @@ async def seal_in_process(
     starts_ns: int,
     policies: Mapping[str, CharterPolicy] | None = None,
 ) -> Sealing:
-    """Make the charter of ``terms``, have every party (each with its policy from
-    ``policies``, :class:`AgreedTerms` by default) answer its ``sign`` in this process, and
-    append the exchange to the log at ``log_path``; return how each party answered."""
+    """Make the first charter of ``terms`` and seal it with every party in this process
+    (:func:`seal_charter_here`)."""
+    charter = charter_for(scenario, dict(terms), negotiation_id=negotiation_id, starts_ns=starts_ns)
+    return await seal_charter_here(
+        bus, charter, identities=identities, log_path=log_path, policies=policies
+    )
+
+
+async def seal_charter_here(
+    bus: Bus,
+    charter: Charter,
+    *,
+    identities: Mapping[str, SigningKey],
+    log_path: Path,
+    policies: Mapping[str, CharterPolicy] | None = None,
+) -> Sealing:
+    """Have every party of ``charter`` (each with its policy from ``policies``,
+    :class:`AgreedTerms` of the charter's terms by default) answer its ``sign`` in this
+    process, and append the exchange to the log at ``log_path``; return how each answered."""
     members = {
-        party.id: (
-            signer_for(identities[party.id]),
-            (policies or {}).get(party.id) or AgreedTerms(party.id, terms),
+        party: (
+            signer_for(identities[party]),
+            (policies or {}).get(party) or AgreedTerms(party, charter.terms),
         )
-        for party in scenario.parties
+        for party in charter.parties
     }
     return await seal_and_record(
         bus,
-        charter_for(scenario, dict(terms), negotiation_id=negotiation_id, starts_ns=starts_ns),
+        charter,
         keeper=identities[HOST],
         recorder=identities[RECORDER],
         party_keys={who: identities[who].verify_key for who in members},

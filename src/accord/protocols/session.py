@@ -53,7 +53,7 @@ from accord.errors import (
 from accord.ledger.canonical import signing_bytes
 from accord.ledger.signing import Signer, Verifier
 from accord.logs import get_logger
-from accord.model import BoundProfile, OutcomeSpace
+from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.protocols.actions import Accept, Action, EndNegotiation, Offer, Reject
 from accord.protocols.clock import Clock, SystemClock
 from accord.protocols.deadline import Deadline
@@ -132,8 +132,13 @@ class Session:
         signer: Signer | None = None,
         verifier: Verifier | None = None,
         profiles: Mapping[str, BoundProfile] | None = None,
+        status_quo: Mapping[str, Value] | None = None,
     ) -> None:
         self._bus = bus
+        self.status_quo: dict[str, Value] | None = None if status_quo is None else dict(status_quo)
+        """The terms in force when this negotiation renegotiates a charter
+        (docs/lifecycle.md): a mechanism that starts from a text (``single-text``) starts from
+        them."""
         self.profiles: Mapping[str, BoundProfile] | None = profiles
         """The parties' profiles, when the host has them (it does when it runs a scenario
         file). Only mechanisms that assume complete information (``mcp``) may use them."""

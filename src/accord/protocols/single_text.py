@@ -73,6 +73,8 @@ class MediatedSingleText(Mechanism):
         space = session.space
         rng = np.random.default_rng(session.seed)
         draft = _call(self.mediator.initial, space, rng)
+        if session.status_quo is not None:  # a renegotiation starts from the terms in force
+            draft = _positions(space, session.status_quo)
         await session.inform({"event": "draft", "outcome": _json(space, draft)})
         rejections = 0
         while not self._done(session, rejections):
@@ -152,6 +154,14 @@ def _outcome(space: OutcomeSpace, draft: object) -> dict[str, Value]:
     ):
         raise _MediatorFailed(f"a draft is one position per issue within {shape!r}, got {draft!r}")
     return space.outcome_at(int(np.ravel_multi_index(tuple(int(v) for v in draft), shape)))
+
+
+def _positions(space: OutcomeSpace, outcome: Mapping[str, Value]) -> Draft:
+    """The draft of ``outcome``: the position of each issue's value among its values."""
+    return tuple(
+        next(p for p in range(issue.cardinality) if issue.at(p) == outcome[issue.name])
+        for issue in space.issues
+    )
 
 
 def _json(space: OutcomeSpace, draft: Draft) -> dict[str, JsonValue]:

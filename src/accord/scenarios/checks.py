@@ -44,7 +44,9 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
         return problems
 
     problems.extend(_kpi_problems(scenario))
+    problems.extend(_update_problems(scenario))
     space = OutcomeSpace(scenario.issues, max_outcomes=scenario.max_outcomes)
+    problems.extend(_renegotiation_problems(scenario, space))
     requests: frozenset[str] = frozenset()
     try:
         mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
@@ -173,4 +175,36 @@ def _kpi_problems(scenario: Scenario) -> list[Problem]:
                     f"KPI {kpi.name!r} has neither a target nor a term whose agreed value is one",
                 )
             )
+    return problems
+
+
+def _update_problems(scenario: Scenario) -> list[Problem]:
+    """The charter's profile update rule can be found and built with its parameters."""
+    from accord.lifecycle.updates import UPDATES  # noqa: PLC0415  # as the registries above
+
+    if scenario.charter is None:
+        return []
+    spec = scenario.charter.update
+    try:
+        UPDATES.create(spec.name, spec.params)
+    except PluginError as exc:
+        field = "params" if "bad parameters" in str(exc) else "name"
+        return [Problem(("charter", "update", field), str(exc))]
+    return []
+
+
+def _renegotiation_problems(scenario: Scenario, space: OutcomeSpace) -> list[Problem]:
+    """The status quo is an outcome; the renegotiation's mechanism can be built."""
+    from accord.protocols import MECHANISMS  # noqa: PLC0415  # as the registries above
+
+    problems = []
+    if scenario.status_quo is not None and scenario.status_quo not in space:
+        problems.append(Problem(("status_quo",), "the status quo is not an outcome of the issues"))
+    if scenario.renegotiation is not None:
+        spec = scenario.renegotiation
+        try:
+            MECHANISMS.create(spec.name, spec.params)
+        except PluginError as exc:
+            field = "params" if "bad parameters" in str(exc) else "name"
+            problems.append(Problem(("renegotiation", field), str(exc)))
     return problems

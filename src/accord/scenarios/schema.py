@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from accord.lifecycle.kpis import CharterSpec, KpiSpec
 from accord.mandate.model import Mandate
-from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile
+from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile, Value
 from accord.protocols.deadline import Deadline
 from accord.wire import HOST, Identifier
 
@@ -90,6 +90,11 @@ class Scenario(_Model):
     (docs/lifecycle.md)."""
     charter: CharterSpec | None = None
     """How that charter is run; defaults apply when ``kpis`` are given without it."""
+    renegotiation: MechanismSpec | None = None
+    """The mechanism a renegotiation of the charter runs under (default: ``mechanism``)."""
+    status_quo: dict[str, Value] | None = None
+    """The terms in force, when this negotiation renegotiates them: the first draft of a
+    mechanism that starts from a text (``single-text``); set by a renegotiation."""
 
     def outcome_space(self) -> OutcomeSpace:
         return OutcomeSpace(self.issues, max_outcomes=self.max_outcomes)

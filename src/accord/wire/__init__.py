@@ -12,7 +12,14 @@ from accord.wire.envelope import (
     new_session,
     now_ns,
 )
-from accord.wire.lifecycle import AlertBody, CountersignBody, RefuseBody, ReportBody, SignBody
+from accord.wire.lifecycle import (
+    AlertBody,
+    CountersignBody,
+    RefuseBody,
+    ReportBody,
+    ReviseBody,
+    SignBody,
+)
 from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request
 
@@ -33,6 +40,7 @@ __all__ = [
     "RefuseBody",
     "ReportBody",
     "Request",
+    "ReviseBody",
     "SignBody",
     "compose",
     "new_session",

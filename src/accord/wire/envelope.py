@@ -110,6 +110,10 @@ class Performative(StrEnum):
     REPORT = "report"
     """reporter -> all, any time after the charter: one observation of one KPI for one
     reporting period (body: :class:`~accord.wire.ReportBody`)."""
+    REVISE = "revise"
+    """party -> keeper: the party asks for the charter to be renegotiated, and why (body:
+    :class:`~accord.wire.ReviseBody`); the keeper opens a renegotiation when the charter's
+    ``revise_on`` has ``request``."""
     ALERT = "alert"
     """keeper (as monitor) -> all: a KPI breached its threshold, a report is overdue, or a
     report was refused (body: :class:`~accord.wire.AlertBody`)."""

@@ -22,6 +22,7 @@ __all__ = [
     "CountersignBody",
     "RefuseBody",
     "ReportBody",
+    "ReviseBody",
     "SignBody",
 ]
 
@@ -70,6 +71,13 @@ class ReportBody(_Body):
     value: Annotated[float, AfterValidator(_finite)]
     unit: Annotated[str, Field(min_length=1, max_length=100)]
     note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReviseBody(_Body):
+    """A party's request to renegotiate a charter."""
+
+    charter: Digest
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 AlertKind = Literal["breach", "overdue", "refused_report"]

@@ -11,7 +11,14 @@ import json
 from typing import Any
 
 from accord.wire.envelope import Envelope
-from accord.wire.lifecycle import AlertBody, CountersignBody, RefuseBody, ReportBody, SignBody
+from accord.wire.lifecycle import (
+    AlertBody,
+    CountersignBody,
+    RefuseBody,
+    ReportBody,
+    ReviseBody,
+    SignBody,
+)
 from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request
 
@@ -32,6 +39,7 @@ def wire_schemas() -> dict[str, Any]:
         "countersign_body": CountersignBody.model_json_schema(),
         "refuse_body": RefuseBody.model_json_schema(),
         "report_body": ReportBody.model_json_schema(),
+        "revise_body": ReviseBody.model_json_schema(),
         "alert_body": AlertBody.model_json_schema(),
     }
 

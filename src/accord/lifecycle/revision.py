@@ -1,0 +1,209 @@
+"""Renegotiating a charter: a breach, its review date or a party's request opens a new
+negotiation of its terms, and an agreement amends the charter.
+
+1. The trigger is checked against the charter: its kind must be in ``revise_on``; a
+   ``breach`` must be a breach alert the monitor raised, a ``request`` a party's signed
+   ``revise`` the monitor kept, a ``review`` needs the review date to have passed.
+2. Every party's profile is updated by the scenario's rule (:mod:`accord.lifecycle.updates`;
+   the default makes the current terms the disagreement point and weighs breached terms
+   more), and the scenario's mechanism runs again with them, as a negotiation of its own
+   (negotiation id ``<name>-revision-<version>-<seed>``) with its own log, so that it can
+   be verified and audited like any other.
+3. An agreement becomes the charter's next version: ``previous`` is the digest of the one it
+   amends, ``revision`` says why and commits to the renegotiation log's last signed
+   checkpoint, and every party countersigns it in the charter's log, after the earlier
+   versions. Without agreement the charter in force stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from nacl.signing import SigningKey
+from pydantic import JsonValue
+
+from accord.broker import Bus
+from accord.errors import InputError
+from accord.ledger.records import CheckpointRecord
+from accord.ledger.storage import open_storage, read_records
+from accord.ledger.verify import verify_log
+from accord.lifecycle.charter import DAY_NS, Charter, Revision, charter_for
+from accord.lifecycle.kpis import CharterSpec, RevisionTrigger
+from accord.lifecycle.member import CharterPolicy
+from accord.lifecycle.monitor import Monitor
+from accord.lifecycle.phase import seal_charter_here
+from accord.lifecycle.sealing import Sealing
+from accord.lifecycle.updates import UPDATES, ProfileUpdate, Situation
+from accord.logs import get_logger
+from accord.result import NegotiationResult, write_outputs
+from accord.runner import negotiate
+from accord.scenarios import Scenario
+
+__all__ = ["Renegotiation", "Trigger", "renegotiate", "revised_scenario"]
+
+log = get_logger("accord.lifecycle")
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What opens a renegotiation."""
+
+    kind: RevisionTrigger
+    reference: str | None = None
+    """The message id of the breach alert or of the party's ``revise``; ``None``: the first
+    one the monitor holds (a ``review`` has none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Renegotiation:
+    """What a renegotiation gave: its result and, after an agreement, how the amended
+    charter was signed (``None`` without agreement: the charter in force stands)."""
+
+    result: NegotiationResult
+    sealing: Sealing | None
+    out_dir: Path
+
+
+def revised_scenario(
+    scenario: Scenario, charter: Charter, monitor: Monitor, update: ProfileUpdate
+) -> Scenario:
+    """``scenario`` with every party's profile updated by ``update`` for a renegotiation of
+    ``charter``, named as its next version."""
+    situation = Situation(
+        charter=charter,
+        observations=tuple(monitor.observations.values()),
+        space=scenario.outcome_space(),
+    )
+    parties = [
+        party.model_copy(update={"profile": update.update(party.id, party.profile, situation)})
+        for party in scenario.parties
+    ]
+    name = f"{scenario.name} revision {charter.version + 1}"
+    return scenario.model_copy(
+        update={
+            "name": name,
+            "parties": parties,
+            "mechanism": scenario.renegotiation or scenario.mechanism,
+            "status_quo": dict(charter.terms),
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    trigger: RevisionTrigger
+    reference: str | None
+    by: str | None
+    reason: str
+
+
+def _checked(charter: Charter, monitor: Monitor, trigger: Trigger, now_ns: int) -> _Opened:
+    """What opened the renegotiation, as the revision records it; raises
+    :class:`InputError` when the charter does not allow it."""
+    digest = charter.digest[:12]
+    if trigger.kind not in charter.revise_on:
+        raise InputError(
+            f"charter {digest} is renegotiated only on {charter.revise_on}, not on "
+            f"{trigger.kind!r} (its revise_on)"
+        )
+    if trigger.kind == "review":
+        if now_ns < int(charter.review_ns):
+            days = (int(charter.review_ns) - now_ns) / DAY_NS
+            raise InputError(f"charter {digest} is not due for review for {days:.1f} days")
+        return _Opened("review", None, None, "the review date has passed")
+    if trigger.kind == "breach":
+        alert = next(
+            (
+                a
+                for a in monitor.alerts
+                if a.body.get("kind") == "breach" and trigger.reference in (None, a.message_id)
+            ),
+            None,
+        )
+        if alert is None:
+            raise InputError(
+                f"no breach alert {trigger.reference or ''} of charter {digest} is in the "
+                "monitor's record"
+            )
+        return _Opened("breach", alert.message_id, None, str(alert.body.get("detail", "")))
+    request = next((r for r in monitor.requests if trigger.reference in (None, r[1])), None)
+    if request is None:
+        raise InputError(
+            f"no request to revise {trigger.reference or ''} charter {digest} is in the "
+            "monitor's record (a party asks with a signed revise)"
+        )
+    party, message_id, reason = request
+    return _Opened("request", message_id, party, reason)
+
+
+async def renegotiate(
+    bus: Bus,
+    scenario: Scenario,
+    charter: Charter,
+    monitor: Monitor,
+    *,
+    trigger: Trigger,
+    identities: Mapping[str, SigningKey],
+    charter_log: Path,
+    out_dir: Path,
+    now_ns: int,
+    seed: int | None = None,
+    policies: Mapping[str, CharterPolicy] | None = None,
+) -> Renegotiation:
+    """Renegotiate ``charter`` (its log at ``charter_log``) with every party in this process
+    (see the module docstring); the renegotiation's log, transcript and result go to
+    ``out_dir``. ``monitor`` holds what the KPIs showed."""
+    opened = _checked(charter, monitor, trigger, now_ns)
+    spec = (scenario.charter or CharterSpec()).update
+    update = UPDATES.create(spec.name, spec.params)
+    revised = revised_scenario(scenario, charter, monitor, update)
+    seed = scenario.seed if seed is None else seed
+    log_path = out_dir / "log.jsonl"
+    if log_path.exists():
+        raise InputError(f"{out_dir} already holds a renegotiation ({log_path.name})")
+    bound = log.bind(negotiation_id=charter.negotiation_id, charter=charter.digest[:12])
+    bound.info("renegotiation_opened", trigger=trigger.kind, reference=opened.reference)
+    done = await negotiate(revised, seed=seed, bus=bus, keys=identities, log=open_storage(log_path))
+    write_outputs(out_dir, done.result, done.transcript)
+    result = done.result
+    if result.outcome is None:
+        bound.info("renegotiation_without_agreement", reason=result.reason)
+        return Renegotiation(result, None, out_dir)
+    check = verify_log(log_path)
+    if not check.ok or check.checkpoints == 0:
+        raise InputError(f"the renegotiation's log {log_path} does not verify: {check.problems}")
+    last = _last_checkpoint(log_path)
+    revision = Revision(
+        trigger=opened.trigger,
+        reference=opened.reference,
+        by=opened.by,
+        reason=opened.reason,
+        update=spec.name,
+        negotiation_id=result.negotiation_id,
+        log_size=last[0],
+        log_root=last[1],
+    )
+    amended = charter_for(
+        scenario,
+        dict[str, JsonValue](result.outcome),
+        negotiation_id=charter.negotiation_id,
+        starts_ns=now_ns,
+        previous=charter,
+        revision=revision,
+    )
+    sealing = await seal_charter_here(
+        bus, amended, identities=identities, log_path=charter_log, policies=policies
+    )
+    bound.info("charter_amended", version=amended.version, in_force=sealing.in_force)
+    return Renegotiation(result, sealing, out_dir)
+
+
+def _last_checkpoint(path: Path) -> tuple[int, str]:
+    last = None
+    for _, raw in read_records(path).records:
+        if raw.startswith(b'{"kind":"checkpoint"'):
+            last = CheckpointRecord.model_validate_json(raw)
+    assert last is not None  # noqa: S101  # verify_log found a checkpoint
+    return last.tree_size, last.root
