@@ -38,7 +38,7 @@ from accord.lifecycle.charter import Charter
 from accord.lifecycle.member import report_seq
 from accord.logs import get_logger
 from accord.wire import Envelope, Performative, ReportBody, ReviseBody, compose
-from accord.wire.lifecycle import AlertKind
+from accord.wire.lifecycle import AlertKind, RefusalRule
 
 __all__ = ["Monitor", "Observation", "Verdict"]
 
@@ -130,10 +130,12 @@ class Monitor:
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(p) for p in error["loc"])
-            return self._refuse(envelope, None, None, f"not a report body: {where}: {error['msg']}")
-        reason = self._problem(envelope, body)
-        if reason is not None:
-            return self._refuse(envelope, body.kpi, body.period, reason)
+            return self._refuse(
+                envelope, None, None, ("body", f"not a report body: {where}: {error['msg']}")
+            )
+        problem = self._problem(envelope, body)
+        if problem is not None:
+            return self._refuse(envelope, body.kpi, body.period, problem)
         kpi = self.charter.kpi(body.kpi)
         assert kpi is not None  # noqa: S101  # _problem checked it
         breach = kpi.breached_by(body.value)
@@ -171,35 +173,35 @@ class Monitor:
 
     def _problem(  # noqa: PLR0911  # one return per rule of the charter, in the docstring's order
         self, envelope: Envelope, body: ReportBody
-    ) -> str | None:
-        """Why the charter does not allow this signed report, or ``None``."""
+    ) -> tuple[RefusalRule, str] | None:
+        """The rule this signed report breaks and why, or ``None`` if the charter allows it."""
         charter = self.charter
         if body.charter != charter.digest:
-            return f"it names charter {body.charter[:12]}, not {charter.digest[:12]}"
+            return "charter", f"it names charter {body.charter[:12]}, not {charter.digest[:12]}"
         kpi = charter.kpi(body.kpi)
         if kpi is None:
-            return f"the charter has no KPI {body.kpi!r} ({[k.name for k in charter.kpis]})"
+            return "kpi", f"the charter has no KPI {body.kpi!r} ({[k.name for k in charter.kpis]})"
         if envelope.sender not in kpi.reported_by:
-            return (
+            return "role", (
                 f"{envelope.sender!r} may not report {kpi.name!r}: only {kpi.reported_by} may "
                 "(a report outside its role)"
             )
         if body.unit != kpi.unit:
-            return f"{kpi.name!r} is reported in {kpi.unit!r}, not {body.unit!r}"
+            return "unit", f"{kpi.name!r} is reported in {kpi.unit!r}, not {body.unit!r}"
         if kpi.range is not None and not kpi.range[0] <= body.value <= kpi.range[1]:
-            return f"{body.value:g} is outside the range {list(kpi.range)} of {kpi.name!r}"
+            return "range", f"{body.value:g} is outside the range {list(kpi.range)} of {kpi.name!r}"
         ends = charter.period_end_ns(kpi, body.period)
         if ends > self.now():
-            return f"period {body.period} of {kpi.name!r} has not ended yet"
+            return "early", f"period {body.period} of {kpi.name!r} has not ended yet"
         expected = report_seq(charter, kpi.name, body.period)
         if envelope.seq != expected:
-            return (
+            return "seq", (
                 f"sequence number {envelope.seq} is not {expected}, the one of a report of "
                 f"{kpi.name!r} for period {body.period}"
             )
         earlier = self.observations.get((kpi.name, body.period))
         if earlier is not None:
-            return (
+            return "repeat", (
                 f"period {body.period} of {kpi.name!r} was already reported by "
                 f"{earlier.reporter!r} ({earlier.value:g}, {earlier.message_id})"
             )
@@ -231,8 +233,13 @@ class Monitor:
         return None
 
     def _refuse(
-        self, envelope: Envelope, kpi: str | None, period: int | None, reason: str
+        self,
+        envelope: Envelope,
+        kpi: str | None,
+        period: int | None,
+        problem: tuple[RefusalRule, str],
     ) -> Verdict:
+        rule, reason = problem
         self.refusals.append((envelope.sender, envelope.message_id, reason))
         self.log.info(
             "report_refused",
@@ -246,6 +253,7 @@ class Monitor:
             period=period,
             party=envelope.sender,
             report=envelope.message_id,
+            rule=rule,
             detail=f"report {envelope.message_id} refused: {reason}",
         )
         return Verdict("refused", reason, (alert,))
@@ -281,6 +289,7 @@ class Monitor:
             "charter": self.charter.digest,
             "kind": kind,
             "detail": detail,
+            "as_of_ns": str(self.now()),
         }
         body.update({k: v for k, v in fields.items() if v is not None})
         envelope = compose(

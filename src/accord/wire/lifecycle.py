@@ -20,6 +20,7 @@ __all__ = [
     "AlertBody",
     "AlertKind",
     "CountersignBody",
+    "RefusalRule",
     "RefuseBody",
     "ReportBody",
     "ReviseBody",
@@ -82,6 +83,9 @@ class ReviseBody(_Body):
 
 AlertKind = Literal["breach", "overdue", "refused_report"]
 
+RefusalRule = Literal["body", "charter", "kpi", "role", "unit", "range", "early", "seq", "repeat"]
+"""The rule of the charter a refused report broke (in the order the monitor checks them)."""
+
 
 class AlertBody(_Body):
     """The monitor's finding about a charter's KPI for one period:
@@ -103,6 +107,12 @@ class AlertBody(_Body):
     """Who the alert is about: the reporter of a refused report, the KPI's owner otherwise."""
     report: Annotated[str, Field(max_length=200)] | None = None
     """The message id of the report the alert is about, if there is one."""
+    rule: RefusalRule | None = None
+    """For ``refused_report``: which rule the report broke (``role``: a reporter outside its
+    role; ``early``: a period not yet ended by the monitor's clock)."""
     value: float | None = None
     threshold: float | None = None
     detail: Annotated[str, Field(max_length=2000)]
+    as_of_ns: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+    """The monitor's time when it raised the alert (its clock may be simulated): what an
+    auditor checks an ``overdue`` alert, or a report refused as too early, against."""
