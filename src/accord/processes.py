@@ -256,7 +256,7 @@ async def party_process(
                 await answer_sign(
                     bus,
                     party=party_id,
-                    negotiation_id=agent.negotiation_id,
+                    negotiation_id=scenario.renegotiates or agent.negotiation_id,
                     policy=AgreedTerms(party_id, agreement),
                     signer=signer_for(own[party_id]),
                     keeper_key=host_key,

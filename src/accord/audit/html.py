@@ -10,7 +10,7 @@ import base64
 import re
 from html import escape
 
-from accord.audit.plots import concession_plot, utility_space_plot
+from accord.audit.plots import concession_plot, kpi_plot, utility_space_plot
 from accord.audit.report import AuditReport
 from accord.audit.sections import Part, Table, sections
 
@@ -78,6 +78,9 @@ def render_html(report: AuditReport) -> str:
     figures = _img(utility_space_plot(report), "utility space") + _img(
         concession_plot(report), "concession curves"
     )
+    kpis = kpi_plot(report)
+    if kpis is not None:
+        figures += _img(kpis, "KPI trajectories against target and threshold")
     data = report.model_dump_json().replace("</", "<\\/")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>

@@ -13,7 +13,7 @@ from accord.pyplot import pyplot
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["concession_plot", "utility_space_plot"]
+__all__ = ["concession_plot", "kpi_plot", "utility_space_plot"]
 
 MARKERS = {
     "nash": ("Nash", "s"),
@@ -96,4 +96,36 @@ def concession_plot(report: AuditReport) -> bytes:
         ax.set_xlabel("round")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("utility")
+    return _png(figure)
+
+
+def kpi_plot(report: AuditReport) -> bytes | None:
+    """Each KPI's reported values by period against its target and threshold, one panel per
+    KPI, every charter version in its own colour; ``None`` without a charter's reports."""
+    lifecycle = report.lifecycle
+    if lifecycle is None or not any(t.points for t in lifecycle.trajectories):
+        return None
+    names = list(dict.fromkeys(t.kpi for t in lifecycle.trajectories))
+    figure, axes = pyplot().subplots(1, len(names), figsize=(4 * len(names), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        for t in (t for t in lifecycle.trajectories if t.kpi == name):
+            label = f"v{t.version}"
+            periods = [p.period for p in t.points]
+            line = ax.plot(periods, [p.value for p in t.points], "o-", label=label)[0]
+            colour = line.get_color()
+            ax.axhline(t.target, color=colour, linestyle="--", linewidth=0.8)
+            ax.axhline(t.threshold, color=colour, linestyle=":", linewidth=0.8)
+            breaches = [p for p in t.points if p.breach]
+            ax.scatter(
+                [p.period for p in breaches],
+                [p.value for p in breaches],
+                s=90,
+                facecolors="none",
+                edgecolors="crimson",
+                zorder=5,
+            )
+            ax.set_ylabel(f"{name} ({t.unit})")
+            ax.set_title(f"{name}: {t.scope}", fontsize=9)
+        ax.set_xlabel("period (dashed: target, dotted: threshold, circled: breach)", fontsize=7)
+        ax.legend(fontsize=7)
     return _png(figure)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.analysis import DomainAnalysis, analyze_domain
 from accord.analysis.metrics import OutcomeMetrics, outcome_metrics
+from accord.audit.lifecycle import LifecycleAudit, lifecycle_audit
 from accord.audit.mandates import PartyMandate, mandate_audit
 from accord.audit.policy import AuditPolicy, Breach, cautions, judge
 from accord.audit.process import ProcessMetrics, process_metrics
@@ -67,6 +68,9 @@ class AuditReport(_Model):
     mandates: dict[str, PartyMandate] = Field(default_factory=dict)
     """Per party: whether what it sent stayed within its revealed mandate, its blocked
     attempts and its approval decisions."""
+    lifecycle: LifecycleAudit | None = None
+    """The partnership after the agreement, when the log holds its charter (docs/lifecycle.md):
+    every version, the reports, the alerts, the KPI trajectories, the renegotiations."""
 
 
 def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
@@ -96,6 +100,10 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
     )
     breaches = judge(policy, outcome_section, process, mandates)
     warnings = cautions(policy, outcome_section, result)
+    lifecycle = lifecycle_audit(transcript)
+    if lifecycle is not None:
+        warnings += [f"after the agreement: {p}" for p in lifecycle.keeper_problems]
+        warnings += [f"a report outside its role: {r}" for r in lifecycle.outside_role]
     if not integrity.ok:
         verdict = Verdict(
             status="invalid-log", exit_code=1, policy=policy, breaches=breaches, warnings=warnings
@@ -124,4 +132,5 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
         integrity=integrity,
         verdict=verdict,
         mandates=mandates,
+        lifecycle=lifecycle,
     )

@@ -2,7 +2,8 @@
 
 :func:`sections` turns an :class:`~accord.audit.report.AuditReport` into titled sections of
 paragraphs, bullet lists and tables, in the order docs/audit.md describes: the verdict,
-integrity, outcome, process, violations, mandates (when a party had one), domain and policy.
+integrity, outcome, process, violations, mandates (when a party had one), the partnership
+after the agreement (when the log holds a charter), domain and policy.
 Markdown (:mod:`~accord.audit.markdown`) and HTML (:mod:`~accord.audit.html`) render these
 and nothing else, so a section cannot be in one format and missing from the other. Text may
 hold two inline marks, ``**strong**`` and ```code```, which each format renders its own way.
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 from accord.audit.report import AuditReport
 
-__all__ = ["HEADLINE", "Section", "Table", "sections"]
+__all__ = ["HEADLINE", "Part", "Section", "Table", "sections"]
 
 HEADLINE = {
     "fair": "FAIR: the policy holds",
@@ -62,6 +63,10 @@ def sections(report: AuditReport) -> list[Section]:
     ]
     if mandates := _mandates(report):
         found.append(mandates)
+    if report.lifecycle is not None:
+        from accord.audit.lifecycle_sections import lifecycle_section  # noqa: PLC0415  # uses Table
+
+        found.append(lifecycle_section(report.lifecycle))
     found += [_domain(report), _policy(report)]
     return found
 

@@ -41,7 +41,15 @@ from accord.result import NegotiationResult, write_outputs
 from accord.runner import negotiate
 from accord.scenarios import Scenario
 
-__all__ = ["Renegotiation", "Trigger", "renegotiate", "revised_scenario"]
+__all__ = [
+    "Opening",
+    "Renegotiation",
+    "Trigger",
+    "amended_charter",
+    "open_renegotiation",
+    "renegotiate",
+    "revised_scenario",
+]
 
 log = get_logger("accord.lifecycle")
 
@@ -87,6 +95,7 @@ def revised_scenario(
             "parties": parties,
             "mechanism": scenario.renegotiation or scenario.mechanism,
             "status_quo": dict(charter.terms),
+            "renegotiates": charter.negotiation_id,
         }
     )
 
@@ -138,6 +147,77 @@ def _checked(charter: Charter, monitor: Monitor, trigger: Trigger, now_ns: int) 
     return _Opened("request", message_id, party, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A renegotiation the charter allows: why, and the scenario it runs (every party's
+    profile updated, starting from the terms in force)."""
+
+    charter: Charter
+    scenario: Scenario
+    """The original scenario (its KPIs and charter settings make the amended charter)."""
+    revised: Scenario
+    """What the renegotiation negotiates: a scenario file of its own (``renegotiates`` names
+    the charter's negotiation, where the parties answer the amended charter's ``sign``)."""
+    trigger: RevisionTrigger
+    reference: str | None
+    by: str | None
+    reason: str
+    update: str
+
+
+def open_renegotiation(
+    scenario: Scenario, charter: Charter, monitor: Monitor, *, trigger: Trigger, now_ns: int
+) -> Opening:
+    """Check that ``charter`` allows ``trigger`` (raises :class:`InputError` otherwise) and
+    make the scenario of its renegotiation (see the module docstring)."""
+    opened = _checked(charter, monitor, trigger, now_ns)
+    spec = (scenario.charter or CharterSpec()).update
+    update = UPDATES.create(spec.name, spec.params)
+    return Opening(
+        charter=charter,
+        scenario=scenario,
+        revised=revised_scenario(scenario, charter, monitor, update),
+        trigger=opened.trigger,
+        reference=opened.reference,
+        by=opened.by,
+        reason=opened.reason,
+        update=spec.name,
+    )
+
+
+def amended_charter(
+    opening: Opening, result: NegotiationResult, renegotiation_log: Path, *, now_ns: int
+) -> Charter:
+    """The charter's next version from the renegotiation's agreement, committed to its log's
+    last signed checkpoint (which must verify)."""
+    if result.outcome is None:
+        raise InputError(f"the renegotiation {result.negotiation_id} ended without agreement")
+    check = verify_log(renegotiation_log)
+    if not check.ok or check.checkpoints == 0:
+        raise InputError(
+            f"the renegotiation's log {renegotiation_log} does not verify: {check.problems}"
+        )
+    size, root = _last_checkpoint(renegotiation_log)
+    revision = Revision(
+        trigger=opening.trigger,
+        reference=opening.reference,
+        by=opening.by,
+        reason=opening.reason,
+        update=opening.update,
+        negotiation_id=result.negotiation_id,
+        log_size=size,
+        log_root=root,
+    )
+    return charter_for(
+        opening.scenario,
+        dict[str, JsonValue](result.outcome),
+        negotiation_id=opening.charter.negotiation_id,
+        starts_ns=now_ns,
+        previous=opening.charter,
+        revision=revision,
+    )
+
+
 async def renegotiate(
     bus: Bus,
     scenario: Scenario,
@@ -155,49 +235,26 @@ async def renegotiate(
     """Renegotiate ``charter`` (its log at ``charter_log``) with every party in this process
     (see the module docstring); the renegotiation's log, transcript and result go to
     ``out_dir``. ``monitor`` holds what the KPIs showed."""
-    opened = _checked(charter, monitor, trigger, now_ns)
-    spec = (scenario.charter or CharterSpec()).update
-    update = UPDATES.create(spec.name, spec.params)
-    revised = revised_scenario(scenario, charter, monitor, update)
-    seed = scenario.seed if seed is None else seed
+    opening = open_renegotiation(scenario, charter, monitor, trigger=trigger, now_ns=now_ns)
     log_path = out_dir / "log.jsonl"
     if log_path.exists():
         raise InputError(f"{out_dir} already holds a renegotiation ({log_path.name})")
     bound = log.bind(negotiation_id=charter.negotiation_id, charter=charter.digest[:12])
-    bound.info("renegotiation_opened", trigger=trigger.kind, reference=opened.reference)
-    done = await negotiate(revised, seed=seed, bus=bus, keys=identities, log=open_storage(log_path))
+    bound.info("renegotiation_opened", trigger=trigger.kind, reference=opening.reference)
+    seed = scenario.seed if seed is None else seed
+    done = await negotiate(
+        opening.revised, seed=seed, bus=bus, keys=identities, log=open_storage(log_path)
+    )
     write_outputs(out_dir, done.result, done.transcript)
-    result = done.result
-    if result.outcome is None:
-        bound.info("renegotiation_without_agreement", reason=result.reason)
-        return Renegotiation(result, None, out_dir)
-    check = verify_log(log_path)
-    if not check.ok or check.checkpoints == 0:
-        raise InputError(f"the renegotiation's log {log_path} does not verify: {check.problems}")
-    last = _last_checkpoint(log_path)
-    revision = Revision(
-        trigger=opened.trigger,
-        reference=opened.reference,
-        by=opened.by,
-        reason=opened.reason,
-        update=spec.name,
-        negotiation_id=result.negotiation_id,
-        log_size=last[0],
-        log_root=last[1],
-    )
-    amended = charter_for(
-        scenario,
-        dict[str, JsonValue](result.outcome),
-        negotiation_id=charter.negotiation_id,
-        starts_ns=now_ns,
-        previous=charter,
-        revision=revision,
-    )
+    if done.result.outcome is None:
+        bound.info("renegotiation_without_agreement", reason=done.result.reason)
+        return Renegotiation(done.result, None, out_dir)
+    amended = amended_charter(opening, done.result, log_path, now_ns=now_ns)
     sealing = await seal_charter_here(
         bus, amended, identities=identities, log_path=charter_log, policies=policies
     )
     bound.info("charter_amended", version=amended.version, in_force=sealing.in_force)
-    return Renegotiation(result, sealing, out_dir)
+    return Renegotiation(done.result, sealing, out_dir)
 
 
 def _last_checkpoint(path: Path) -> tuple[int, str]:

@@ -23,7 +23,7 @@ from accord.lifecycle.charter import Charter
 from accord.logs import get_logger
 from accord.wire import CountersignBody, Envelope, Performative, RefuseBody, compose
 
-__all__ = ["SIGN_REPEAT_S", "Sealing", "seal", "sign_envelope_for"]
+__all__ = ["SIGN_REPEAT_S", "Sealing", "answer_of", "seal", "sign_envelope_for"]
 
 log = get_logger("accord.lifecycle")
 
@@ -100,7 +100,7 @@ async def seal(
 async def _answers(inbox: Inbox, sealing: Sealing, verifier: Verifier | None) -> None:
     while sealing.silent:
         envelope = await inbox.get()
-        answer = _answer(envelope, sealing, verifier)
+        answer = answer_of(envelope, sealing, verifier)
         if answer is None:
             sealing.noise += 1
             continue
@@ -111,7 +111,7 @@ async def _answers(inbox: Inbox, sealing: Sealing, verifier: Verifier | None) ->
             sealing.refused[party] = reason
 
 
-def _answer(
+def answer_of(
     envelope: Envelope, sealing: Sealing, verifier: Verifier | None
 ) -> tuple[str, str | None] | None:
     """``(party, None)`` for a countersignature, ``(party, reason)`` for a refusal, ``None``

@@ -95,6 +95,9 @@ class Scenario(_Model):
     status_quo: dict[str, Value] | None = None
     """The terms in force, when this negotiation renegotiates them: the first draft of a
     mechanism that starts from a text (``single-text``); set by a renegotiation."""
+    renegotiates: Identifier | None = None
+    """The negotiation whose charter this one renegotiates: after an agreement, the parties
+    answer the amended charter's ``sign`` there (its log holds every version)."""
 
     def outcome_space(self) -> OutcomeSpace:
         return OutcomeSpace(self.issues, max_outcomes=self.max_outcomes)
