@@ -244,7 +244,7 @@ def _line(path: Path, needle: str, after: str) -> int:
             lambda d: d["kpis"][2].update(term="exclusivity"),
             "kpis[2].term",
             "term: exclusivity",
-            "issue 'exclusivity' is categorical",
+            "issue 'exclusivity' is categorical: its agreed value cannot be the target",
         ),
         (
             lambda d: d["kpis"][0].update(scope="everyone"),

@@ -296,7 +296,21 @@ def _with(tmp_path: Path, change: Any) -> Path:
             "charter.update.name",
             "crystal-ball",
         ),
-        (lambda d: d["renegotiation"].update(name="auction"), "renegotiation.name", "auction"),
+        (
+            lambda d: d["renegotiation"]["mechanism"].update(name="auction"),
+            "renegotiation.mechanism.name",
+            "auction",
+        ),
+        (
+            lambda d: d["renegotiation"]["strategies"].update(bank={"name": "hill-climber"}),
+            "renegotiation.strategies.bank",
+            "'bank' is not a party",
+        ),
+        (
+            lambda d: d["renegotiation"]["strategies"].update(isv={"name": "zeuthen"}),
+            "renegotiation.strategies.isv",
+            "cannot answer the ['vote'] requests",
+        ),
         (
             lambda d: d.update(status_quo={**TERMS, "revenue_share": 99}),
             "status_quo",

@@ -328,7 +328,9 @@ def agent_command(
     async def take_part() -> ReceiptsFetched | None:
         async with (
             MqttBus(address) as transport,
-            transport.watching_for_strays(negotiation_id, across_negotiations(HOST, None)),
+            transport.watching_for_strays(
+                negotiation_id, across_negotiations(HOST, None), also=loaded.renegotiates
+            ),
         ):
             err.print(f"{party} in {negotiation_id} on {address.url()}", highlight=False)
             return await party_process(

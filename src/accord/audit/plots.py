@@ -105,10 +105,10 @@ def kpi_plot(report: AuditReport) -> bytes | None:
     lifecycle = report.lifecycle
     if lifecycle is None or not any(t.points for t in lifecycle.trajectories):
         return None
-    names = list(dict.fromkeys(t.kpi for t in lifecycle.trajectories))
+    names = list(dict.fromkeys(t.kpi for t in lifecycle.trajectories if t.points))
     figure, axes = pyplot().subplots(1, len(names), figsize=(4 * len(names), 3.5), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        for t in (t for t in lifecycle.trajectories if t.kpi == name):
+        for t in (t for t in lifecycle.trajectories if t.kpi == name and t.points):
             label = f"v{t.version}"
             periods = [p.period for p in t.points]
             line = ax.plot(periods, [p.value for p in t.points], "o-", label=label)[0]

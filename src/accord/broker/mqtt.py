@@ -222,21 +222,31 @@ class MqttBus:
 
     @asynccontextmanager
     async def watching_for_strays(
-        self, negotiation_id: str, topic_filter: str, *, for_s: float = STRAY_WATCH_S
+        self,
+        negotiation_id: str,
+        topic_filter: str,
+        *,
+        for_s: float = STRAY_WATCH_S,
+        also: str | None = None,
     ) -> AsyncIterator[None]:
         """While the block runs (at most ``for_s`` seconds), log once per negotiation id the
         traffic on ``topic_filter`` (a filter with ``+`` for the negotiation) that belongs to
-        another negotiation than ``negotiation_id``: a participant started with another
-        scenario or ``--seed`` serves another id, and would otherwise wait in silence. Only
-        topics are read, never payloads; a broker ACL may hide other negotiations entirely."""
-        watcher = asyncio.create_task(self._watch(negotiation_id, topic_filter, for_s))
+        another negotiation than ``negotiation_id`` (or ``also``, a negotiation the
+        participant expects traffic of too: the one a renegotiation amends the charter of): a
+        participant started with another scenario or ``--seed`` serves another id, and would
+        otherwise wait in silence. Only topics are read, never payloads; a broker ACL may hide
+        other negotiations entirely."""
+        expected = {negotiation_id} if also is None else {negotiation_id, also}
+        watcher = asyncio.create_task(self._watch(negotiation_id, expected, topic_filter, for_s))
         try:
             yield
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
 
-    async def _watch(self, negotiation_id: str, topic_filter: str, for_s: float) -> None:
+    async def _watch(
+        self, negotiation_id: str, expected: set[str], topic_filter: str, for_s: float
+    ) -> None:
         reported: set[str] = set()
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             async with (
@@ -248,7 +258,7 @@ class MqttBus:
                 await client.subscribe(topic_filter, qos=0)
                 async for message in client.messages:
                     other = str(message.topic).split("/")[2][:64]
-                    if other == negotiation_id or other in reported:
+                    if other in expected or other in reported:
                         continue
                     reported.add(other)
                     log.warning(

@@ -67,7 +67,8 @@ class KpiSpec(_Model):
     """The length of a reporting period; period ``k`` ends ``k * every_days`` after the start."""
     term: str | None = None
     """The issue of the agreement this KPI tracks (e.g. the agreed revenue share): its agreed
-    value is the target when ``target`` is not given."""
+    value is the target when ``target`` is not given (a numeric issue); a breach makes the
+    issue weigh more for whose gain the KPI measures in a renegotiation (``kpi-emphasis``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -40,6 +40,7 @@ from accord.logs import get_logger
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import negotiate
 from accord.scenarios import Scenario
+from accord.scenarios.schema import RenegotiationSpec
 
 __all__ = [
     "Opening",
@@ -84,8 +85,14 @@ def revised_scenario(
         observations=tuple(monitor.observations.values()),
         space=scenario.outcome_space(),
     )
+    spec = scenario.renegotiation or RenegotiationSpec()
     parties = [
-        party.model_copy(update={"profile": update.update(party.id, party.profile, situation)})
+        party.model_copy(
+            update={
+                "profile": update.update(party.id, party.profile, situation),
+                "strategy": spec.strategies.get(party.id, party.strategy),
+            }
+        )
         for party in scenario.parties
     ]
     name = f"{scenario.name} revision {charter.version + 1}"
@@ -93,7 +100,7 @@ def revised_scenario(
         update={
             "name": name,
             "parties": parties,
-            "mechanism": scenario.renegotiation or scenario.mechanism,
+            "mechanism": spec.mechanism or scenario.mechanism,
             "status_quo": dict(charter.terms),
             "renegotiates": charter.negotiation_id,
         }

@@ -161,11 +161,12 @@ def _kpi_problems(scenario: Scenario) -> list[Problem]:
                 problems.append(
                     Problem((*at, "term"), f"no issue named {kpi.term!r}; issues: {sorted(issues)}")
                 )
-            elif isinstance(issue, CategoricalIssue):
+            elif isinstance(issue, CategoricalIssue) and kpi.target is None:
                 problems.append(
                     Problem(
                         (*at, "term"),
-                        f"issue {kpi.term!r} is categorical: a KPI can only track a numeric term",
+                        f"issue {kpi.term!r} is categorical: its agreed value cannot be the "
+                        f"target of KPI {kpi.name!r}; give a target",
                     )
                 )
         elif kpi.target is None:
@@ -194,17 +195,47 @@ def _update_problems(scenario: Scenario) -> list[Problem]:
 
 
 def _renegotiation_problems(scenario: Scenario, space: OutcomeSpace) -> list[Problem]:
-    """The status quo is an outcome; the renegotiation's mechanism can be built."""
-    from accord.protocols import MECHANISMS  # noqa: PLC0415  # as the registries above
+    """The status quo is an outcome; the renegotiation's mechanism can be built, its
+    strategies are of parties, can be built and can answer that mechanism's requests."""
+    from accord.agents import STRATEGIES  # noqa: PLC0415  # as the registries above
+    from accord.protocols import MECHANISMS  # noqa: PLC0415
 
     problems = []
     if scenario.status_quo is not None and scenario.status_quo not in space:
         problems.append(Problem(("status_quo",), "the status quo is not an outcome of the issues"))
-    if scenario.renegotiation is not None:
-        spec = scenario.renegotiation
+    spec = scenario.renegotiation
+    if spec is None:
+        return problems
+    at: Loc = ("renegotiation", "mechanism")
+    mechanism_spec = spec.mechanism or scenario.mechanism
+    try:
+        requests = MECHANISMS.create(mechanism_spec.name, mechanism_spec.params).requests
+    except PluginError as exc:
+        field = "params" if "bad parameters" in str(exc) else "name"
+        return [*problems, Problem((*at, field), str(exc))]
+    ids = [p.id for p in scenario.parties]
+    for party in scenario.parties:
+        strategy_spec = spec.strategies.get(party.id, party.strategy)
+        where: Loc = ("renegotiation", "strategies", party.id)
         try:
-            MECHANISMS.create(spec.name, spec.params)
+            strategy = STRATEGIES.create(strategy_spec.name, strategy_spec.params)
         except PluginError as exc:
-            field = "params" if "bad parameters" in str(exc) else "name"
-            problems.append(Problem(("renegotiation", field), str(exc)))
+            if party.id in spec.strategies:
+                problems.append(Problem((*where, "name"), str(exc)))
+            continue
+        missing = sorted(r for r in requests if not callable(getattr(strategy, r, None)))
+        if missing:
+            problems.append(
+                Problem(
+                    where if party.id in spec.strategies else at,
+                    f"strategy {strategy_spec.name!r} of party {party.id!r} cannot answer the "
+                    f"{missing!r} requests that a renegotiation under "
+                    f"{mechanism_spec.name!r} sends",
+                )
+            )
+    problems += [
+        Problem(("renegotiation", "strategies", name), f"{name!r} is not a party ({ids})")
+        for name in spec.strategies
+        if name not in ids
+    ]
     return problems

@@ -18,7 +18,14 @@ from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile, Val
 from accord.protocols.deadline import Deadline
 from accord.wire import HOST, Identifier
 
-__all__ = ["ApproverSpec", "MechanismSpec", "PartySpec", "Scenario", "StrategySpec"]
+__all__ = [
+    "ApproverSpec",
+    "MechanismSpec",
+    "PartySpec",
+    "RenegotiationSpec",
+    "Scenario",
+    "StrategySpec",
+]
 
 
 def _not_reserved(value: str) -> str:
@@ -74,6 +81,15 @@ class MechanismSpec(_Model):
     deadline: Deadline = Field(default_factory=Deadline)
 
 
+class RenegotiationSpec(_Model):
+    """How a charter of this scenario is renegotiated (docs/lifecycle.md)."""
+
+    mechanism: MechanismSpec | None = None
+    """The mechanism it runs under (default: the scenario's ``mechanism``)."""
+    strategies: dict[str, StrategySpec] = Field(default_factory=dict)
+    """By party id: the strategy its agent renegotiates with (default: its ``strategy``)."""
+
+
 class Scenario(_Model):
     """A whole negotiation: the issues, who negotiates with what preferences, and how."""
 
@@ -90,8 +106,8 @@ class Scenario(_Model):
     (docs/lifecycle.md)."""
     charter: CharterSpec | None = None
     """How that charter is run; defaults apply when ``kpis`` are given without it."""
-    renegotiation: MechanismSpec | None = None
-    """The mechanism a renegotiation of the charter runs under (default: ``mechanism``)."""
+    renegotiation: RenegotiationSpec | None = None
+    """How a renegotiation of the charter runs (default: as this negotiation did)."""
     status_quo: dict[str, Value] | None = None
     """The terms in force, when this negotiation renegotiates them: the first draft of a
     mechanism that starts from a text (``single-text``); set by a renegotiation."""
