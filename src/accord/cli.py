@@ -33,7 +33,7 @@ from accord.cli_audit import audit_command
 from accord.cli_conformance import conformance_command
 from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
-from accord.cli_lifecycle import monitor_command, report_command
+from accord.cli_lifecycle import monitor_command, portfolio_command, report_command
 from accord.cli_recorder import recorder_command
 from accord.cli_tournament import tournament_command
 from accord.errors import AccordError, InputError
@@ -82,6 +82,7 @@ app.command("recorder")(recorder_command)
 app.command("conformance")(conformance_command)
 app.command("monitor")(monitor_command)
 app.command("report")(report_command)
+app.command("portfolio")(portfolio_command)
 out = Console()
 err = Console(stderr=True)
 

@@ -1,5 +1,5 @@
-"""``accord monitor`` and ``accord report``: a charter's life after the run that made it
-(docs/lifecycle.md).
+"""``accord monitor``, ``accord report`` and ``accord portfolio``: a charter's life after the
+run that made it, and an organisation's charters together (docs/lifecycle.md).
 
 Both take the run's folder (``charter.json`` beside ``log.jsonl`` or ``log.sqlite``). The
 keeper runs ``accord monitor`` with ``host.key`` and ``recorder.key``; a party reports with
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from accord.audit.transcript import find_log
 from accord.broker.mqtt import BrokerAddress, MqttBus
@@ -31,11 +34,12 @@ from accord.lifecycle.charter import DAY_NS, Charter, parse_charter
 from accord.lifecycle.member import report
 from accord.lifecycle.monitor import Verdict
 from accord.lifecycle.phase import CHARTER_FILE
+from accord.lifecycle.portfolio import holdings
 from accord.lifecycle.watch import keep_watch
 from accord.processes import public_key_in
 from accord.wire import HOST, Envelope, Performative
 
-__all__ = ["monitor_command", "report_command"]
+__all__ = ["monitor_command", "portfolio_command", "report_command"]
 
 out = Console()
 
@@ -202,3 +206,74 @@ def report_command(
         raise InputError(said)
     else:
         out.print(f"[red]alert[/] {said}", highlight=False)
+
+
+def portfolio_command(
+    organisation: Annotated[
+        str, typer.Argument(help="The organisation, as its scenarios name it.")
+    ],
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run folders, each with a charter in its log.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the portfolio as JSON.")] = False,
+) -> None:
+    """An organisation's charters together: exposure per partner, KPIs across charters."""
+    held = holdings(runs, organisation)
+    exposure: dict[str, dict[str, int]] = {}
+    for h in held:
+        for partner in h.partners.values():
+            row = exposure.setdefault(partner, {"charters": 0, "in_force": 0, "open_breaches": 0})
+            row["charters"] += 1
+            row["in_force"] += int(h.in_force)
+            row["open_breaches"] += h.open_breaches
+    if as_json:
+        data = {
+            "organisation": organisation,
+            "charters": [{**dataclasses.asdict(h), "run": str(h.run)} for h in held],
+            "exposure": exposure,
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    charters = Table(title=f"charters of {organisation}", box=None, title_justify="left")
+    for column in ("run", "version", "in force", "partners", "category", "open breaches", "terms"):
+        charters.add_column(column)
+    for h in held:
+        charters.add_row(
+            str(h.run),
+            str(h.version),
+            "yes" if h.in_force else "no",
+            ", ".join(h.partners.values()),
+            h.category or "-",
+            str(h.open_breaches),
+            ", ".join(f"{k}={v}" for k, v in h.terms.items()),
+        )
+    out.print(charters)
+    partners = Table(title="exposure per partner", box=None, title_justify="left")
+    for column in ("partner", "charters", "in force", "share", "open breaches"):
+        partners.add_column(column, justify="left" if column == "partner" else "right")
+    for partner, row in sorted(exposure.items(), key=lambda item: -item[1]["charters"]):
+        share = row["charters"] / max(1, len(held))
+        partners.add_row(
+            partner,
+            str(row["charters"]),
+            str(row["in_force"]),
+            f"{share:.0%}",
+            str(row["open_breaches"]),
+        )
+    out.print(partners)
+    kpis = Table(title="KPIs across charters", box=None, title_justify="left")
+    for column in ("run", "KPI", "latest", "period", "target", "threshold", "status"):
+        kpis.add_column(column)
+    for h in held:
+        for k in h.kpis:
+            status = "-" if k.latest is None else ("breach" if k.breach else "ok")
+            kpis.add_row(
+                str(h.run),
+                k.name,
+                "-" if k.latest is None else f"{k.latest:g} {k.unit}",
+                "-" if k.period is None else str(k.period),
+                f"{k.target:g}",
+                f"{k.threshold:g}",
+                status,
+            )
+    out.print(kpis)

@@ -46,6 +46,7 @@ __all__ = [
     "LifecycleAudit",
     "RenegotiationAudit",
     "ReportRecord",
+    "charters_in",
     "lifecycle_audit",
 ]
 
@@ -147,11 +148,7 @@ def lifecycle_audit(transcript: Transcript) -> LifecycleAudit | None:
     messages = transcript.charter_messages
     if not messages:
         return None
-    keys = {
-        who: decode_public_key(text, what=f"key of {who!r}")
-        for who, text in transcript.verification.keys.items()
-        if who != RECORDER
-    }
+    keys = _keys(transcript)
     charters = _charters(messages, keys)
     handled = {
         c.revision.reference: c.version for c in charters if c.revision and c.revision.reference
@@ -184,6 +181,19 @@ def lifecycle_audit(transcript: Transcript) -> LifecycleAudit | None:
         ],
         keeper_problems=problems,
     )
+
+
+def charters_in(transcript: Transcript) -> list[Charter]:
+    """Every charter version the keeper proposed in ``transcript``'s log, in order."""
+    return _charters(transcript.charter_messages, _keys(transcript))
+
+
+def _keys(transcript: Transcript) -> dict[str, VerifyKey]:
+    return {
+        who: decode_public_key(text, what=f"key of {who!r}")
+        for who, text in transcript.verification.keys.items()
+        if who != RECORDER
+    }
 
 
 def _charters(messages: Sequence[LoggedMessage], keys: Mapping[str, VerifyKey]) -> list[Charter]:

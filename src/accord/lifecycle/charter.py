@@ -70,6 +70,8 @@ class Charter(BaseModel):
     negotiation_id: Identifier
     """The negotiation whose agreement it records; its envelopes use the same topics."""
     scenario: str
+    category: str | None = None
+    """The scenario's ``category`` (what kind of partnership), for portfolio rules."""
     version: Annotated[int, Field(ge=1, strict=True)] = 1
     previous: Annotated[str, Field(pattern=DIGEST_PATTERN)] | None = None
     """The digest of the version this one amends (``None`` for the first)."""
@@ -141,6 +143,7 @@ def charter_for(
     return Charter(
         negotiation_id=negotiation_id,
         scenario=scenario.name,
+        category=scenario.category,
         parties=[p.id for p in scenario.parties],
         organisations={p.id: p.organisation for p in scenario.parties},
         terms=terms,

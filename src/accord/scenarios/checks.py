@@ -63,6 +63,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
         except (ValueError, OutcomeError) as exc:
             problems.append(Problem((*at, "profile"), str(exc)))
         problems.extend(_mandate_problems(scenario, k))
+        problems.extend(_portfolio_problems(scenario, k))
         try:
             strategy = STRATEGIES.create(party.strategy.name, party.strategy.params)
         except PluginError as exc:
@@ -238,4 +239,30 @@ def _renegotiation_problems(scenario: Scenario, space: OutcomeSpace) -> list[Pro
         for name in spec.strategies
         if name not in ids
     ]
+    return problems
+
+
+def _portfolio_problems(scenario: Scenario, k: int) -> list[Problem]:
+    """A portfolio rule names a categorical issue of the scenario and values of it."""
+    portfolio = scenario.parties[k].portfolio
+    issues = {issue.name: issue for issue in scenario.issues}
+    problems = []
+    for j, rule in enumerate(portfolio.rules if portfolio else []):
+        at: Loc = ("parties", k, "portfolio", "rules", j)
+        issue = issues.get(rule.issue)
+        if not isinstance(issue, CategoricalIssue):
+            what = "no issue" if issue is None else "not a categorical issue"
+            problems.append(
+                Problem(
+                    (*at, "issue"),
+                    f"{rule.issue!r} is {what} of the scenario: a portfolio "
+                    "rule bounds the values of a categorical issue",
+                )
+            )
+            continue
+        unknown = [v for v in rule.values if v not in issue.values]
+        if unknown:
+            problems.append(
+                Problem((*at, "values"), f"{unknown!r} are not values of issue {rule.issue!r}")
+            )
     return problems

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from accord.errors import ScenarioError
+from accord.errors import InputError, ScenarioError
+from accord.logs import get_logger
 from accord.scenarios.checks import check_scenario
 from accord.scenarios.imports import IMPORT_KEY, apply_import, relocate
 from accord.scenarios.schema import Scenario
@@ -25,6 +26,8 @@ from accord.scenarios.schema import Scenario
 __all__ = ["load_scenario", "parse_scenario", "refusal"]
 
 Loc = Sequence[str | int]
+
+log = get_logger("accord.scenarios")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -75,7 +78,35 @@ def parse_scenario(
     problems = check_scenario(scenario)
     if problems:
         raise refusal([(p.message, relocate(p.loc, written)) for p in problems], node, source)
-    return scenario
+    return _with_portfolios(scenario, base_dir or Path(), node, source)
+
+
+def _with_portfolios(
+    scenario: Scenario, base_dir: Path, node: yaml.Node | None, source: str
+) -> Scenario:
+    """``scenario`` with every party's mandate tightened by its portfolio's rules
+    (:mod:`accord.lifecycle.portfolio`), read from the runs it names."""
+    if not any(party.portfolio for party in scenario.parties):
+        return scenario
+    from accord.lifecycle.portfolio import holdings, portfolio_mandate  # noqa: PLC0415
+
+    parties = []
+    for k, party in enumerate(scenario.parties):
+        if party.portfolio is None:
+            parties.append(party)
+            continue
+        runs = [base_dir / run for run in party.portfolio.runs]
+        try:
+            held = holdings(runs, party.organisation)
+        except InputError as exc:
+            raise refusal([(str(exc), ("parties", k, "portfolio", "runs"))], node, source) from None
+        mandate, reasons = portfolio_mandate(
+            party.mandate, party.portfolio.rules, held, scenario.category
+        )
+        for reason in reasons:
+            log.info("portfolio_rule_binds", party=party.id, reason=reason)
+        parties.append(party.model_copy(update={"mandate": mandate}))
+    return scenario.model_copy(update={"parties": parties})
 
 
 def refusal(

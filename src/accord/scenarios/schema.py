@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from accord.lifecycle.kpis import CharterSpec, KpiSpec
+from accord.lifecycle.portfolio import PortfolioSpec
 from accord.mandate.model import Mandate
 from accord.model import DEFAULT_MAX_OUTCOMES, Issue, OutcomeSpace, Profile, Value
 from accord.protocols.deadline import Deadline
@@ -71,6 +72,9 @@ class PartySpec(_Model):
     whatever the strategy does (see ``docs/scenarios.md``)."""
     approver: ApproverSpec | None = None
     """Who approves what the mandate reserves for a person."""
+    portfolio: PortfolioSpec | None = None
+    """The organisation's other charters and rules across them, which tighten its mandate
+    for this negotiation (docs/lifecycle.md, Portfolio)."""
 
 
 class MechanismSpec(_Model):
@@ -95,6 +99,9 @@ class Scenario(_Model):
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
+    category: str | None = None
+    """What kind of partnership this is (``marketplace``, ``research``): portfolio rules
+    count an organisation's charters per category."""
     seed: int = Field(default=0, ge=0, le=2**53 - 1)
     issues: list[Issue] = Field(min_length=1)
     parties: list[PartySpec] = Field(min_length=2)
