@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -605,3 +606,79 @@ def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url:
     assert "2 reports accepted, 1 refused" in " ".join(shown.split())
     verified = _accord("log", "verify", run)
     assert verified.returncode == 0, verified.stdout
+
+
+async def test_a_torn_record_is_set_aside_and_uncovered_entries_covered(tmp_path: Path) -> None:
+    """What a keeper killed in the middle of a write, or before a checkpoint, leaves."""
+    bus = MemoryBus()
+    sealing, identities, log_path = await sealed(bus, tmp_path)
+    charter = sealing.charter
+    whole = log_path.read_bytes()
+    recorder = resume_recorder(log_path, identities["recorder"])
+    recorder.checkpoint_seconds = None  # killed before it would have signed one
+    envelope = signer_for(identities["platform"])(
+        compose(
+            negotiation_id=charter.negotiation_id,
+            sender="platform",
+            seq=report_seq(charter, "joint_customers", 1),
+            performative=Performative.REPORT,
+            body={
+                "charter": charter.digest,
+                "kpi": "joint_customers",
+                "period": 1,
+                "value": 150.0,
+                "unit": "customers",
+            },
+            session=charter.session,
+        )
+    )
+    recorder.record(envelope)  # and then the process dies: no close, no checkpoint
+    with log_path.open("ab") as torn:
+        torn.write(b'{"envelope":{"body":{"char')  # a write cut short
+    assert not verify_log(log_path).ok
+    again = resume_recorder(log_path, identities["recorder"])
+    again.close()
+    check = verify_log(log_path)
+    assert check.ok, check.problems
+    assert log_path.read_bytes().startswith(whole)
+    assert (tmp_path / "log.jsonl.torn").read_bytes() == b'{"envelope":{"body":{"char\n'
+    assert any(e.message_id == envelope.message_id for e in logged(log_path))
+
+
+@pytest.mark.mqtt
+def test_a_monitor_killed_and_started_again_loses_nothing(
+    tmp_path: Path, mosquitto_url: str
+) -> None:
+    keys, run = tmp_path / "keys", tmp_path / "run"
+    for name in ("platform", "isv", "host", "recorder"):
+        assert _accord("keys", "new", name, "--out", keys).returncode == 0
+    seed = str(secrets.randbelow(2**40))
+    made = _accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
+    assert made.returncode == 0, made.stderr
+    monitor = [sys.executable, "-m", "accord", "monitor", str(run), "--broker", mosquitto_url]
+    monitor += ["--keys", str(keys), "--day", "70", "--for", "60"]
+    common: list[str | Path] = ["--broker", mosquitto_url, "--keys", keys, "--party", "platform"]
+    common += ["--kpi", "joint_customers", "--wait", "0"]
+    for period, how in (("1", signal.SIGKILL), ("2", signal.SIGINT)):
+        watching = subprocess.Popen(monitor, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        try:
+            assert watching.stdout is not None
+            assert "watching charter" in watching.stdout.readline()
+            sent = _accord("report", run, *common, "--period", period, "--value", "150")
+            assert sent.returncode == 0, sent.stderr
+            deadline = time.monotonic() + 20
+            while f'"period":{period}' not in (run / "log.jsonl").read_text():
+                assert time.monotonic() < deadline, "the report never reached the log"
+                time.sleep(0.1)
+            time.sleep(1.5)  # the recorder covers it with a checkpoint within a second
+        finally:
+            watching.send_signal(how)
+            watching.communicate(timeout=30)
+    check = verify_log(run / "log.jsonl")
+    assert check.ok, check.problems
+    history = audit(load_transcript(run), AuditPolicy()).lifecycle
+    assert history is not None
+    accepted = [(r.kpi, r.period) for r in history.reports if r.status == "accepted"]
+    assert accepted == [("joint_customers", 1), ("joint_customers", 2)]
+    overdue = [(a.kpi, a.period) for a in history.alerts if a.kind == "overdue"]
+    assert len(overdue) == len(set(overdue))  # the restarted monitor raised none again

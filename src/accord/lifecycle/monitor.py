@@ -309,6 +309,15 @@ class Monitor:
 
     # -- over a bus ----------------------------------------------------------------------------
 
+    def _considered(self, envelope: Envelope) -> Verdict:
+        """:meth:`consider`, and a bug in it logged, not raised: one envelope, however it
+        is made, must not stop the watch."""
+        try:
+            return self.consider(envelope)
+        except Exception:
+            self.log.exception("monitor_failed_on_envelope", message_id=envelope.message_id)
+            return Verdict("ignored")
+
     def restore(self, envelopes: Iterable[Envelope]) -> None:
         """Rebuild what the monitor holds from the envelopes of a log (in log order): its
         alerts are the logged ones (none is raised again), and its sequence numbers continue
@@ -350,7 +359,7 @@ class Monitor:
                     envelope = None
                 alerts: list[Envelope] = []
                 if envelope is not None:
-                    verdict = self.consider(envelope)
+                    verdict = self._considered(envelope)
                     if seen is not None and verdict.status != "ignored":
                         seen(envelope, verdict)
                     alerts.extend(verdict.alerts)

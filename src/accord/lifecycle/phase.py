@@ -25,6 +25,7 @@ from accord.broker import Bus
 from accord.ledger.recorder import Recorder
 from accord.ledger.records import RECORDER
 from accord.ledger.resume import resume_recorder
+from accord.ledger.service import CHECKPOINT_TICK_S
 from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.lifecycle.charter import Charter, charter_for
 from accord.lifecycle.member import AgreedTerms, CharterPolicy, answer_sign
@@ -61,11 +62,22 @@ QUIET_S = 0.3
 @asynccontextmanager
 async def recording(bus: Bus, recorder: Recorder) -> AsyncIterator[Recorder]:
     """Record every envelope of ``recorder``'s negotiation on ``bus`` while the block runs
-    (and :data:`QUIET_S` after it); then sign a final checkpoint and close the log."""
+    (and :data:`QUIET_S` after it); then sign a final checkpoint and close the log. While the
+    bus is quiet it signs a checkpoint within a second of the last entry, so that a keeper
+    killed months into a watch leaves a log that verifies (and can be resumed)."""
 
     async def pump() -> None:
-        async for envelope in inbox:
-            recorder.record(envelope)
+        while True:
+            try:
+                async with asyncio.timeout(CHECKPOINT_TICK_S):
+                    envelope = await inbox.get()
+            except TimeoutError:  # quiet: a checkpoint within a second of the last entry
+                recorder.checkpoint_if_due()
+                continue
+            try:
+                recorder.record(envelope)
+            except Exception:  # one envelope must not stop the record (a full disk, a bug)
+                log.exception("recorder_failed_on_envelope", message_id=envelope.message_id)
 
     try:
         async with bus.observe(recorder.negotiation_id) as inbox:
