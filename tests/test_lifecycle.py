@@ -682,3 +682,42 @@ def test_a_monitor_killed_and_started_again_loses_nothing(
     assert accepted == [("joint_customers", 1), ("joint_customers", 2)]
     overdue = [(a.kpi, a.period) for a in history.alerts if a.kind == "overdue"]
     assert len(overdue) == len(set(overdue))  # the restarted monitor raised none again
+
+
+async def test_a_flood_of_bad_reports_raises_one_alert_and_blames_nobody_else(
+    tmp_path: Path,
+) -> None:
+    bus = MemoryBus()
+    sealing, identities, _ = await sealed(bus, tmp_path)
+    charter = sealing.charter
+    clock = Clock()
+    clock.days(40)
+    keys = {p: identities[p].verify_key for p in charter.parties}
+    monitor = Monitor(charter, keys=keys, signer=signer_for(identities["host"]), now=clock)
+    isv = signer_for(identities["isv"])
+
+    def bad(value: float, signer: Any) -> Envelope:
+        envelope = compose(
+            negotiation_id=charter.negotiation_id,
+            sender="isv",
+            seq=report_seq(charter, "joint_customers", 1),
+            performative=Performative.REPORT,
+            body={
+                "charter": charter.digest,
+                "kpi": "joint_customers",
+                "period": 1,
+                "value": value,
+                "unit": "customers",
+            },
+            session=charter.session,
+        )
+        return envelope if signer is None else signer(envelope)
+
+    verdicts = [monitor.consider(bad(float(v), isv)) for v in range(200)]
+    verdicts += [monitor.consider(bad(float(v), None)) for v in range(1000)]
+    assert [v.status for v in verdicts[:200]] == ["refused"] * 200
+    assert {v.status for v in verdicts[200:]} == {"noise"}
+    assert len(monitor.alerts) == 1
+    assert monitor.alerts[0].body["party"] == "isv"
+    assert monitor.observations == {}
+    assert monitor.overdue() != []  # and it still watches the charter

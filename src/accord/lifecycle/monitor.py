@@ -9,8 +9,9 @@ For each ``report`` of the charter's session the monitor decides one of three th
   ``reported_by``, a unit other than the KPI's, a value outside its range, a period that has
   not ended yet, a sequence number other than the report's (see
   :mod:`accord.lifecycle.member`), or a second report for a period already reported. The
-  monitor publishes a ``refused_report`` alert naming the reporter and the reason, and what
-  it holds does not change;
+  monitor publishes a ``refused_report`` alert naming the reporter and the reason (once per
+  reporter, KPI, period and rule: a flood of one bad report is one alert), and what it holds
+  does not change;
 * **accepted**: the observation is kept; a value beyond the KPI's threshold raises a
   ``breach`` alert naming the KPI's owner.
 
@@ -43,6 +44,9 @@ from accord.wire.lifecycle import AlertKind, RefusalRule
 __all__ = ["Monitor", "Observation", "Verdict"]
 
 log = get_logger("accord.lifecycle")
+
+MAX_PERIOD = 100_000
+"""The last reporting period a report may name (as :class:`~accord.wire.ReportBody` allows)."""
 
 TICK_S = 0.5
 """How often a watching monitor looks for overdue reports while the bus is quiet."""
@@ -93,6 +97,11 @@ class Monitor:
     noise: int = 0
     _seen: set[bytes] = field(default_factory=set)
     _overdue: set[tuple[str, int]] = field(default_factory=set)
+    _due_checked: dict[str, int] = field(default_factory=dict)
+    """By KPI, the last period whose due date :meth:`overdue` has looked at."""
+    _refused: set[tuple[str, str | None, int | None, str]] = field(default_factory=set)
+    """(reporter, KPI, period, rule) of every refusal alerted: a reporter that sends the same
+    bad report again and again is refused each time, and alerted about once."""
 
     def __post_init__(self) -> None:
         self._verifier = None if self.keys is None else Verifier(self.keys)
@@ -247,6 +256,10 @@ class Monitor:
             message_id=envelope.message_id,
             reason=reason,
         )
+        said = (envelope.sender, kpi, period, rule)
+        if said in self._refused:
+            return Verdict("refused", reason)
+        self._refused.add(said)
         alert = self._alert(
             "refused_report",
             kpi=kpi if kpi is not None and self.charter.kpi(kpi) else None,
@@ -263,8 +276,9 @@ class Monitor:
         now = self.now()
         alerts = []
         for kpi in self.charter.kpis:
-            period = 1
-            while self.charter.due_ns(kpi, period) <= now and period <= 100_000:
+            period = self._due_checked.get(kpi.name, 0) + 1  # the periods before: looked at
+            while self.charter.due_ns(kpi, period) <= now and period <= MAX_PERIOD:
+                self._due_checked[kpi.name] = period
                 key = (kpi.name, period)
                 if key not in self.observations and key not in self._overdue:
                     self._overdue.add(key)
