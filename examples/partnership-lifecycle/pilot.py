@@ -272,6 +272,7 @@ async def main(out: Path, broker: str | None, processes: bool) -> None:
     if sealing is None:
         say("no agreement: the pilot charter stays in force")
         return
+    write_charter(out, sealing)  # charter.json holds the version in force
     say(f"version {sealing.charter.version}: {sealing.summary()}")
     say(f"next: accord audit {out}")
 

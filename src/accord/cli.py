@@ -35,6 +35,7 @@ from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
 from accord.cli_lifecycle import monitor_command, portfolio_command, report_command
 from accord.cli_recorder import recorder_command
+from accord.cli_renegotiate import renegotiate_command
 from accord.cli_tournament import tournament_command
 from accord.errors import AccordError, InputError
 from accord.ledger.keys import load_keys
@@ -83,6 +84,7 @@ app.command("conformance")(conformance_command)
 app.command("monitor")(monitor_command)
 app.command("report")(report_command)
 app.command("portfolio")(portfolio_command)
+app.command("renegotiate")(renegotiate_command)
 out = Console()
 err = Console(stderr=True)
 
