@@ -599,13 +599,35 @@ def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url:
         )
         assert unknown.returncode == 2
         assert "--kpi 'profit'" in unknown.stderr
+        asked = _accord(
+            "revise",
+            run,
+            "--broker",
+            mosquitto_url,
+            "--party",
+            "isv",
+            "--keys",
+            keys,
+            "--reason",
+            "the pilot outgrew its terms",
+        )
+        assert asked.returncode == 0, asked.stderr
+        time.sleep(1.0)  # the monitor records it
     finally:
         watching.send_signal(signal.SIGINT)
         shown, _ = watching.communicate(timeout=30)
     assert watching.returncode == 0
     assert "2 reports accepted, 1 refused" in " ".join(shown.split())
+    assert "revise isv:" in shown
     verified = _accord("log", "verify", run)
     assert verified.returncode == 0, verified.stdout
+    renegotiated = _accord(
+        "renegotiate", run, PILOT, "--keys", keys, "--trigger", "request", "--bus", "memory"
+    )
+    assert renegotiated.returncode == 0, renegotiated.stderr
+    revision = json.loads((run / "charter.json").read_text())["charter"]["revision"]
+    assert (revision["trigger"], revision["by"]) == ("request", "isv")
+    assert revision["reason"] == "the pilot outgrew its terms"
 
 
 async def test_a_torn_record_is_set_aside_and_uncovered_entries_covered(tmp_path: Path) -> None:

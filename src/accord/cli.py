@@ -33,7 +33,12 @@ from accord.cli_audit import audit_command
 from accord.cli_conformance import conformance_command
 from accord.cli_import import import_app
 from accord.cli_ledger import keys_app, log_app
-from accord.cli_lifecycle import monitor_command, portfolio_command, report_command
+from accord.cli_lifecycle import (
+    monitor_command,
+    portfolio_command,
+    report_command,
+    revise_command,
+)
 from accord.cli_recorder import recorder_command
 from accord.cli_renegotiate import renegotiate_command
 from accord.cli_tournament import tournament_command
@@ -83,6 +88,7 @@ app.command("recorder")(recorder_command)
 app.command("conformance")(conformance_command)
 app.command("monitor")(monitor_command)
 app.command("report")(report_command)
+app.command("revise")(revise_command)
 app.command("portfolio")(portfolio_command)
 app.command("renegotiate")(renegotiate_command)
 out = Console()

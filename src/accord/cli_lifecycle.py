@@ -31,7 +31,7 @@ from accord.ledger.keys import load_keys
 from accord.ledger.records import RECORDER
 from accord.ledger.signing import Verifier, signer_for
 from accord.lifecycle.charter import DAY_NS, Charter, parse_charter
-from accord.lifecycle.member import report
+from accord.lifecycle.member import report, request_revision
 from accord.lifecycle.monitor import Verdict
 from accord.lifecycle.phase import CHARTER_FILE
 from accord.lifecycle.portfolio import holdings
@@ -39,7 +39,7 @@ from accord.lifecycle.watch import keep_watch
 from accord.processes import public_key_in
 from accord.wire import HOST, Envelope, Performative
 
-__all__ = ["monitor_command", "portfolio_command", "report_command"]
+__all__ = ["monitor_command", "portfolio_command", "report_command", "revise_command"]
 
 out = Console()
 
@@ -133,6 +133,13 @@ def _show(envelope: Envelope, verdict: Verdict) -> None:
     body = envelope.body
     if envelope.performative is Performative.ALERT:
         out.print(f"[red]alert[/] {body.get('kind')}: {body.get('detail')}", highlight=False)
+        return
+    if envelope.performative is Performative.REVISE:
+        out.print(
+            f"[yellow]revise[/] {envelope.message_id} from {envelope.sender!r}: "
+            f"{body.get('reason')} ({verdict.status})",
+            highlight=False,
+        )
         return
     what = f"{envelope.message_id} {body.get('kpi')}[{body.get('period')}] = {body.get('value')}"
     if verdict.status == "accepted":
@@ -277,3 +284,33 @@ def portfolio_command(
                 status,
             )
     out.print(kpis)
+
+
+def revise_command(
+    run: RunArg,
+    broker: BrokerOpt,
+    party: Annotated[str, typer.Option(help="The party that asks.")],
+    keys: Annotated[Path, typer.Option(help="Directory with the party's <party>.key.")],
+    reason: Annotated[str, typer.Option(help="Why the charter should be renegotiated.")],
+) -> None:
+    """Ask, signed, for the charter to be renegotiated (the keeper's monitor records it)."""
+    charter = load_charter(run)
+    if party not in charter.parties:
+        raise InputError(f"--party {party!r} is not a party of the charter {charter.parties}")
+    own = load_keys(keys, [party])
+    if party not in own:
+        raise InputError(f"no private key {keys / (party + '.key')}")
+
+    async def ask() -> str:
+        async with MqttBus(BrokerAddress.parse(broker)) as bus:
+            sent = await request_revision(
+                bus, charter, party=party, reason=reason, signer=signer_for(own[party])
+            )
+        return sent.message_id
+
+    message_id = asyncio.run(ask())
+    out.print(
+        f"published {message_id}: accord renegotiate --trigger request --reference "
+        f"{message_id} opens it",
+        highlight=False,
+    )

@@ -15,6 +15,7 @@ the recorder logs it as a ``conflict`` and the monitor refuses it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -175,13 +176,21 @@ slots below it)."""
 
 
 async def request_revision(
-    bus: Bus, charter: Charter, *, party: str, reason: str, signer: Signer | None, number: int = 0
+    bus: Bus,
+    charter: Charter,
+    *,
+    party: str,
+    reason: str,
+    signer: Signer | None,
+    number: int | None = None,
 ) -> Envelope:
-    """Publish ``party``'s signed request to renegotiate ``charter`` (its ``number``-th)."""
+    """Publish ``party``'s signed request to renegotiate ``charter``; its sequence number is
+    :data:`REVISE_SEQ_BASE` plus ``number`` (default: the Unix time in seconds, so that a
+    party needs no state to ask again later)."""
     envelope = _envelope(
         charter,
         sender=party,
-        seq=REVISE_SEQ_BASE + number,
+        seq=REVISE_SEQ_BASE + (int(time.time()) if number is None else number),
         performative=Performative.REVISE,
         body={"charter": charter.digest, "reason": reason[:2000]},
         signer=signer,
