@@ -220,6 +220,12 @@ def run(
         return
     _summary(result, target)
     _charter_summary(sealing, target)
+    if sealing is not None and keys is None and not processes:
+        out.print(
+            "  the keys were ephemeral: to monitor this charter later (accord monitor, "
+            "accord report), run with --keys DIR (accord keys new)",
+            highlight=False,
+        )
 
 
 LOG_FILES = ("log.jsonl", "log.sqlite")

@@ -7,10 +7,11 @@ negotiation's ``result``, with itself among the parties.
 
 Sequence numbers in a charter's session are fixed by what an envelope is, so that a reporter
 needs no state between reports (a report may come months after the last one, from another
-process): the answer to ``sign`` is 0, and the report of KPI number ``k`` (from 0, in the
-charter's order) for period ``p`` is ``1 + (p - 1) * len(kpis) + k``. A second, different
-report for the same KPI and period is therefore the same sequence number with other content:
-the recorder logs it as a ``conflict`` and the monitor refuses it.
+process): the answer to ``sign`` is 0, the report of KPI number ``k`` (from 0, in the
+charter's order) for period ``p`` is ``1 + (p - 1) * len(kpis) + k``, and a request to
+renegotiate (``revise``) is :data:`REVISE_SEQ_BASE` plus the Unix time in seconds. A
+second, different report for the same KPI and period is therefore the same sequence number
+with other content: the recorder logs it as a ``conflict`` and the monitor refuses it.
 """
 
 from __future__ import annotations
