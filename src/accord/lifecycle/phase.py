@@ -90,7 +90,8 @@ async def recording(bus: Bus, recorder: Recorder) -> AsyncIterator[Recorder]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 while (late := inbox.get_nowait()) is not None:
-                    recorder.record(late)
+                    with contextlib.suppress(Exception):  # as in pump(): keep the rest
+                        recorder.record(late)
     finally:
         recorder.close()
 
