@@ -43,6 +43,8 @@ def pilot_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = _pilot(out)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "version 2: charter" in done.stdout
+    assert "version 3: charter" in done.stdout
+    assert "the scaled charter aims for 1000 joint customers" in done.stdout
     return out
 
 
@@ -51,10 +53,15 @@ def test_the_audit_tells_the_pilots_story(pilot_run: Path) -> None:
     assert report_.integrity.ok
     history = report_.lifecycle
     assert history is not None
-    first, second = history.versions
-    assert (first.in_force, second.in_force) == (True, True)
+    first, second, third = history.versions
+    assert (first.in_force, second.in_force, third.in_force) == (True, True, True)
     assert second.previous == first.digest
+    assert third.previous == second.digest
     assert second.trigger == "breach"
+    assert third.trigger == "review"
+    assert (first.stage, second.stage, third.stage) == ("pilot", "pilot", "scaled")
+    scaled = next(t for t in history.trajectories if t.kpi == "joint_customers" and t.version == 3)
+    assert (scaled.target, scaled.threshold) == (1000.0, 600.0)  # five times the pilot's
     assert second.renegotiation is not None
     assert second.renegotiation.found
     assert second.renegotiation.verdict == "fair"
@@ -205,6 +212,6 @@ def test_the_pilot_with_a_process_per_party_over_mosquitto(
     assert "signed by every party" in done.stdout
     history = audit(load_transcript(out), AuditPolicy()).lifecycle
     assert history is not None
-    assert [v.in_force for v in history.versions] == [True, True]
+    assert [v.in_force for v in history.versions] == [True, True, True]
     assert history.keeper_problems == []
     assert (out / "revision-2" / "scenario.json").is_file()

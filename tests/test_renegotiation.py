@@ -18,7 +18,7 @@ from accord.ledger.signing import signer_for
 from accord.ledger.storage import read_records
 from accord.ledger.verify import verify_log
 from accord.lifecycle import DAY_NS, Monitor, report
-from accord.lifecycle.charter import Charter, charter_for
+from accord.lifecycle.charter import Charter, Revision, charter_for
 from accord.lifecycle.member import request_revision
 from accord.lifecycle.monitor import Observation
 from accord.lifecycle.revision import Trigger, renegotiate, revised_scenario
@@ -326,3 +326,64 @@ def test_a_bad_renegotiation_setting_is_named(
         load_scenario(path)
     assert info.value.field == field
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("revenue_share_paid", "a KPI whose target is an agreed term"), ("profit", "no KPI")],
+)
+def test_scale_names_a_kpi_with_its_own_target(tmp_path: Path, name: str, message: str) -> None:
+    path = _with(tmp_path, lambda d: d["charter"].update(scale={name: 2}))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.field == f"charter.scale.{name}"
+    assert message in str(info.value)
+
+
+def test_pilot_then_scale_and_the_review_date() -> None:
+    scenario = pilot()
+    pilot_charter = charter_for(scenario, dict(TERMS), negotiation_id="pilot-1", starts_ns=START)
+    assert pilot_charter.stage == "pilot"
+    assert pilot_charter.review_ns == str(START + 180 * DAY_NS)
+
+    def revision(trigger: str) -> Revision:
+        return Revision.model_validate(
+            {
+                "trigger": trigger,
+                "update": "kpi-emphasis",
+                "negotiation_id": "pilot-revision",
+                "log_size": 10,
+                "log_root": "A" * 43 + "=",
+            }
+        )
+
+    later = START + 100 * DAY_NS
+    fixed = charter_for(
+        scenario,
+        dict(TERMS),
+        negotiation_id="pilot-1",
+        starts_ns=later,
+        previous=pilot_charter,
+        revision=revision("breach"),
+    )
+    assert fixed.stage == "pilot"
+    assert fixed.review_ns == pilot_charter.review_ns  # a breach does not move the review
+    customers = fixed.kpi("joint_customers")
+    assert customers is not None
+    assert customers.target == 200
+    scaled = charter_for(
+        scenario,
+        dict(TERMS),
+        negotiation_id="pilot-1",
+        starts_ns=START + 190 * DAY_NS,
+        previous=fixed,
+        revision=revision("review"),
+    )
+    assert scaled.stage == "scaled"
+    assert scaled.review_ns == str(START + (190 + 180) * DAY_NS)
+    customers = scaled.kpi("joint_customers")
+    assert customers is not None
+    assert (customers.target, customers.threshold) == (1000, 600)
+    share = scaled.kpi("revenue_share_paid")
+    assert share is not None
+    assert share.target == TERMS["revenue_share"]  # not scaled: it is an agreed term

@@ -1,4 +1,4 @@
-"""The platform/ISV partner programme, from negotiation to a revised charter, in seconds.
+"""The platform/ISV partner programme, from negotiation to a scaled charter, in seconds.
 
 A cloud platform and a software vendor negotiate the programme's terms
 (``scenarios/platform-isv.yaml``); the agreement becomes a six-month pilot charter that both
@@ -8,7 +8,9 @@ report a KPI that is the platform's to report (refused, and named), and the cert
 rate drifts below its threshold (a ``breach`` alert against the ISV, who owns it). The breach
 opens a renegotiation that starts from the terms in force, with the ISV now weighing
 certification more; its agreement becomes the charter's second version, signed by both and
-linked to the first in the same log. ``accord audit`` on the folder tells the whole story.
+linked to the first in the same log. A month later the pilot's review date has passed: the
+review renegotiates the pilot into the scaled programme, whose charter (version 3) aims for
+five times the joint customers. ``accord audit`` on the folder tells the whole story.
 
     python examples/partnership-lifecycle/pilot.py --out runs/pilot
     python examples/partnership-lifecycle/pilot.py --out runs/pilot-processes \\
@@ -169,10 +171,10 @@ class Pilot:
         if envelope.performative is Performative.ALERT:
             self.lines.append(f"  alert {envelope.body.get('kind')}: {envelope.body.get('detail')}")
 
-    async def months(self, charter: Charter) -> Monitor:
+    def watch(self, charter: Charter, stop: asyncio.Event) -> asyncio.Task[Monitor]:
+        """The keeper's monitor (and recorder) on ``charter`` until ``stop`` is set."""
         keys = load_keys(self.keys, ["host", "recorder"])
-        stop = asyncio.Event()
-        watching = asyncio.create_task(
+        return asyncio.create_task(
             keep_watch(
                 self.bus,
                 charter,
@@ -184,6 +186,16 @@ class Pilot:
                 seen=self.seen,
             )
         )
+
+    def tell(self) -> None:
+        for line in self.lines:
+            say(line)
+        self.lines.clear()
+
+    async def months(self, charter: Charter) -> Monitor:
+        """The pilot's first five months of reports."""
+        stop = asyncio.Event()
+        watching = self.watch(charter, stop)
         await asyncio.sleep(0.5)  # the monitor subscribes
         share = float(str(charter.terms["revenue_share"]))
         for month, (customers, pass_rate) in enumerate(MONTHS, start=1):
@@ -199,27 +211,43 @@ class Pilot:
             if month != 3:  # the ISV forgets month 3
                 await self.send(charter, "isv", "revenue_share_paid", month, share)
             await asyncio.sleep(1.2)
-            for line in self.lines:
-                say(line)
-            self.lines.clear()
+            self.tell()
         stop.set()
         return await watching
 
-    # -- the renegotiation --------------------------------------------------------------------
+    async def sixth_month(self, charter: Charter) -> Monitor:
+        """The first month under the revised charter, which ends after the pilot's review
+        date: certification recovers."""
+        stop = asyncio.Event()
+        watching = self.watch(charter, stop)
+        await asyncio.sleep(0.5)
+        start = (int(charter.starts_ns) - self.start) / DAY_NS
+        self.day(start + 31)
+        say(f"month 6 (version {charter.version}): 260 joint customers, pass rate 86%")
+        share = float(str(charter.terms["revenue_share"]))
+        await self.send(charter, "platform", "joint_customers", 1, 260)
+        await self.send(charter, "platform", "certification_pass_rate", 1, 86)
+        await self.send(charter, "isv", "revenue_share_paid", 1, share)
+        await asyncio.sleep(1.2)
+        self.tell()
+        stop.set()
+        return await watching
+
+    # -- the renegotiations -------------------------------------------------------------------
 
     async def renegotiate(
-        self, charter: Charter, monitor: Monitor
+        self, charter: Charter, monitor: Monitor, trigger: Trigger
     ) -> tuple[NegotiationResult, Sealing | None]:
-        self.day(30 * len(MONTHS) + 2)
+        self.now += DAY_NS
         keys = load_keys(self.keys, [p.id for p in self.scenario.parties] + ["host", "recorder"])
-        folder = self.out / "revision-2"
+        folder = self.out / f"revision-{charter.version + 1}"
         if not self.processes:
             done = await renegotiate(
                 self.bus,
                 self.scenario,
                 charter,
                 monitor,
-                trigger=Trigger("breach"),
+                trigger=trigger,
                 identities=keys,
                 charter_log=self.log,
                 out_dir=folder,
@@ -227,7 +255,7 @@ class Pilot:
             )
             return done.result, done.sealing
         opening = open_renegotiation(
-            self.scenario, charter, monitor, trigger=Trigger("breach"), now_ns=self.now
+            self.scenario, charter, monitor, trigger=trigger, now_ns=self.now
         )
         folder.mkdir()
         revised = folder / "scenario.json"  # the parties' agents read it, like any scenario
@@ -256,6 +284,19 @@ class Pilot:
             await asyncio.to_thread(reap, agents, AGENT_EXIT_S)
         return done.result, sealing
 
+    def amended(
+        self, why: str, charter: Charter, result: NegotiationResult, sealing: Sealing | None
+    ) -> Charter:
+        """Tell how a renegotiation went; the charter in force after it."""
+        changed = {k: v for k, v in (result.outcome or {}).items() if charter.terms.get(k) != v}
+        say(f"renegotiated {why} ({result.reason}); changed: {changed or 'nothing'}")
+        if sealing is None:
+            say(f"no agreement: version {charter.version} stays in force")
+            return charter
+        write_charter(self.out, sealing)  # charter.json holds the version in force
+        say(f"version {sealing.charter.version}: {sealing.summary()}")
+        return sealing.charter
+
 
 async def main(out: Path, broker: str | None, processes: bool) -> None:
     if (out / CHARTER_FILE).exists():
@@ -266,14 +307,16 @@ async def main(out: Path, broker: str | None, processes: bool) -> None:
             save_key_pair(name, pilot.keys)
         charter = await pilot.negotiate()
         monitor = await pilot.months(charter)
-        result, sealing = await pilot.renegotiate(charter, monitor)
-    changed = {k: v for k, v in (result.outcome or {}).items() if charter.terms.get(k) != v}
-    say(f"renegotiated after the breach ({result.reason}); changed: {changed or 'nothing'}")
-    if sealing is None:
-        say("no agreement: the pilot charter stays in force")
-        return
-    write_charter(out, sealing)  # charter.json holds the version in force
-    say(f"version {sealing.charter.version}: {sealing.summary()}")
+        result, sealing = await pilot.renegotiate(charter, monitor, Trigger("breach"))
+        revised = pilot.amended("after the breach", charter, result, sealing)
+        if revised is charter:
+            return
+        monitor = await pilot.sixth_month(revised)
+        result, sealing = await pilot.renegotiate(revised, monitor, Trigger("review"))
+        scaled = pilot.amended("at the pilot's review", revised, result, sealing)
+        customers = scaled.kpi("joint_customers")
+        if customers is not None and scaled.stage == "scaled":
+            say(f"the scaled charter aims for {customers.target:g} joint customers")
     say(f"next: accord audit {out}")
 
 

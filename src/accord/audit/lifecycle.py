@@ -78,6 +78,8 @@ class CharterVersion(_Model):
     refused: dict[str, str]
     silent: list[str]
     in_force: bool
+    stage: str | None = None
+    """``pilot`` or ``scaled`` (docs/lifecycle.md), ``None`` without a pilot stage."""
     trigger: str | None = None
     reason: str = ""
     reference: str | None = None
@@ -398,6 +400,7 @@ def _version(charter: Charter, own: Sequence[LoggedMessage], log: Path) -> Chart
         refused=dict(sealing.refused),
         silent=sealing.silent,
         in_force=sealing.in_force,
+        stage=charter.stage,
         trigger=None if revision is None else revision.trigger,
         reason="" if revision is None else revision.reason,
         reference=None if revision is None else revision.reference,

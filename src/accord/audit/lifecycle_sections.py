@@ -16,11 +16,12 @@ def _g(value: float | None) -> str:
 def lifecycle_section(lifecycle: LifecycleAudit) -> Section:
     """The charter's history: versions, KPIs against target, alerts, findings."""
     versions = Table(
-        ["version", "charter", "signed by", "refused", "silent", "in force", "opened by"],
+        ["version", "charter", "stage", "signed by", "refused", "silent", "in force", "opened by"],
         [
             [
                 str(v.version),
                 f"`{v.digest[:12]}`",
+                v.stage or "-",
                 ", ".join(v.signed) or "-",
                 "; ".join(f"{p} ({r})" for p, r in v.refused.items()) or "-",
                 ", ".join(v.silent) or "-",

@@ -31,6 +31,8 @@ DAY_NS = 86_400 * 10**9
 
 _NS = r"^[0-9]{1,20}$"
 
+Stage = Literal["pilot", "scaled"] | None
+
 
 class CharterKpi(KpiSpec):
     """A KPI as the charter fixes it: the target and the threshold are always set."""
@@ -85,11 +87,16 @@ class Charter(BaseModel):
     starts_ns: Annotated[str, Field(pattern=_NS)]
     """When the charter takes effect (reporting periods count from here)."""
     review_ns: Annotated[str, Field(pattern=_NS)]
+    """When it is due for review: ``review_after_days`` after the start of the first version
+    or of one a review made; a version amended on a breach or a request keeps the date."""
     grace_days: float
     revise_on: list[RevisionTrigger]
     sign_timeout: float
     revision: Revision | None = None
     """How this version came about, when it amends an earlier one."""
+    stage: Stage = None
+    """``pilot`` while the scenario's ``charter.scale`` has not been applied, ``scaled`` from
+    the version a review renegotiated out of the pilot (``None``: no pilot stage)."""
 
     @property
     def digest(self) -> str:
@@ -124,13 +131,18 @@ def charter_for(
     revision: Revision | None = None,
 ) -> Charter:
     """The charter of ``scenario``'s agreement ``terms``, starting at ``starts_ns``: the
-    first, or the one that amends ``previous`` (after ``revision``)."""
+    first, or the one that amends ``previous`` (after ``revision``). A scenario whose
+    charter has ``scale`` factors starts as a ``pilot``; the version a review renegotiates
+    out of a pilot is ``scaled``: those KPIs' targets and thresholds multiplied by them."""
     spec = scenario.charter or CharterSpec()
+    stage = _stage(spec, previous, revision)
+    factors = spec.scale if stage == "scaled" else {}
     kpis = []
     for kpi in scenario.kpis:
         try:
-            target = _target(kpi, terms)
-            threshold = kpi.threshold
+            factor = factors.get(kpi.name, 1.0)
+            target = _target(kpi, terms) * factor
+            threshold = None if kpi.threshold is None else kpi.threshold * factor
             if threshold is None:  # a tolerance around the target, on its bad side
                 tolerance = kpi.tolerance or 0.0
                 threshold = target - tolerance if kpi.better == "higher" else target + tolerance
@@ -149,14 +161,35 @@ def charter_for(
         terms=terms,
         kpis=kpis,
         starts_ns=str(starts_ns),
-        review_ns=str(starts_ns + round(spec.review_after_days * DAY_NS)),
+        review_ns=_review(spec, starts_ns, previous, revision),
         grace_days=spec.grace_days,
         revise_on=list(spec.revise_on),
         sign_timeout=spec.sign_timeout,
         version=1 if previous is None else previous.version + 1,
         previous=None if previous is None else previous.digest,
         revision=revision,
+        stage=stage,
     )
+
+
+def _review(
+    spec: CharterSpec, starts_ns: int, previous: Charter | None, revision: Revision | None
+) -> str:
+    """A version amended on a breach or a request keeps the review date it amends; the first
+    version, and one a review made, are reviewed ``review_after_days`` after their start."""
+    if previous is not None and revision is not None and revision.trigger != "review":
+        return previous.review_ns
+    return str(starts_ns + round(spec.review_after_days * DAY_NS))
+
+
+def _stage(spec: CharterSpec, previous: Charter | None, revision: Revision | None) -> Stage:
+    if not spec.scale:
+        return None
+    if previous is None:
+        return "pilot"
+    if previous.stage == "pilot" and revision is not None and revision.trigger == "review":
+        return "scaled"
+    return previous.stage
 
 
 def _target(kpi: KpiSpec, terms: dict[str, JsonValue]) -> float:

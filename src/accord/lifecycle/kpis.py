@@ -127,3 +127,6 @@ class CharterSpec(_Model):
     """What opens a renegotiation of the charter's terms."""
     update: UpdateSpec = Field(default_factory=UpdateSpec)
     """How what the KPIs showed changes the parties' profiles for a renegotiation."""
+    scale: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    """Pilot, then scale: by KPI name, the factor its target and threshold are multiplied by
+    in the version a review renegotiates out of the pilot (the first version is the pilot)."""

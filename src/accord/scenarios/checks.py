@@ -181,18 +181,31 @@ def _kpi_problems(scenario: Scenario) -> list[Problem]:
 
 
 def _update_problems(scenario: Scenario) -> list[Problem]:
-    """The charter's profile update rule can be found and built with its parameters."""
+    """The charter's profile update rule can be found and built with its parameters, and
+    what it scales are KPIs with targets of their own."""
     from accord.lifecycle.updates import UPDATES  # noqa: PLC0415  # as the registries above
 
     if scenario.charter is None:
         return []
+    problems = []
+    kpis = {kpi.name: kpi for kpi in scenario.kpis}
+    for name in scenario.charter.scale:
+        kpi = kpis.get(name)
+        if kpi is None or kpi.target is None:
+            what = "no KPI" if kpi is None else "a KPI whose target is an agreed term"
+            problems.append(
+                Problem(
+                    ("charter", "scale", name),
+                    f"{name!r} is {what}: scale multiplies a KPI's own target and threshold",
+                )
+            )
     spec = scenario.charter.update
     try:
         UPDATES.create(spec.name, spec.params)
     except PluginError as exc:
         field = "params" if "bad parameters" in str(exc) else "name"
-        return [Problem(("charter", "update", field), str(exc))]
-    return []
+        problems.append(Problem(("charter", "update", field), str(exc)))
+    return problems
 
 
 def _renegotiation_problems(scenario: Scenario, space: OutcomeSpace) -> list[Problem]:
