@@ -743,3 +743,38 @@ async def test_a_flood_of_bad_reports_raises_one_alert_and_blames_nobody_else(
     assert monitor.alerts[0].body["party"] == "isv"
     assert monitor.observations == {}
     assert monitor.overdue() != []  # and it still watches the charter
+
+
+async def test_a_report_refused_as_early_stays_refused_after_a_restart(tmp_path: Path) -> None:
+    bus = MemoryBus()
+    sealing, identities, _ = await sealed(bus, tmp_path)
+    charter = sealing.charter
+    clock = Clock()
+    clock.days(10)  # period 1 ends on day 30
+    keys = {p: identities[p].verify_key for p in charter.parties}
+    host = signer_for(identities["host"])
+    first = Monitor(charter, keys=keys, signer=host, now=clock)
+    early = signer_for(identities["platform"])(
+        compose(
+            negotiation_id=charter.negotiation_id,
+            sender="platform",
+            seq=report_seq(charter, "joint_customers", 1),
+            performative=Performative.REPORT,
+            body={
+                "charter": charter.digest,
+                "kpi": "joint_customers",
+                "period": 1,
+                "value": 150.0,
+                "unit": "customers",
+            },
+            session=charter.session,
+        )
+    )
+    verdict = first.consider(early)
+    assert verdict.status == "refused"
+    assert verdict.alerts[0].body["rule"] == "early"
+    clock.days(60)
+    again = Monitor(charter, keys=keys, signer=host, now=clock)
+    again.restore([early, *first.alerts])
+    assert again.observations == {}
+    assert again.consider(early).status == "noise"  # the same report, again

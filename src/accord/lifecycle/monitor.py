@@ -335,9 +335,19 @@ class Monitor:
     def restore(self, envelopes: Iterable[Envelope]) -> None:
         """Rebuild what the monitor holds from the envelopes of a log (in log order): its
         alerts are the logged ones (none is raised again), and its sequence numbers continue
-        after them."""
+        after them. A report the keeper refused as ``early`` stays refused (a later clock
+        would otherwise accept it on a restart)."""
+        envelopes = [e for e in envelopes if e.session == self.charter.session]
+        early = {
+            e.body.get("report")
+            for e in envelopes
+            if e.sender == self.charter.keeper
+            and e.performative is Performative.ALERT
+            and e.body.get("rule") == "early"
+        }
         for envelope in envelopes:
-            if envelope.session != self.charter.session:
+            if envelope.performative is Performative.REPORT and envelope.message_id in early:
+                self._noise_reason(envelope)  # seen: a repeat of it is noise, as it was
                 continue
             if (
                 envelope.sender == self.charter.keeper
