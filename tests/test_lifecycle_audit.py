@@ -215,3 +215,45 @@ def test_the_pilot_with_a_process_per_party_over_mosquitto(
     assert [v.in_force for v in history.versions] == [True, True, True]
     assert history.keeper_problems == []
     assert (out / "revision-2" / "scenario.json").is_file()
+
+
+async def test_the_policy_judges_the_keeper(tmp_path: Path) -> None:
+    bus = MemoryBus()
+    sealing, identities, log_path = await sealed(bus, tmp_path)
+    charter = sealing.charter
+    false_alarm = signer_for(identities["host"])(
+        compose(
+            negotiation_id=charter.negotiation_id,
+            sender="host",
+            seq=1,
+            performative=Performative.ALERT,
+            body={
+                "charter": charter.digest,
+                "kind": "overdue",
+                "kpi": "joint_customers",
+                "period": 3,
+                "party": "platform",
+                "detail": "overdue already",
+                "as_of_ns": str(START),
+            },
+            session=charter.session,
+        )
+    )
+    async with recording(bus, resume_recorder(log_path, identities["recorder"])):
+        await bus.publish(false_alarm)
+    transcript = load_transcript(log_path)
+    strict = audit(transcript, AuditPolicy())
+    assert strict.verdict.status == "breached"
+    assert [b.rule for b in strict.verdict.breaches] == ["max_keeper_problems"]
+    lenient = audit(transcript, AuditPolicy(max_keeper_problems=None))
+    assert lenient.verdict.status == "fair"
+    assert any("overdue before it was due" in w for w in lenient.verdict.warnings)
+
+
+def test_the_pilot_holds_every_lifecycle_rule(pilot_run: Path) -> None:
+    policy = AuditPolicy(require_breaches_handled=True)
+    report_ = audit(load_transcript(pilot_run), policy)
+    assert report_.verdict.status == "fair", report_.verdict.breaches
+    outside = AuditPolicy(max_reports_outside_role=0)
+    breached = audit(load_transcript(pilot_run), outside)
+    assert [b.rule for b in breached.verdict.breaches] == ["max_reports_outside_role"]

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.analysis.metrics import OutcomeMetrics
+from accord.audit.lifecycle import LifecycleAudit
 from accord.audit.mandates import PartyMandate
 from accord.audit.process import ProcessMetrics
 from accord.errors import PolicyError, ScenarioError
@@ -49,6 +50,16 @@ class AuditPolicy(BaseModel):
     require_same_information: bool = True
     require_within_mandate: bool = True
     """Breached when a party sent an offer or acceptance outside the mandate it revealed."""
+    max_keeper_problems: int | None = Field(default=0, ge=0)
+    """After the agreement: alerts of the charter's keeper that the log does not support, and
+    alerts it calls for that the keeper never raised (docs/lifecycle.md)."""
+    max_reports_outside_role: int | None = Field(default=None, ge=0)
+    """After the agreement: signed KPI reports by someone the charter does not let report."""
+    require_breaches_handled: bool = False
+    """After the agreement: every breach alert opened a renegotiation."""
+    require_fair_renegotiations: bool = True
+    """After the agreement: every renegotiation whose log is at hand left no party worse off
+    than the terms in force, and its own audit is ``fair``."""
 
 
 DEFAULT_POLICY = AuditPolicy()
@@ -121,9 +132,12 @@ def judge(
     outcome: OutcomeMetrics,
     process: ProcessMetrics,
     mandates: Mapping[str, PartyMandate] | None = None,
+    lifecycle: LifecycleAudit | None = None,
 ) -> list[Breach]:
-    """Every rule of ``policy`` that the negotiation breaks."""
+    """Every rule of ``policy`` that the negotiation (and the partnership after it) breaks."""
     breaches = _outcome_breaches(policy, outcome) + _process_breaches(policy, process)
+    if lifecycle is not None:
+        breaches += _lifecycle_breaches(policy, lifecycle)
     if policy.require_within_mandate:
         for party, m in (mandates or {}).items():
             if m.breaches:
@@ -206,4 +220,49 @@ def _process_breaches(policy: AuditPolicy, process: ProcessMetrics) -> list[Brea
         )
     if policy.require_same_information and not process.same_information:
         breach("require_same_information", "; ".join(process.information_differences))
+    return breaches
+
+
+def _lifecycle_breaches(policy: AuditPolicy, lifecycle: LifecycleAudit) -> list[Breach]:
+    breaches: list[Breach] = []
+    problems = lifecycle.keeper_problems
+    if policy.max_keeper_problems is not None and len(problems) > policy.max_keeper_problems:
+        breaches.append(
+            Breach(
+                rule="max_keeper_problems",
+                detail=f"{len(problems)} alert(s) of the keeper the log contradicts, first: "
+                + problems[0],
+            )
+        )
+    outside = lifecycle.outside_role
+    limit = policy.max_reports_outside_role
+    if limit is not None and len(outside) > limit:
+        breaches.append(
+            Breach(
+                rule="max_reports_outside_role",
+                detail=f"{len(outside)} report(s) outside their role, first: {outside[0]}",
+            )
+        )
+    if policy.require_breaches_handled and lifecycle.unhandled_breaches:
+        breaches.append(
+            Breach(
+                rule="require_breaches_handled",
+                detail="breaches no renegotiation handled: "
+                + "; ".join(lifecycle.unhandled_breaches),
+            )
+        )
+    if policy.require_fair_renegotiations:
+        for version in lifecycle.versions:
+            found = version.renegotiation
+            if found is None or not found.found or found.verdict is None:
+                continue
+            if found.verdict != "fair" or not found.no_party_worse_off:
+                breaches.append(
+                    Breach(
+                        rule="require_fair_renegotiations",
+                        detail=f"version {version.version} came from {found.negotiation_id}, "
+                        f"whose audit is {found.verdict}; no party worse off than under the "
+                        f"terms in force: {found.no_party_worse_off}",
+                    )
+                )
     return breaches

@@ -98,12 +98,14 @@ def audit(transcript: Transcript, policy: AuditPolicy) -> AuditReport:
         problems=[str(p) for p in verification.problems],
         notes=list(verification.notes),
     )
-    breaches = judge(policy, outcome_section, process, mandates)
-    warnings = cautions(policy, outcome_section, result)
     lifecycle = lifecycle_audit(transcript)
-    if lifecycle is not None:
-        warnings += [f"after the agreement: {p}" for p in lifecycle.keeper_problems]
-        warnings += [f"a report outside its role: {r}" for r in lifecycle.outside_role]
+    breaches = judge(policy, outcome_section, process, mandates, lifecycle)
+    warnings = cautions(policy, outcome_section, result)
+    if lifecycle is not None:  # what no rule of the policy judges, a reader should know
+        if policy.max_keeper_problems is None:
+            warnings += [f"after the agreement: {p}" for p in lifecycle.keeper_problems]
+        if policy.max_reports_outside_role is None:
+            warnings += [f"a report outside its role: {r}" for r in lifecycle.outside_role]
     if not integrity.ok:
         verdict = Verdict(
             status="invalid-log", exit_code=1, policy=policy, breaches=breaches, warnings=warnings
