@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from nacl.signing import SigningKey
+from pydantic import JsonValue
 
 from accord.audit import audit, load_transcript
 from accord.audit.html import render_html
@@ -19,7 +21,7 @@ from accord.ledger.resume import resume_recorder
 from accord.ledger.signing import signer_for
 from accord.lifecycle import DAY_NS, Charter, Monitor, report
 from accord.lifecycle.phase import recording
-from accord.wire import Performative, compose
+from accord.wire import Envelope, Performative, compose
 from conftest import ROOT
 from test_lifecycle import START, sealed
 
@@ -34,6 +36,22 @@ def _pilot(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
+def keeper_alert(
+    charter: Charter, key: SigningKey, seq: int, as_of_ns: int, **body: JsonValue
+) -> Envelope:
+    """An alert of the keeper, signed with its key, whatever the reports say."""
+    return signer_for(key)(
+        compose(
+            negotiation_id=charter.negotiation_id,
+            sender="host",
+            seq=seq,
+            performative=Performative.ALERT,
+            body={"charter": charter.digest, "as_of_ns": str(as_of_ns), **body},
+            session=charter.session,
+        )
     )
 
 
@@ -113,7 +131,6 @@ async def test_a_keeper_that_says_what_the_reports_do_not_is_named(tmp_path: Pat
     bus = MemoryBus()
     sealing, identities, log_path = await sealed(bus, tmp_path)
     charter = sealing.charter
-    keeper = signer_for(identities["host"])
     async with recording(bus, resume_recorder(log_path, identities["recorder"])):
         fine = await report(
             bus,
@@ -135,42 +152,28 @@ async def test_a_keeper_that_says_what_the_reports_do_not_is_named(tmp_path: Pat
             unit="customers",
             signer=signer_for(identities["isv"]),
         )
-        false_alarm = keeper(
-            compose(
-                negotiation_id=charter.negotiation_id,
-                sender="host",
-                seq=1,
-                performative=Performative.ALERT,
-                body={
-                    "charter": charter.digest,
-                    "kind": "breach",
-                    "kpi": "joint_customers",
-                    "period": 1,
-                    "party": "platform",
-                    "report": fine.message_id,
-                    "detail": "joint customers are far too low",
-                    "as_of_ns": str(START + 40 * DAY_NS),
-                },
-                session=charter.session,
-            )
+        false_alarm = keeper_alert(
+            charter,
+            identities["host"],
+            1,
+            START + 40 * DAY_NS,
+            kind="breach",
+            kpi="joint_customers",
+            period=1,
+            party="platform",
+            report=fine.message_id,
+            detail="joint customers are far too low",
         )
-        early = keeper(
-            compose(
-                negotiation_id=charter.negotiation_id,
-                sender="host",
-                seq=2,
-                performative=Performative.ALERT,
-                body={
-                    "charter": charter.digest,
-                    "kind": "overdue",
-                    "kpi": "revenue_share_paid",
-                    "period": 2,
-                    "party": "platform",
-                    "detail": "overdue already",
-                    "as_of_ns": str(START + 40 * DAY_NS),
-                },
-                session=charter.session,
-            )
+        early = keeper_alert(
+            charter,
+            identities["host"],
+            2,
+            START + 40 * DAY_NS,
+            kind="overdue",
+            kpi="revenue_share_paid",
+            period=2,
+            party="platform",
+            detail="overdue already",
         )
         await bus.publish(false_alarm)
         await bus.publish(early)
@@ -221,23 +224,16 @@ async def test_the_policy_judges_the_keeper(tmp_path: Path) -> None:
     bus = MemoryBus()
     sealing, identities, log_path = await sealed(bus, tmp_path)
     charter = sealing.charter
-    false_alarm = signer_for(identities["host"])(
-        compose(
-            negotiation_id=charter.negotiation_id,
-            sender="host",
-            seq=1,
-            performative=Performative.ALERT,
-            body={
-                "charter": charter.digest,
-                "kind": "overdue",
-                "kpi": "joint_customers",
-                "period": 3,
-                "party": "platform",
-                "detail": "overdue already",
-                "as_of_ns": str(START),
-            },
-            session=charter.session,
-        )
+    false_alarm = keeper_alert(
+        charter,
+        identities["host"],
+        1,
+        START,
+        kind="overdue",
+        kpi="joint_customers",
+        period=3,
+        party="platform",
+        detail="overdue already",
     )
     async with recording(bus, resume_recorder(log_path, identities["recorder"])):
         await bus.publish(false_alarm)
