@@ -250,3 +250,13 @@ class HangsInEvent(Linear):
         if not self.hung:
             self.hung = True
             RELEASE.wait(3600)
+
+
+class BlocksTheWatchdog(Linear):
+    """On its first proposal, blocks the watchdog's signal and sleeps: as a long call in C
+    code that never returns to the interpreter, nothing inside the process can interrupt it."""
+
+    def propose(self, state: TurnState) -> Outcome:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(3600)
+        return super().propose(state)

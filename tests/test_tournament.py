@@ -588,3 +588,41 @@ def test_the_example_spec_seats_every_strategy_equally_with_three_and_four_parti
         )
         assert len(seats) == 3 * parties
         assert set(seats.values()) == {3 ** (parties - 1)}
+
+
+@pytest.mark.slow
+def test_a_strategy_stuck_where_the_watchdog_cannot_reach_is_ended_with_its_party_named(
+    tmp_path: Path,
+) -> None:
+    """A call that never returns to the interpreter (here it blocks the watchdog's signal)
+    has its worker killed by the guard: a failed row naming the party; the rest plays on."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "name": "stuck",
+                "seed": 3,
+                "strategies": ["linear", "faulty:BlocksTheWatchdog"],
+                "scenarios": [str(ROOT / "scenarios" / "platform-isv.yaml")],
+                "mechanisms": [{"name": "saop", "deadline": {"rounds": 20, "turn_timeout": 1}}],
+                "repetitions": 1,
+            }
+        )
+    )
+    tournament = tournament_of(spec)
+    began = time.monotonic()
+    rows = {row["key"]: row for row in ProcessExecutor(2).run(tournament.workload, tournament.jobs)}
+    took = time.monotonic() - began
+    assert set(rows) == {job.key for job in tournament.jobs}
+    stuck = [job for job in tournament.jobs if "faulty:BlocksTheWatchdog" in job.strategies]
+    assert len(stuck) == 3  # in either seat, and against itself
+    for job in stuck:
+        row = rows[job.key]
+        assert row["status"] == "failed"
+        assert "StrategyStuck" in str(row["error"])
+        seat = job.strategies.index("faulty:BlocksTheWatchdog")
+        party = ["platform", "isv"][seat]
+        assert f"party {party!r} was" in str(row["error"])
+    clean = next(job for job in tournament.jobs if job.strategies == ("linear", "linear"))
+    assert rows[clean.key]["status"] == "ok"
+    assert took < 60  # each stuck job costs its turn and the guard's grace, not forever

@@ -21,6 +21,7 @@ import faulty
 from accord.agents.executor import GuardedExecutor, InlineExecutor, make_executor
 from accord.agents.watchdog import WATCHDOG, available
 from accord.errors import StrategyOvertime
+from accord.tournament.guard import GRACE_S, CallBoard
 from accord.runner import negotiate
 from accord.tournament import ProcessExecutor
 from conftest import make_scenario, scenario_data
@@ -222,3 +223,17 @@ def test_a_tournament_with_a_hung_plugin_names_it_in_its_rows(
             assert row[f"role{seat}_strategy"] == "faulty:SleepsLong"
         else:
             assert row["reason"] != "turn_timeout"
+
+
+def test_the_call_board_names_a_call_past_its_budget_and_grace() -> None:
+    board = CallBoard(2)
+    board.claim()
+    board.job = 7
+    board.mark("isv", 1.0)
+    began = board.numbers[2]
+    assert board.stuck(began + 1.0 + GRACE_S - 0.1) == []
+    (stuck,) = board.stuck(began + 1.0 + GRACE_S + 0.1)
+    assert (stuck.job, stuck.party, stuck.budget) == (7, "isv", 1.0)
+    assert "party 'isv' was" in stuck.describe()
+    board.clear()
+    assert board.stuck(began + 100) == []

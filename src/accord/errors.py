@@ -31,6 +31,7 @@ __all__ = [
     "ProtocolViolation",
     "ScenarioError",
     "StrategyOvertime",
+    "StrategyStuck",
     "TournamentSpecError",
     "TurnTimeout",
 ]
@@ -184,6 +185,11 @@ class StrategyOvertime(AccordError):
         super().__init__(f"{method}() ran past its {seconds:g} s and was interrupted")
         self.method = method
         self.seconds = seconds
+
+
+class StrategyStuck(AccordError):
+    """A strategy call ran far past its turn without returning to the interpreter (C code),
+    and the guard of the tournament's worker pool killed its worker process."""
 
 
 class DeadlineReached(AccordError):  # an ending, not a failure

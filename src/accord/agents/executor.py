@@ -86,8 +86,9 @@ class GuardedExecutor:
     too. Must be made, used and closed in the main thread (:func:`~accord.agents.watchdog.
     available`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, party: str = "") -> None:
         WATCHDOG.hold()
+        self.party = party
         self._closed = False
         self._until: float | None = None
         self._budget = 0.0
@@ -108,7 +109,7 @@ class GuardedExecutor:
     def _bounded(self, until: float, name: str, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, interrupted at ``until`` (as :class:`StrategyOvertime`)."""
         try:
-            WATCHDOG.arm(until - time.monotonic())
+            WATCHDOG.arm(until - time.monotonic(), self.party)
             try:
                 return fn(*args)
             finally:
@@ -209,5 +210,5 @@ def make_executor(kind: ExecutorKind, strategy: object, name: str) -> StrategyEx
     if kind == "inline":
         return InlineExecutor()
     if kind == "guarded" and available():
-        return GuardedExecutor()
+        return GuardedExecutor(name.removeprefix("strategy-"))
     return ThreadExecutor(name)

@@ -14,7 +14,9 @@ Python runs signal handlers between bytecodes of the main thread, and interrupts
 calls of the standard library that wait on the system (``time.sleep``, ``Event.wait``, socket
 reads): those end at once. A C extension that computes for a long time without returning to
 the interpreter is interrupted only when it returns; against that, only a process boundary
-helps (``accord run --processes``, tournament worker processes).
+helps (``accord run --processes``; in a tournament's worker pool, the guard of
+:mod:`accord.tournament.guard` kills the worker, told of every call through :attr:`Watchdog.
+watch`).
 
 Signals exist only in the main thread and on POSIX (:func:`available`). Elsewhere (a
 negotiation in a helper thread, Windows) the runtime runs plug-in strategies on worker threads
@@ -27,9 +29,9 @@ import signal
 import threading
 import time
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["REFIRE_S", "WATCHDOG", "Overtime", "Watchdog", "available"]
+__all__ = ["REFIRE_S", "WATCHDOG", "CallWatch", "Overtime", "Watchdog", "available"]
 
 REFIRE_S = 0.05
 """How often the timer fires again while an interrupted call has not ended."""
@@ -45,6 +47,15 @@ def available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+class CallWatch(Protocol):
+    """Told of every guarded call as it begins and ends (a tournament worker's
+    :class:`~accord.tournament.guard.CallBoard`, which its parent reads)."""
+
+    def mark(self, party: str, budget: float) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class Watchdog:
     """Arms and disarms the process's real-time timer around one call at a time.
 
@@ -57,6 +68,8 @@ class Watchdog:
         self._holders = 0
         self._armed = False
         self._until = 0.0
+        self.watch: CallWatch | None = None
+        """Told of each call (``arm``/``disarm``), when set."""
 
     def hold(self) -> None:
         """Install the handler (once for every holder)."""
@@ -72,11 +85,14 @@ class Watchdog:
             self.disarm()
             signal.signal(signal.SIGALRM, self._previous)
 
-    def arm(self, seconds: float) -> None:
-        """Interrupt the running code (with :class:`Overtime`) in ``seconds`` from now."""
+    def arm(self, seconds: float, who: str = "") -> None:
+        """Interrupt the running code (with :class:`Overtime`) in ``seconds`` from now;
+        ``who`` (the party whose strategy is called) is for :attr:`watch`."""
         seconds = max(seconds, 1e-6)
         self._until = time.monotonic() + seconds
         self._armed = True
+        if self.watch is not None:
+            self.watch.mark(who, seconds)
         signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_S)
 
     def disarm(self) -> None:
@@ -84,6 +100,8 @@ class Watchdog:
         if self._armed:
             self._armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.watch is not None:
+                self.watch.clear()
 
     def _fire(self, signum: int, frame: FrameType | None) -> None:
         if self._armed and time.monotonic() >= self._until:

@@ -21,6 +21,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing.context import BaseContext
 from typing import Protocol
 
+from accord.agents.watchdog import WATCHDOG
+from accord.errors import StrategyStuck
+from accord.tournament.guard import TICK_S, CallBoard, Stuck
 from accord.tournament.plan import Job
 from accord.tournament.rows import Row, failed_row
 from accord.tournament.worker import Player
@@ -61,12 +64,21 @@ _PLAYER: Player | None = None
 """The player of this worker process (its workload and event loop), set once by
 :func:`_start_worker`; it lives as long as the process."""
 
+_BOARD: CallBoard | None = None
+"""This worker's slot of the pool's :class:`~accord.tournament.guard.CallBoard`."""
 
-def _start_worker(workload: Workload, setup: Callable[[], None] | None) -> None:
-    global _PLAYER  # noqa: PLW0603  # one player per worker process, by design
+
+def _start_worker(
+    workload: Workload, setup: Callable[[], None] | None, board: CallBoard | None = None
+) -> None:
+    global _PLAYER, _BOARD  # noqa: PLW0603  # one player per worker process, by design
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if setup is not None:
         setup()
+    if board is not None:
+        board.claim()
+        WATCHDOG.watch = board
+        _BOARD = board
     _PLAYER = Player(workload)
     gc.freeze()  # what the worker starts with lives as long as it: see accord.tournament.heap
 
@@ -74,7 +86,12 @@ def _start_worker(workload: Workload, setup: Callable[[], None] | None) -> None:
 def _play_in_worker(jobs: list[Job], broker: str | None) -> list[Row]:
     if _PLAYER is None:
         raise RuntimeError("worker process started without a workload")
-    return [_PLAYER.play(job, broker) for job in jobs]
+    rows = []
+    for job in jobs:
+        if _BOARD is not None:
+            _BOARD.job = job.index
+        rows.append(_PLAYER.play(job, broker))
+    return rows
 
 
 BATCH_SECONDS = 0.05
@@ -102,7 +119,9 @@ class ProcessExecutor:
     worker (the CLI configures logging there); it must be picklable. Jobs go to the workers
     in batches (:func:`batch_size`), at most ``2 * workers`` batches in flight, so stopping
     early wastes little. A worker that dies fails the batches in flight: a batch of one job
-    becomes a failed row, the jobs of a larger one are played again one at a time."""
+    becomes a failed row, the jobs of a larger one are played again one at a time. A
+    strategy call stuck in C code past its turn has its worker killed by the guard
+    (:mod:`accord.tournament.guard`): its job is a failed row naming the party."""
 
     def __init__(
         self,
@@ -118,9 +137,13 @@ class ProcessExecutor:
     def run(self, workload: Workload, jobs: Sequence[Job]) -> Generator[Row, None, None]:
         queue = deque(jobs)
         alone: deque[Job] = deque()  # of batches lost with a worker: played again one by one
-        pool = self._pool(workload)
+        pool, board = self._pool(workload)
         pending: dict[Future[list[Row]], list[Job]] = {}
         timed = _Timing()
+        killed: dict[int, Stuck] = {}
+        """By job index: the stuck calls whose workers the guard killed."""
+        guarded = False
+        """Whether the guard killed a worker of the current pool."""
         try:
             while True:
                 while (queue or alone) and len(pending) < 2 * self.workers:
@@ -132,32 +155,64 @@ class ProcessExecutor:
                     pending[pool.submit(_play_in_worker, batch, self.broker)] = batch
                 if not pending:
                     return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=TICK_S, return_when=FIRST_COMPLETED)
+                for stuck in board.stuck():
+                    killed[stuck.job] = stuck
+                    board.end(stuck)
+                    guarded = True  # this pool breaks because of it, not of its other jobs
                 for future in done:
                     batch = pending.pop(future)
                     try:
                         rows = future.result()
                     except Exception as exc:  # noqa: BLE001  # a worker died
-                        if len(batch) > 1:
-                            alone.extend(batch)  # which job killed it? each alone will tell
-                            continue
-                        rows = [failed_row(batch[0], "", exc)]
+                        rows = _lost(batch, exc, killed, alone, replay=guarded)
                     for row in rows:
                         timed.add(row)
                         yield row
                 if _broken(pool):
                     pool.shutdown(wait=False, cancel_futures=True)
-                    pool = self._pool(workload)  # the jobs still queued get a new pool
+                    pool, board = self._pool(workload)  # the jobs still queued get a new pool
+                    guarded = False
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _pool(self, workload: Workload) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+    def _pool(self, workload: Workload) -> tuple[ProcessPoolExecutor, CallBoard]:
+        """A new pool, and the board its workers mark their strategy calls on."""
+        context = _start_method()
+        board = CallBoard(self.workers, context)
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=_start_method(),
+            mp_context=context,
             initializer=_start_worker,
-            initargs=(workload, self.setup),
+            initargs=(workload, self.setup, board),
         )
+        return pool, board
+
+
+def _lost(
+    batch: list[Job],
+    exc: BaseException,
+    killed: dict[int, Stuck],
+    alone: deque[Job],
+    *,
+    replay: bool,
+) -> list[Row]:
+    """The rows of a batch lost with its worker: a failed row for a job whose stuck call the
+    guard ended, and for the job of a batch of one when nothing else explains the loss; the
+    others go to ``alone``, to be played again one at a time (which job killed the worker?
+    each alone will tell). With ``replay`` (the guard broke the pool) every other job is
+    played again."""
+    rows = [
+        failed_row(job, "", StrategyStuck(killed[job.index].describe()))
+        for job in batch
+        if job.index in killed
+    ]
+    others = [job for job in batch if job.index not in killed]
+    if len(others) > 1 or rows or replay:
+        alone.extend(others)
+    else:
+        rows += [failed_row(job, "", exc) for job in others]
+    return rows
 
 
 class _Timing:
