@@ -21,9 +21,9 @@ import faulty
 from accord.agents.executor import GuardedExecutor, InlineExecutor, make_executor
 from accord.agents.watchdog import WATCHDOG, available
 from accord.errors import StrategyOvertime
-from accord.tournament.guard import GRACE_S, CallBoard
 from accord.runner import negotiate
 from accord.tournament import ProcessExecutor
+from accord.tournament.guard import GRACE_S, CallBoard
 from conftest import make_scenario, scenario_data
 from test_cli import accord
 from test_tournament import DOMAINS, tournament_of, write_spec
