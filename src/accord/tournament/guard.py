@@ -32,8 +32,9 @@ GRACE_S = 2.0
 """How long past its budget a call may run (the watchdog fires at the budget) before its
 worker is killed."""
 
-_FIELDS = 4  # pid, job index, began (monotonic), budget
-_NAME = 64  # bytes of the party's name
+_FIELDS = 5  # pid, job index, began (monotonic), budget, party number
+_NAME = 64  # bytes of a party's name
+_NAMES = 32  # party names a slot remembers (beyond them, the last one is reused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,14 @@ class CallBoard:
         ctx: Any = context or multiprocessing.get_context()
         self.workers = workers
         self.numbers = ctx.Array("d", _FIELDS * workers, lock=False)
-        self.names = ctx.Array("c", _NAME * workers, lock=False)
+        self.names = ctx.Array("c", _NAME * _NAMES * workers, lock=False)
         self.claimed = ctx.Value("i", 0)
         self.slot = -1
         """This worker's slot (set by :meth:`claim` in the worker)."""
         self.job = -1
         """The job this worker plays now (set by the worker before each job)."""
+        self._numbers: dict[str, int] = {}
+        """This worker's party names, by the number its slot holds them under."""
 
     # -- in a worker ----------------------------------------------------------------------------
 
@@ -74,18 +77,29 @@ class CallBoard:
         with self.claimed.get_lock():
             self.slot = self.claimed.value
             self.claimed.value += 1
+        if 0 <= self.slot < self.workers:
+            self.numbers[self.slot * _FIELDS] = os.getpid()
 
     def mark(self, party: str, budget: float) -> None:
-        """A call of ``party``'s strategy begins, with ``budget`` seconds."""
-        if not 0 <= self.slot < self.workers:
+        """A call of ``party``'s strategy begins, with ``budget`` seconds (on the hot path of
+        every guarded call: a party's name is written once, then named by its number)."""
+        slot = self.slot
+        if not 0 <= slot < self.workers:
             return
-        at = self.slot * _FIELDS
-        name = party.encode("utf-8", "replace")[:_NAME].ljust(_NAME, b"\0")
-        self.names[self.slot * _NAME : (self.slot + 1) * _NAME] = name
-        self.numbers[at] = os.getpid()
-        self.numbers[at + 1] = self.job
-        self.numbers[at + 3] = budget
-        self.numbers[at + 2] = time.monotonic()  # last: a reader sees a whole mark
+        number = self._numbers.get(party)
+        if number is None:
+            number = min(len(self._numbers), _NAMES - 1)
+            at = (slot * _NAMES + number) * _NAME
+            self.names[at : at + _NAME] = party.encode("utf-8", "replace")[:_NAME].ljust(
+                _NAME, b"\0"
+            )
+            self._numbers[party] = number
+        at = slot * _FIELDS
+        numbers = self.numbers
+        numbers[at + 1] = self.job
+        numbers[at + 3] = budget
+        numbers[at + 4] = number
+        numbers[at + 2] = time.monotonic()  # last: a reader sees a whole mark
 
     def clear(self) -> None:
         if 0 <= self.slot < self.workers:
@@ -102,7 +116,8 @@ class CallBoard:
             began = self.numbers[at + 2]
             budget = self.numbers[at + 3]
             if began > 0 and now - began > budget + GRACE_S:
-                raw = bytes(self.names[slot * _NAME : (slot + 1) * _NAME]).rstrip(b"\0")
+                name = (slot * _NAMES + int(self.numbers[at + 4])) * _NAME
+                raw = bytes(self.names[name : name + _NAME]).rstrip(b"\0")
                 found.append(
                     Stuck(
                         pid=int(self.numbers[at]),
