@@ -30,10 +30,11 @@ from accord.ledger.resume import resume_recorder
 from accord.ledger.signing import signer_for, strict_b64decode
 from accord.ledger.storage import open_storage
 from accord.ledger.verify import verify_log
-from accord.lifecycle import DAY_NS, Charter, Monitor, report_seq
+from accord.lifecycle import DAY_NS, Charter, Monitor
+from accord.lifecycle.member import report_envelope
 from accord.lifecycle.phase import seal_in_process
 from accord.runner import identities_for, negotiate
-from accord.wire import Envelope, Performative, compose
+from accord.wire import Envelope
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,21 +61,14 @@ async def sealed(folder: Path) -> tuple[Charter, dict[str, object], Path]:
 def reports(charter: Charter, identities: dict[str, object], count: int) -> list[Envelope]:
     sign = signer_for(identities["platform"])  # type: ignore[arg-type]
     return [
-        sign(
-            compose(
-                negotiation_id=charter.negotiation_id,
-                sender="platform",
-                seq=report_seq(charter, "joint_customers", period),
-                performative=Performative.REPORT,
-                body={
-                    "charter": charter.digest,
-                    "kpi": "joint_customers",
-                    "period": period,
-                    "value": 100.0 if period % 10 == 0 else 250.0,
-                    "unit": "customers",
-                },
-                session=charter.session,
-            )
+        report_envelope(
+            charter,
+            reporter="platform",
+            kpi="joint_customers",
+            period=period,
+            value=100.0 if period % 10 == 0 else 250.0,  # one in ten a breach
+            unit="customers",
+            signer=sign,
         )
         for period in range(1, count + 1)
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,17 @@ _BASE: dict[str, Any] = {
     ],
     "mechanism": {"name": "saop", "deadline": {"rounds": 20, "turn_timeout": 2}},
 }
+
+
+def run_accord(*args: str | Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``python -m accord ARGS`` as a user runs it; its output, never raising on failure."""
+    return subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def scenario_data(*strategies: str | dict[str, Any], parties: int = 2) -> dict[str, Any]:

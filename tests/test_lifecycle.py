@@ -29,15 +29,16 @@ from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.errors import LedgerError
 from accord.ledger.keys import generate_key
 from accord.ledger.resume import resume_recorder
-from accord.ledger.signing import signer_for
+from accord.ledger.signing import Verifier, signer_for
 from accord.ledger.storage import open_storage, read_records
 from accord.ledger.verify import verify_log
-from accord.lifecycle import DAY_NS, Charter, Monitor, Sealing, report, report_seq
+from accord.lifecycle import DAY_NS, Charter, Monitor, Sealing, report
+from accord.lifecycle.member import report_envelope
 from accord.lifecycle.phase import recording, seal_in_process
 from accord.runner import identities_for, negotiate
 from accord.scenarios import Scenario
 from accord.wire import Envelope, Performative, compose
-from conftest import EXAMPLES
+from conftest import EXAMPLES, run_accord
 
 PILOT = next(p for p in EXAMPLES if p.name == "platform-isv.yaml")
 START = 1_800_000_000 * 10**9
@@ -105,6 +106,19 @@ def logged(log_path: Path) -> list[Envelope]:
         if raw.startswith(b'{"envelope":'):
             out.append(Envelope.model_validate(json.loads(raw)["envelope"]))
     return out
+
+
+def customers_report(charter: Charter, sender: str, value: float, signer: Any) -> Envelope:
+    """``sender``'s report of joint customers for period 1 (unsigned without ``signer``)."""
+    return report_envelope(
+        charter,
+        reporter=sender,
+        kpi="joint_customers",
+        period=1,
+        value=value,
+        unit="customers",
+        signer=signer,
+    )
 
 
 class Refuser:
@@ -196,8 +210,6 @@ async def test_a_charter_signed_by_an_impostor_counts_for_nobody(tmp_path: Path)
             session=sealing.charter.session,
         )
     )
-    from accord.ledger.signing import Verifier  # noqa: PLC0415
-
     keys = {p: identities[p].verify_key for p in sealing.charter.parties}
     assert Verifier(keys).problem(forged) == "bad_signature"
 
@@ -205,10 +217,11 @@ async def test_a_charter_signed_by_an_impostor_counts_for_nobody(tmp_path: Path)
 # -- the scenario's kpis: section ----------------------------------------------------------
 
 
-def _pilot_with(tmp_path: Path, change: Any) -> Path:
+def pilot_with(tmp_path: Path, change: Any, name: str = "pilot") -> Path:
+    """The pilot scenario with ``change`` made to its data, written to ``<name>.yaml``."""
     data = yaml.safe_load(PILOT.read_text())
     change(data)
-    path = tmp_path / "pilot.yaml"
+    path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
@@ -264,7 +277,7 @@ def _line(path: Path, needle: str, after: str) -> int:
 def test_a_bad_kpi_is_named_with_its_field_and_line(
     tmp_path: Path, change: Any, field: str, needle: str, message: str
 ) -> None:
-    path = _pilot_with(tmp_path, change)
+    path = pilot_with(tmp_path, change)
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     error = info.value
@@ -284,7 +297,7 @@ def test_a_bad_kpi_is_named_with_its_field_and_line(
     ],
 )
 def test_an_inconsistent_kpi_is_refused(tmp_path: Path, change: Any, message: str) -> None:
-    path = _pilot_with(tmp_path, change)
+    path = pilot_with(tmp_path, change)
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert message in str(info.value)
@@ -410,22 +423,7 @@ async def test_a_second_report_for_a_period_conflicts_and_is_refused(tmp_path: P
     sign = signer_for(identities["platform"])
 
     def made(value: float) -> Envelope:
-        return sign(
-            compose(
-                negotiation_id=charter.negotiation_id,
-                sender="platform",
-                seq=report_seq(charter, "joint_customers", 1),
-                performative=Performative.REPORT,
-                body={
-                    "charter": charter.digest,
-                    "kpi": "joint_customers",
-                    "period": 1,
-                    "value": value,
-                    "unit": "customers",
-                },
-                session=charter.session,
-            )
-        )
+        return customers_report(charter, "platform", value, sign)
 
     first, second = made(150), made(250)
     assert monitor.consider(first).status == "accepted"
@@ -505,22 +503,7 @@ async def test_a_resumed_log_continues_its_checkpoints(tmp_path: Path) -> None:
     clock = Clock()
     clock.days(31)
     charter = sealing.charter
-    envelope = signer_for(identities["platform"])(
-        compose(
-            negotiation_id=charter.negotiation_id,
-            sender="platform",
-            seq=report_seq(charter, "joint_customers", 1),
-            performative=Performative.REPORT,
-            body={
-                "charter": charter.digest,
-                "kpi": "joint_customers",
-                "period": 1,
-                "value": 180.0,
-                "unit": "customers",
-            },
-            session=charter.session,
-        )
-    )
+    envelope = customers_report(charter, "platform", 180.0, signer_for(identities["platform"]))
     recorder.record(envelope)
     recorder.close()
     after = verify_log(log_path)
@@ -532,23 +515,13 @@ async def test_a_resumed_log_continues_its_checkpoints(tmp_path: Path) -> None:
 # -- accord monitor and accord report ------------------------------------------------------
 
 
-def _accord(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  # our own command
-        [sys.executable, "-m", "accord", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.mqtt
 def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url: str) -> None:
     keys, run = tmp_path / "keys", tmp_path / "run"
     for name in ("platform", "isv", "host", "recorder"):
-        assert _accord("keys", "new", name, "--out", keys).returncode == 0
+        assert run_accord("keys", "new", name, "--out", keys).returncode == 0
     seed = str(secrets.randbelow(2**40))
-    made = _accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
+    made = run_accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
     assert made.returncode == 0, made.stderr
     watching = subprocess.Popen(  # noqa: S603  # our own command
         [
@@ -563,7 +536,7 @@ def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url:
         assert watching.stdout is not None
         assert "watching charter" in watching.stdout.readline()
         common: list[str | Path] = ["--broker", mosquitto_url, "--keys", keys, "--period", "1"]
-        good = _accord(
+        good = run_accord(
             "report",
             run,
             *common,
@@ -576,7 +549,7 @@ def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url:
         )
         assert good.returncode == 0, good.stderr
         assert "no alert about it" in good.stdout
-        breach = _accord(
+        breach = run_accord(
             "report",
             run,
             *common,
@@ -589,17 +562,17 @@ def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url:
         )
         assert breach.returncode == 0, breach.stderr
         assert "alert breach: certification_pass_rate = 60 %" in " ".join(breach.stdout.split())
-        outside = _accord(
+        outside = run_accord(
             "report", run, *common, "--party", "isv", "--kpi", "joint_customers", "--value", "9"
         )
         assert outside.returncode == 2
         assert "'isv' may not report 'joint_customers'" in " ".join(outside.stderr.split())
-        unknown = _accord(
+        unknown = run_accord(
             "report", run, *common, "--party", "isv", "--kpi", "profit", "--value", "1"
         )
         assert unknown.returncode == 2
         assert "--kpi 'profit'" in unknown.stderr
-        asked = _accord(
+        asked = run_accord(
             "revise",
             run,
             "--broker",
@@ -619,9 +592,9 @@ def test_monitor_and_report_from_the_command_line(tmp_path: Path, mosquitto_url:
     assert watching.returncode == 0
     assert "2 reports accepted, 1 refused" in " ".join(shown.split())
     assert "revise isv:" in shown
-    verified = _accord("log", "verify", run)
+    verified = run_accord("log", "verify", run)
     assert verified.returncode == 0, verified.stdout
-    renegotiated = _accord(
+    renegotiated = run_accord(
         "renegotiate", run, PILOT, "--keys", keys, "--trigger", "request", "--bus", "memory"
     )
     assert renegotiated.returncode == 0, renegotiated.stderr
@@ -638,22 +611,7 @@ async def test_a_torn_record_is_set_aside_and_uncovered_entries_covered(tmp_path
     whole = log_path.read_bytes()
     recorder = resume_recorder(log_path, identities["recorder"])
     recorder.checkpoint_seconds = None  # killed before it would have signed one
-    envelope = signer_for(identities["platform"])(
-        compose(
-            negotiation_id=charter.negotiation_id,
-            sender="platform",
-            seq=report_seq(charter, "joint_customers", 1),
-            performative=Performative.REPORT,
-            body={
-                "charter": charter.digest,
-                "kpi": "joint_customers",
-                "period": 1,
-                "value": 150.0,
-                "unit": "customers",
-            },
-            session=charter.session,
-        )
-    )
+    envelope = customers_report(charter, "platform", 150.0, signer_for(identities["platform"]))
     recorder.record(envelope)  # and then the process dies: no close, no checkpoint
     with log_path.open("ab") as torn:
         torn.write(b'{"envelope":{"body":{"char')  # a write cut short
@@ -673,9 +631,9 @@ def test_a_monitor_killed_and_started_again_loses_nothing(
 ) -> None:
     keys, run = tmp_path / "keys", tmp_path / "run"
     for name in ("platform", "isv", "host", "recorder"):
-        assert _accord("keys", "new", name, "--out", keys).returncode == 0
+        assert run_accord("keys", "new", name, "--out", keys).returncode == 0
     seed = str(secrets.randbelow(2**40))
-    made = _accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
+    made = run_accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
     assert made.returncode == 0, made.stderr
     monitor = [sys.executable, "-m", "accord", "monitor", str(run), "--broker", mosquitto_url]
     monitor += ["--keys", str(keys), "--day", "70", "--for", "60"]
@@ -686,7 +644,7 @@ def test_a_monitor_killed_and_started_again_loses_nothing(
         try:
             assert watching.stdout is not None
             assert "watching charter" in watching.stdout.readline()
-            sent = _accord("report", run, *common, "--period", period, "--value", "150")
+            sent = run_accord("report", run, *common, "--period", period, "--value", "150")
             assert sent.returncode == 0, sent.stderr
             deadline = time.monotonic() + 20
             while f'"period":{period}' not in (run / "log.jsonl").read_text():
@@ -719,21 +677,7 @@ async def test_a_flood_of_bad_reports_raises_one_alert_and_blames_nobody_else(
     isv = signer_for(identities["isv"])
 
     def bad(value: float, signer: Any) -> Envelope:
-        envelope = compose(
-            negotiation_id=charter.negotiation_id,
-            sender="isv",
-            seq=report_seq(charter, "joint_customers", 1),
-            performative=Performative.REPORT,
-            body={
-                "charter": charter.digest,
-                "kpi": "joint_customers",
-                "period": 1,
-                "value": value,
-                "unit": "customers",
-            },
-            session=charter.session,
-        )
-        return envelope if signer is None else signer(envelope)
+        return customers_report(charter, "isv", value, signer)
 
     verdicts = [monitor.consider(bad(float(v), isv)) for v in range(200)]
     verdicts += [monitor.consider(bad(float(v), None)) for v in range(1000)]
@@ -754,22 +698,7 @@ async def test_a_report_refused_as_early_stays_refused_after_a_restart(tmp_path:
     keys = {p: identities[p].verify_key for p in charter.parties}
     host = signer_for(identities["host"])
     first = Monitor(charter, keys=keys, signer=host, now=clock)
-    early = signer_for(identities["platform"])(
-        compose(
-            negotiation_id=charter.negotiation_id,
-            sender="platform",
-            seq=report_seq(charter, "joint_customers", 1),
-            performative=Performative.REPORT,
-            body={
-                "charter": charter.digest,
-                "kpi": "joint_customers",
-                "period": 1,
-                "value": 150.0,
-                "unit": "customers",
-            },
-            session=charter.session,
-        )
-    )
+    early = customers_report(charter, "platform", 150.0, signer_for(identities["platform"]))
     verdict = first.consider(early)
     assert verdict.status == "refused"
     assert verdict.alerts[0].body["rule"] == "early"

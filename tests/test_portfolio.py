@@ -4,43 +4,28 @@ partner, and a rule across charters that its agent's runtime enforces like a man
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from accord import ScenarioError, load_scenario
 from accord.audit import audit, load_transcript
 from accord.audit.policy import AuditPolicy
-from conftest import ROOT
-from test_lifecycle import PILOT
+from conftest import run_accord
+from test_lifecycle import pilot_with
 
 RULE = {"issue": "exclusivity", "values": ["category", "full"], "at_most": 1}
 
 
-def accord(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  # our own command
-        [sys.executable, "-m", "accord", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
-
-
 def marketplace(tmp_path: Path, name: str, change: Any = None) -> Path:
-    data = yaml.safe_load(PILOT.read_text())
-    data["category"] = "marketplace"
-    if change is not None:
-        change(data)
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    def changed(data: dict[str, Any]) -> None:
+        data["category"] = "marketplace"
+        if change is not None:
+            change(data)
+
+    return pilot_with(tmp_path, changed, name)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +33,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Nimbus Cloud's first marketplace charter, with category exclusivity."""
     folder = tmp_path_factory.mktemp("portfolio")
     out = folder / "runs" / "ledgerly"
-    done = accord("run", marketplace(folder, "first"), "--bus", "memory", "--out", out)
+    done = run_accord("run", marketplace(folder, "first"), "--bus", "memory", "--out", out)
     assert done.returncode == 0, done.stderr
     record = json.loads((out / "charter.json").read_text())
     assert record["charter"]["terms"]["exclusivity"] == "category"
@@ -85,7 +70,7 @@ def test_another_category_does_not_count(tmp_path: Path, first_run: Path) -> Non
 
 def test_the_runtime_enforces_it_and_the_audit_checks_it(tmp_path: Path, first_run: Path) -> None:
     out = tmp_path / "second"
-    done = accord("run", _second(tmp_path, first_run), "--bus", "memory", "--out", out)
+    done = run_accord("run", _second(tmp_path, first_run), "--bus", "memory", "--out", out)
     assert done.returncode == 0, done.stderr
     result = json.loads((out / "result.json").read_text())
     assert result["outcome"]["exclusivity"] == "none"  # the first run agreed "category"
@@ -106,10 +91,12 @@ def test_the_runtime_enforces_it_and_the_audit_checks_it(tmp_path: Path, first_r
 def test_the_portfolio_view(tmp_path: Path, first_run: Path) -> None:
     second = tmp_path / "second"
     assert (
-        accord("run", _second(tmp_path, first_run), "--bus", "memory", "--out", second).returncode
+        run_accord(
+            "run", _second(tmp_path, first_run), "--bus", "memory", "--out", second
+        ).returncode
         == 0
     )
-    shown = accord("portfolio", "Nimbus Cloud", first_run, second, "--json")
+    shown = run_accord("portfolio", "Nimbus Cloud", first_run, second, "--json")
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["exposure"] == {
@@ -121,9 +108,9 @@ def test_the_portfolio_view(tmp_path: Path, first_run: Path) -> None:
         "certification_pass_rate",
         "revenue_share_paid",
     }
-    table = accord("portfolio", "Nimbus Cloud", first_run, second)
+    table = run_accord("portfolio", "Nimbus Cloud", first_run, second)
     assert "exposure per partner" in table.stdout
-    stranger = accord("portfolio", "Acme", first_run)
+    stranger = run_accord("portfolio", "Acme", first_run)
     assert stranger.returncode == 2
     assert "'Acme' is not among its organisations" in stranger.stderr
 

@@ -12,25 +12,16 @@ from pathlib import Path
 import pytest
 
 from accord.ledger.verify import verify_log
+from conftest import run_accord
 from test_lifecycle import PILOT
-
-
-def accord(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  # our own command
-        [sys.executable, "-m", "accord", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def _run(tmp_path: Path) -> tuple[Path, Path]:
     keys, run = tmp_path / "keys", tmp_path / "run"
     for name in ("platform", "isv", "host", "recorder"):
-        assert accord("keys", "new", name, "--out", keys).returncode == 0
+        assert run_accord("keys", "new", name, "--out", keys).returncode == 0
     seed = str(secrets.randbelow(2**40))
-    made = accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
+    made = run_accord("run", PILOT, "--keys", keys, "--out", run, "--bus", "memory", "--seed", seed)
     assert made.returncode == 0, made.stderr
     return keys, run
 
@@ -38,14 +29,14 @@ def _run(tmp_path: Path) -> tuple[Path, Path]:
 def test_a_review_renegotiates_the_charter_in_force(tmp_path: Path) -> None:
     keys, run = _run(tmp_path)
     common: list[str | Path] = [run, PILOT, "--keys", keys, "--bus", "memory"]
-    early = accord("renegotiate", *common, "--trigger", "review")
+    early = run_accord("renegotiate", *common, "--trigger", "review")
     assert early.returncode == 2
     assert "is not due for review for" in early.stderr
     assert not (run / "revision-2").exists()
-    breach = accord("renegotiate", *common, "--trigger", "breach")
+    breach = run_accord("renegotiate", *common, "--trigger", "breach")
     assert breach.returncode == 2
     assert "no breach alert" in breach.stderr
-    done = accord("renegotiate", *common, "--trigger", "review", "--day", "181")
+    done = run_accord("renegotiate", *common, "--trigger", "review", "--day", "181")
     assert done.returncode == 0, done.stderr
     assert "version 2: charter" in done.stdout
     record = json.loads((run / "charter.json").read_text())
@@ -54,7 +45,7 @@ def test_a_review_renegotiates_the_charter_in_force(tmp_path: Path) -> None:
     assert verify_log(run / "log.jsonl").charter_sessions[1] == record["session"]
     assert verify_log(run / "revision-2" / "log.jsonl").ok
     # --day counts from the start of the version in force: version 2 has its own review date
-    again = accord("renegotiate", *common, "--trigger", "review", "--day", "10")
+    again = run_accord("renegotiate", *common, "--trigger", "review", "--day", "10")
     assert again.returncode == 2
     assert "not due for review for 170.0 days" in again.stderr
     assert not (run / "revision-3").exists()

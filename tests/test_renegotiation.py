@@ -27,7 +27,7 @@ from accord.model.utility import LinearAdditiveUtility
 from accord.runner import negotiate
 from accord.scenarios import Scenario
 from accord.wire import Performative
-from test_lifecycle import BUS_KINDS, PILOT, START, bus_of, sealed
+from test_lifecycle import BUS_KINDS, PILOT, START, bus_of, pilot_with, sealed
 
 TERMS: dict[str, JsonValue] = {
     "revenue_share": 27,
@@ -273,14 +273,6 @@ async def test_single_text_starts_from_the_status_quo() -> None:
     assert drafts[0] == TERMS
 
 
-def _with(tmp_path: Path, change: Any) -> Path:
-    data = yaml.safe_load(PILOT.read_text())
-    change(data)
-    path = tmp_path / "pilot.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
@@ -321,7 +313,7 @@ def _with(tmp_path: Path, change: Any) -> Path:
 def test_a_bad_renegotiation_setting_is_named(
     tmp_path: Path, change: Any, field: str, message: str
 ) -> None:
-    path = _with(tmp_path, change)
+    path = pilot_with(tmp_path, change)
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert info.value.field == field
@@ -333,7 +325,7 @@ def test_a_bad_renegotiation_setting_is_named(
     [("revenue_share_paid", "a KPI whose target is an agreed term"), ("profit", "no KPI")],
 )
 def test_scale_names_a_kpi_with_its_own_target(tmp_path: Path, name: str, message: str) -> None:
-    path = _with(tmp_path, lambda d: d["charter"].update(scale={name: 2}))
+    path = pilot_with(tmp_path, lambda d: d["charter"].update(scale={name: 2}))
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert info.value.field == f"charter.scale.{name}"

@@ -33,6 +33,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nacl.signing import SigningKey
+
 from accord import load_scenario
 from accord.broker import Bus
 from accord.broker.embedded import embedded_broker
@@ -47,6 +49,7 @@ from accord.lifecycle.watch import keep_watch
 from accord.processes import host_charter, host_process, reap, spawn_parties
 from accord.result import NegotiationResult, write_outputs
 from accord.runner import negotiate
+from accord.scenarios import Scenario
 from accord.wire import Envelope, Performative
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +88,7 @@ class Pilot:
     url: str
     out: Path
     processes: bool
-    scenario = load_scenario(SCENARIO)
+    scenario: Scenario = field(default_factory=lambda: load_scenario(SCENARIO))
     now: int = field(default_factory=time.time_ns)
     """The simulated clock (nanoseconds since the epoch)."""
     start: int = 0
@@ -99,9 +102,9 @@ class Pilot:
     def log(self) -> Path:
         return self.out / "log.jsonl"
 
-    def identities(self) -> dict[str, object]:
-        names = [p.id for p in self.scenario.parties] + ["host", "recorder"]
-        return dict(load_keys(self.keys, names))
+    def identities(self) -> dict[str, SigningKey]:
+        """Every party's key, the host's and the recorder's."""
+        return load_keys(self.keys, [p.id for p in self.scenario.parties] + ["host", "recorder"])
 
     def clock(self) -> int:
         return self.now
@@ -125,7 +128,7 @@ class Pilot:
             finally:
                 await asyncio.to_thread(reap, agents, AGENT_EXIT_S)
         else:
-            keys = load_keys(self.keys, [p.id for p in scenario.parties] + ["host", "recorder"])
+            keys = self.identities()
             done = await negotiate(scenario, bus=bus, keys=keys, log=open_storage(self.log))
             sealing = await charter_after(
                 done, scenario, bus=bus, identities=keys, log_path=self.log
@@ -155,7 +158,7 @@ class Pilot:
             )
             return
         found = charter.kpi(kpi)
-        key = load_keys(self.keys, [party])[party]
+        key = self.identities()[party]
         await report(
             self.bus,
             charter,
@@ -173,7 +176,7 @@ class Pilot:
 
     def watch(self, charter: Charter, stop: asyncio.Event) -> asyncio.Task[Monitor]:
         """The keeper's monitor (and recorder) on ``charter`` until ``stop`` is set."""
-        keys = load_keys(self.keys, ["host", "recorder"])
+        keys = self.identities()
         return asyncio.create_task(
             keep_watch(
                 self.bus,
@@ -239,10 +242,10 @@ class Pilot:
         self, charter: Charter, monitor: Monitor, trigger: Trigger
     ) -> tuple[NegotiationResult, Sealing | None]:
         self.now += DAY_NS
-        keys = load_keys(self.keys, [p.id for p in self.scenario.parties] + ["host", "recorder"])
+        keys = self.identities()
         folder = self.out / f"revision-{charter.version + 1}"
         if not self.processes:
-            done = await renegotiate(
+            here = await renegotiate(
                 self.bus,
                 self.scenario,
                 charter,
@@ -253,7 +256,7 @@ class Pilot:
                 out_dir=folder,
                 now_ns=self.now,
             )
-            return done.result, done.sealing
+            return here.result, here.sealing
         opening = open_renegotiation(
             self.scenario, charter, monitor, trigger=trigger, now_ns=self.now
         )

@@ -176,7 +176,7 @@ def report_command(
     keeper = Verifier({charter.keeper: public_key_in(keys, charter.keeper)})
     address = BrokerAddress.parse(broker)
 
-    async def send() -> str | None:
+    async def send() -> tuple[str, str] | None:
         async with (
             MqttBus(address) as bus,
             bus.subscribe(charter.negotiation_id, party) as inbox,
@@ -203,16 +203,17 @@ def report_command(
                             and answer.body.get("report") == sent.message_id
                             and keeper.problem(answer) is None
                         ):
-                            return f"{answer.body.get('kind')}: {answer.body.get('detail')}"
+                            return str(answer.body.get("kind")), str(answer.body.get("detail"))
         return None
 
     said = asyncio.run(send())
     if said is None:
         out.print(f"no alert about it within {wait:g} s", highlight=False)
-    elif said.startswith("refused_report"):
-        raise InputError(said)
-    else:
-        out.print(f"[red]alert[/] {said}", highlight=False)
+        return
+    kind, detail = said
+    if kind == "refused_report":
+        raise InputError(f"the monitor refused it: {detail}")
+    out.print(f"[red]alert[/] {kind}: {detail}", highlight=False)
 
 
 def portfolio_command(

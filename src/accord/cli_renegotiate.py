@@ -23,11 +23,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from accord.audit.lifecycle import charters_in, lifecycle_audit
+from accord.audit.lifecycle import charters_in, genesis_keys, lifecycle_audit
 from accord.audit.transcript import find_log, load_transcript
 from accord.broker.select import BusKind, open_bus
 from accord.errors import InputError
-from accord.ledger.keys import decode_public_key, load_keys
+from accord.ledger.keys import load_keys
 from accord.ledger.records import RECORDER
 from accord.ledger.storage import open_storage
 from accord.lifecycle.charter import DAY_NS, Charter
@@ -59,12 +59,7 @@ def charter_in_force(run: Path) -> tuple[Charter, Monitor]:
     if not in_force:
         raise InputError(f"{run}: the log holds no charter in force")
     charter = charters[in_force[-1].digest]
-    keys = {
-        who: decode_public_key(text, what=f"key of {who!r}")
-        for who, text in transcript.verification.keys.items()
-        if who != RECORDER
-    }
-    monitor = Monitor(charter, keys=keys, signer=None, now=lambda: 2**63 - 1)
+    monitor = Monitor(charter, keys=genesis_keys(transcript), signer=None, now=lambda: 2**63 - 1)
     monitor.restore([m.envelope for m in transcript.charter_messages if m.status == "ok"])
     return charter, monitor
 

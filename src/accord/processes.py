@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from nacl.signing import VerifyKey
-from pydantic import JsonValue
 
 from accord.agents import STRATEGIES, Agent
 from accord.broker import Bus
@@ -34,10 +33,9 @@ from accord.ledger.records import RECORDER
 from accord.ledger.service import RecorderService
 from accord.ledger.signing import Signer, Verifier, signer_for
 from accord.ledger.storage import LogStorage
-from accord.lifecycle.charter import charter_for
 from accord.lifecycle.kpis import CharterSpec
 from accord.lifecycle.member import AgreedTerms, answer_sign
-from accord.lifecycle.phase import seal_and_record, wants_charter
+from accord.lifecycle.phase import first_charter, seal_and_record, wants_charter
 from accord.lifecycle.sealing import Sealing
 from accord.mandate.build import approver_for
 from accord.runner import Negotiation, serve
@@ -154,16 +152,10 @@ async def host_charter(
     """The keeper's side of the charter phase (the parties answer from their own processes,
     :func:`party_process`), appended to the host's log; ``None`` when the scenario wants no
     charter or the negotiation ended without agreement."""
-    outcome = negotiation.result.outcome
-    if not wants_charter(scenario) or outcome is None:
+    charter = first_charter(negotiation, scenario)
+    if charter is None:
         return None
     own = load_keys(keys, [HOST, RECORDER])
-    charter = charter_for(
-        scenario,
-        dict[str, JsonValue](outcome),
-        negotiation_id=negotiation.result.negotiation_id,
-        starts_ns=time.time_ns(),
-    )
     return await seal_and_record(
         bus,
         charter,

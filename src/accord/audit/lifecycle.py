@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from accord.audit.transcript import LOG_NAMES, LoggedMessage, Transcript
 from accord.errors import AccordError
 from accord.ledger.keys import decode_public_key
-from accord.ledger.records import RECORDER, CheckpointRecord, Genesis
+from accord.ledger.records import RECORDER, Genesis, last_checkpoint
 from accord.ledger.signing import Verifier
 from accord.ledger.storage import read_records
 from accord.lifecycle.charter import Charter, Revision
@@ -47,6 +47,7 @@ __all__ = [
     "RenegotiationAudit",
     "ReportRecord",
     "charters_in",
+    "genesis_keys",
     "lifecycle_audit",
 ]
 
@@ -150,7 +151,7 @@ def lifecycle_audit(transcript: Transcript) -> LifecycleAudit | None:
     messages = transcript.charter_messages
     if not messages:
         return None
-    keys = _keys(transcript)
+    keys = genesis_keys(transcript)
     charters = _charters(messages, keys)
     handled = {
         c.revision.reference: c.version for c in charters if c.revision and c.revision.reference
@@ -187,10 +188,12 @@ def lifecycle_audit(transcript: Transcript) -> LifecycleAudit | None:
 
 def charters_in(transcript: Transcript) -> list[Charter]:
     """Every charter version the keeper proposed in ``transcript``'s log, in order."""
-    return _charters(transcript.charter_messages, _keys(transcript))
+    return _charters(transcript.charter_messages, genesis_keys(transcript))
 
 
-def _keys(transcript: Transcript) -> dict[str, VerifyKey]:
+def genesis_keys(transcript: Transcript) -> dict[str, VerifyKey]:
+    """The participants' public keys in the genesis of ``transcript``'s log, but the
+    recorder's."""
     return {
         who: decode_public_key(text, what=f"key of {who!r}")
         for who, text in transcript.verification.keys.items()
@@ -421,10 +424,7 @@ def _renegotiation(revision: Revision, folder: Path) -> RenegotiationAudit:
             found=False,
             note=f"its log is not in a folder beside the charter's ({folder})",
         )
-    last = None
-    for _, raw in read_records(found).records:
-        if raw.startswith(b'{"kind":"checkpoint"'):
-            last = CheckpointRecord.model_validate_json(raw)
+    last = last_checkpoint(read_records(found).records)
     if last is None or (last.tree_size, last.root) != (revision.log_size, revision.log_root):
         return RenegotiationAudit(
             negotiation_id=revision.negotiation_id,

@@ -17,6 +17,7 @@ Two kinds of line:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,7 @@ from accord.ledger.canonical import canonical, with_signature
 from accord.wire import Envelope
 
 __all__ = [
+    "CHECKPOINT_PREFIX",
     "RECORDER",
     "Checkpoint",
     "CheckpointRecord",
@@ -33,6 +35,7 @@ __all__ = [
     "LogEntry",
     "checkpoint_signing_bytes",
     "envelope_entry_line",
+    "last_checkpoint",
 ]
 
 RECORDER = "recorder"
@@ -129,3 +132,17 @@ def envelope_entry_line(
             b'","type":"envelope"}',
         )
     )
+
+
+CHECKPOINT_PREFIX = b'{"kind":"checkpoint"'
+"""How every checkpoint line begins (canonical JSON sorts ``kind`` first)."""
+
+
+def last_checkpoint(records: Iterable[tuple[int, bytes]]) -> CheckpointRecord | None:
+    """The last checkpoint among a log's ``records`` (as
+    :func:`~accord.ledger.storage.read_records` gives them), or ``None``."""
+    last = None
+    for _, raw in records:
+        if raw.startswith(CHECKPOINT_PREFIX):
+            last = raw
+    return None if last is None else CheckpointRecord.model_validate_json(last)

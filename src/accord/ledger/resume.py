@@ -19,7 +19,13 @@ from nacl.signing import SigningKey
 from accord.errors import LedgerError
 from accord.ledger.keys import decode_public_key, encode_public_key
 from accord.ledger.recorder import Recorder
-from accord.ledger.records import RECORDER, CheckpointRecord, EnvelopeEntry, Genesis
+from accord.ledger.records import (
+    CHECKPOINT_PREFIX,
+    RECORDER,
+    CheckpointRecord,
+    EnvelopeEntry,
+    Genesis,
+)
 from accord.ledger.storage import open_storage, read_records
 from accord.ledger.verify import verify_log
 from accord.logs import get_logger
@@ -66,7 +72,7 @@ def resume_recorder(path: Path, key: SigningKey, *, checkpoint_every: int = 256)
         if raw.startswith(b'{"envelope":'):
             entry = EnvelopeEntry.model_validate_json(raw)
             recorder.restore(raw, entry.envelope, entry.status)
-        elif raw.startswith(b'{"kind":"checkpoint"'):
+        elif raw.startswith(CHECKPOINT_PREFIX):
             recorder.checkpoints.append(CheckpointRecord.model_validate_json(raw).signed())
         else:
             recorder.restore(raw, None, "ok")

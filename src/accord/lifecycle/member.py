@@ -37,6 +37,7 @@ __all__ = [
     "answer_sign",
     "charter_of_sign",
     "report",
+    "report_envelope",
     "report_seq",
     "request_revision",
 ]
@@ -136,6 +137,38 @@ def report_seq(charter: Charter, kpi: str, period: int) -> int:
     return 1 + (period - 1) * len(names) + names.index(kpi)
 
 
+def report_envelope(
+    charter: Charter,
+    *,
+    reporter: str,
+    kpi: str,
+    period: int,
+    value: float,
+    unit: str,
+    signer: Signer | None,
+    note: str = "",
+) -> Envelope:
+    """``reporter``'s observation of ``kpi`` for ``period``, in its slot, signed by
+    ``signer`` (unsigned without one)."""
+    body: dict[str, JsonValue] = {
+        "charter": charter.digest,
+        "kpi": kpi,
+        "period": period,
+        "value": float(value),
+        "unit": unit,
+    }
+    if note:
+        body["note"] = note
+    return _envelope(
+        charter,
+        sender=reporter,
+        seq=report_seq(charter, kpi, period),
+        performative=Performative.REPORT,
+        body=body,
+        signer=signer,
+    )
+
+
 async def report(
     bus: Bus,
     charter: Charter,
@@ -149,23 +182,15 @@ async def report(
     note: str = "",
 ) -> Envelope:
     """Publish ``reporter``'s signed observation of ``kpi`` for ``period``; return it."""
-    body: dict[str, JsonValue] = {
-        "charter": charter.digest,
-        "kpi": kpi,
-        "period": period,
-        "value": float(value),
-        "unit": unit,
-    }
-    if note:
-        body["note"] = note
-    seq = report_seq(charter, kpi, period)
-    envelope = _envelope(
+    envelope = report_envelope(
         charter,
-        sender=reporter,
-        seq=seq,
-        performative=Performative.REPORT,
-        body=body,
+        reporter=reporter,
+        kpi=kpi,
+        period=period,
+        value=value,
+        unit=unit,
         signer=signer,
+        note=note,
     )
     await bus.publish(envelope)
     return envelope

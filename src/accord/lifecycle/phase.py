@@ -43,6 +43,7 @@ __all__ = [
     "QUIET_S",
     "charter_after",
     "charter_record",
+    "first_charter",
     "recording",
     "seal_and_record",
     "seal_charter_here",
@@ -203,16 +204,22 @@ async def charter_after(
 ) -> Sealing | None:
     """The charter phase of a finished in-process run, when the scenario wants one and the
     negotiation ended in an agreement (``None`` otherwise)."""
+    charter = first_charter(negotiation, scenario)
+    if charter is None:
+        return None
+    return await seal_charter_here(bus, charter, identities=identities, log_path=log_path)
+
+
+def first_charter(negotiation: Negotiation, scenario: Scenario) -> Charter | None:
+    """The charter a finished negotiation's agreement becomes, starting now; ``None`` when
+    the scenario wants none or the negotiation ended without agreement."""
     result = negotiation.result
     if not wants_charter(scenario) or result.outcome is None:
         return None
-    return await seal_in_process(
-        bus,
+    return charter_for(
         scenario,
         dict[str, JsonValue](result.outcome),
         negotiation_id=result.negotiation_id,
-        identities=identities,
-        log_path=log_path,
         starts_ns=time.time_ns(),
     )
 

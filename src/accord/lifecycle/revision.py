@@ -26,7 +26,7 @@ from pydantic import JsonValue
 
 from accord.broker import Bus
 from accord.errors import InputError
-from accord.ledger.records import CheckpointRecord
+from accord.ledger.records import last_checkpoint
 from accord.ledger.storage import open_storage, read_records
 from accord.ledger.verify import verify_log
 from accord.lifecycle.charter import DAY_NS, Charter, Revision, charter_for
@@ -204,7 +204,9 @@ def amended_charter(
         raise InputError(
             f"the renegotiation's log {renegotiation_log} does not verify: {check.problems}"
         )
-    size, root = _last_checkpoint(renegotiation_log)
+    last = last_checkpoint(read_records(renegotiation_log).records)
+    assert last is not None  # noqa: S101  # the log verified, so it has checkpoints
+    size, root = last.tree_size, last.root
     revision = Revision(
         trigger=opening.trigger,
         reference=opening.reference,
@@ -262,12 +264,3 @@ async def renegotiate(
     )
     bound.info("charter_amended", version=amended.version, in_force=sealing.in_force)
     return Renegotiation(done.result, sealing, out_dir)
-
-
-def _last_checkpoint(path: Path) -> tuple[int, str]:
-    last = None
-    for _, raw in read_records(path).records:
-        if raw.startswith(b'{"kind":"checkpoint"'):
-            last = CheckpointRecord.model_validate_json(raw)
-    assert last is not None  # noqa: S101  # verify_log found a checkpoint
-    return last.tree_size, last.root
