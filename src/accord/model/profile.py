@@ -44,6 +44,7 @@ class BoundProfile:
         self._all: Column | None = None
         self._sorted: tuple[npt.NDArray[np.intp], Column] | None = None
         self._sorted_list: list[float] | None = None
+        self._top: tuple[npt.NDArray[np.intp], Column] | None = None
 
     @property
     def reservation(self) -> float:
@@ -77,6 +78,30 @@ class BoundProfile:
             values.setflags(write=False)
             self._sorted = order, values
         return self._sorted
+
+    def sorted_top(self, count: int) -> tuple[npt.NDArray[np.intp], Column]:
+        """The best ``count`` outcomes or more, as the last entries of
+        :meth:`sorted_outcomes` (the same order, ties included: every outcome worth as much as
+        the worst one returned is returned), without sorting the rest of the space: a
+        strategy that concedes from the top looks at a few percent of a large space. Cached
+        (the largest asked for); a full sort once a quarter of the space is asked for."""
+        if self._sorted is not None:
+            order, values = self._sorted
+            return order[-count:], values[-count:]
+        if self._top is not None and len(self._top[0]) >= count:
+            return self._top
+        values = self.all_utilities
+        size = len(values)
+        if count * 4 >= size:
+            return self.sorted_outcomes()
+        cut = np.partition(values, size - count)[size - count]  # the count-th best utility
+        chosen = np.flatnonzero(values >= cut)  # in enumeration order, so ties stay in it
+        order = chosen[np.argsort(values[chosen], kind="stable")]
+        top = values[order]
+        order.setflags(write=False)
+        top.setflags(write=False)
+        self._top = order, top
+        return self._top
 
     def sorted_utility_list(self) -> list[float]:
         """The sorted utilities of :meth:`sorted_outcomes` as a Python list, computed once (a
