@@ -100,6 +100,28 @@ def test_a_call_within_its_budget_returns_its_value_and_the_handler_is_given_bac
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_a_budget_spent_between_calls_interrupts_only_the_next_call() -> None:
+    """The timer is set once per budget and stays set between the calls of a turn: firing
+    outside a call raises nothing there (it would land in the runtime's own code), and the
+    next call of the spent budget is interrupted at once."""
+    executor = GuardedExecutor("a")
+    try:
+        executor.limit(0.05)
+        assert executor.call(lambda: "first") == "first"
+        first = signal.getitimer(signal.ITIMER_REAL)
+        assert executor.call(lambda: signal.getitimer(signal.ITIMER_REAL))[0] <= first[0]
+        time.sleep(0.15)  # the budget runs out here, outside any call: no Overtime
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # it stopped itself
+        began = time.monotonic()
+        with pytest.raises(StrategyOvertime):
+            executor.call(_sleep_then, 5.0, "never")
+        assert time.monotonic() - began < 0.5
+        executor.limit(1.0)  # a new budget: calls run again
+        assert executor.call(lambda: "next turn") == "next turn"
+    finally:
+        executor.close()
+
+
 def test_without_a_budget_nothing_is_armed() -> None:
     executor = GuardedExecutor()
     try:

@@ -26,6 +26,7 @@ import types
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Literal, Protocol
 
+from accord.agents.strategy import Response
 from accord.agents.watchdog import WATCHDOG, Overtime, available
 from accord.errors import StrategyOvertime
 
@@ -101,26 +102,28 @@ class GuardedExecutor:
         until = self._until
         if until is None:
             return fn(*args)
-        result = self._bounded(until, _name(fn), fn, *args)
-        if inspect.iscoroutine(result):
-            return self._stepped(result, until, _name(fn))
-        return result
+        result = self._bounded(until, fn, fn, *args)
+        if type(result) in _PLAIN_RESULTS or not inspect.iscoroutine(result):
+            return result
+        return self._stepped(result, until, fn)
 
-    def _bounded(self, until: float, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)``, interrupted at ``until`` (as :class:`StrategyOvertime`)."""
+    def _bounded(
+        self, until: float, called: Callable[..., Any], fn: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``fn(*args)`` (a step of ``called``), interrupted at ``until`` (as
+        :class:`StrategyOvertime`)."""
+        dog = WATCHDOG
         try:
-            WATCHDOG.arm(until - time.monotonic(), self.party)
-            try:
-                return fn(*args)
-            finally:
-                WATCHDOG.disarm()
+            dog.enter(until, self.party)
+            return fn(*args)
         except Overtime:
-            WATCHDOG.disarm()  # it may have fired again inside the finally
-            raise StrategyOvertime(name, self._budget) from None
+            raise StrategyOvertime(_name(called), self._budget) from None
+        finally:
+            dog.leave()
 
     @types.coroutine
     def _stepped(
-        self, coroutine: Coroutine[Any, Any, Any], until: float, name: str
+        self, coroutine: Coroutine[Any, Any, Any], until: float, called: Callable[..., Any]
     ) -> Generator[Any, Any, Any]:
         """Drive ``coroutine`` as ``await`` would, each step bounded by ``until``."""
         sent: Any = None
@@ -128,9 +131,9 @@ class GuardedExecutor:
         while True:
             try:
                 if thrown is None:
-                    yielded = self._bounded(until, name, coroutine.send, sent)
+                    yielded = self._bounded(until, called, coroutine.send, sent)
                 else:
-                    yielded = self._bounded(until, name, coroutine.throw, thrown)
+                    yielded = self._bounded(until, called, coroutine.throw, thrown)
             except StopIteration as stop:
                 return stop.value
             try:
@@ -146,6 +149,9 @@ class GuardedExecutor:
             self._closed = True
             WATCHDOG.release()
 
+
+_PLAIN_RESULTS = frozenset({dict, str, Response, type(None)})
+"""What strategy calls return most (an outcome, a response): no coroutine check for those."""
 
 _STOP = object()
 

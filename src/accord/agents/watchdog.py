@@ -2,13 +2,19 @@
 
 Strategy code runs inline on the event loop (:class:`~accord.agents.executor.GuardedExecutor`):
 no thread hop per call. What keeps a strategy that blocks, sleeps or loops forever from
-freezing every other party in the process is this watchdog: :meth:`Watchdog.arm` sets a
-real-time interval timer (``setitimer(ITIMER_REAL)``) for the call's budget, and when it
-fires, its ``SIGALRM`` handler raises :class:`Overtime` in the main thread, inside the
-strategy's code. It fires again every :data:`REFIRE_S` until the call is over, so a strategy
-that swallows the first one (``except BaseException``) is interrupted again. :class:`Overtime`
-derives from ``BaseException``, as ``KeyboardInterrupt`` does, so an ordinary
-``except Exception`` in the strategy does not swallow it at all.
+freezing every other party in the process is this watchdog: :meth:`Watchdog.enter` sets a
+real-time interval timer (``setitimer(ITIMER_REAL)``) for the end of the call's budget, and
+when it fires during a strategy call, its ``SIGALRM`` handler raises :class:`Overtime` in the
+main thread, inside the strategy's code. It fires again every :data:`REFIRE_S` until the call
+is over, so a strategy that swallows the first one (``except BaseException``) is interrupted
+again. :class:`Overtime` derives from ``BaseException``, as ``KeyboardInterrupt`` does, so an
+ordinary ``except Exception`` in the strategy does not swallow it at all.
+
+The timer is set once per budget, not once per call: a turn's calls (``respond``, then
+``propose`` for the counter-offer) share their turn's end, and between and after them the
+timer stays set, with a flag saying that no strategy code is running. A firing outside a call
+raises nothing and stops the timer (the next call of that budget sets it again, and is
+interrupted at once, its budget being spent). Two system calls a turn instead of two a call.
 
 Python runs signal handlers between bytecodes of the main thread, and interrupts the blocking
 calls of the standard library that wait on the system (``time.sleep``, ``Event.wait``, socket
@@ -57,7 +63,7 @@ class CallWatch(Protocol):
 
 
 class Watchdog:
-    """Arms and disarms the process's real-time timer around one call at a time.
+    """Sets the process's real-time timer for the calls of one budget at a time.
 
     Calls on one event loop never overlap, so one timer serves every agent of the process.
     While any guarded executor is open (:meth:`hold` .. :meth:`release`), the ``SIGALRM``
@@ -68,8 +74,10 @@ class Watchdog:
         self._holders = 0
         self._armed = False
         self._until = 0.0
+        self.inside = False
+        """Whether a strategy call is running (between :meth:`enter` and :meth:`leave`)."""
         self.watch: CallWatch | None = None
-        """Told of each call (``arm``/``disarm``), when set."""
+        """Told of each call (``enter``/``leave``), when set."""
 
     def hold(self) -> None:
         """Install the handler (once for every holder)."""
@@ -85,27 +93,38 @@ class Watchdog:
             self.disarm()
             signal.signal(signal.SIGALRM, self._previous)
 
-    def arm(self, seconds: float, who: str = "") -> None:
-        """Interrupt the running code (with :class:`Overtime`) in ``seconds`` from now;
-        ``who`` (the party whose strategy is called) is for :attr:`watch`."""
-        seconds = max(seconds, 1e-6)
-        self._until = time.monotonic() + seconds
-        self._armed = True
+    def enter(self, until: float, who: str = "") -> None:
+        """A strategy call of ``who`` (the party, for :attr:`watch`) begins, to be interrupted
+        (with :class:`Overtime`, which may come from here already) at ``until``
+        (``time.monotonic()``); sets the timer unless it is set for that end already.
+        :meth:`leave` when the call is over, whatever happened."""
         if self.watch is not None:
-            self.watch.mark(who, seconds)
-        signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_S)
+            self.watch.mark(who, until - time.monotonic())
+        self.inside = True  # first: a timer due at once must find the call begun
+        if not self._armed or self._until != until:
+            self._until = until
+            self._armed = True
+            signal.setitimer(signal.ITIMER_REAL, max(until - time.monotonic(), 1e-6), REFIRE_S)
+
+    def leave(self) -> None:
+        """The strategy call is over (the timer stays set for the next call of its budget)."""
+        self.inside = False
+        if self.watch is not None:
+            self.watch.clear()
 
     def disarm(self) -> None:
         """Stop the timer."""
+        self.inside = False
         if self._armed:
             self._armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            if self.watch is not None:
-                self.watch.clear()
 
     def _fire(self, signum: int, frame: FrameType | None) -> None:
-        if self._armed and time.monotonic() >= self._until:
+        if not self._armed or time.monotonic() < self._until:
+            return
+        if self.inside:
             raise Overtime
+        self.disarm()  # the budget ran out between calls: nothing to interrupt
 
 
 WATCHDOG = Watchdog()
