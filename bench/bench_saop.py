@@ -6,12 +6,12 @@ For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical
 * accord: scenario validation, profile binding, whole-space utilities, sorting and a
   100-round negotiation (Boulware against Boulware, ``time-dependent e=0.2`` both sides) over
   a direct session (``negotiate``'s default in process: parties called, no envelopes, see
-  ``accord.direct``) with built-in strategies and with the same strategy as a plug-in
-  (``plugin_strategy:Boulware``, inline under the watchdog, as ``executor="auto"`` runs every
-  strategy that is not accord's own); over the memory bus (``envelopes=True``) with the
-  plug-in on worker threads (``executor="thread"``, how plug-ins ran until December 2026),
-  with built-ins, and signed (every envelope signed by its sender and verified by the host,
-  as ``accord run`` does);
+  ``accord.direct``) with built-in strategies and with a user's own Boulware installed as a
+  plug-in (``bench-boulware`` from ``bench/plugin``, by its entry point: inline under the
+  watchdog, as ``executor="auto"`` runs every strategy that is not accord's own); over the
+  memory bus (``envelopes=True``) with the plug-in on worker threads (``executor="thread"``,
+  how plug-ins ran until December 2026), with built-ins, and signed (every envelope signed
+  by its sender and verified by the host, as ``accord run`` does);
 * NegMAS: building the utility functions and ``SAOMechanism(n_steps=100)`` with a
   ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
   (``--negmas-python``) through ``negmas_side.py``.
@@ -129,6 +129,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if importlib.util.find_spec("accord_bench_plugin") is None:
+        parser.error("the plug-in rows need it installed: pip install -e bench/plugin")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     header = ("outcomes", "side", "median ms", "rounds", "agreement", "NegMAS/x")
@@ -136,7 +138,7 @@ def main() -> None:
     for size in SIZES:
         domain = make_domain(size, args.seed)
         data = scenario_from(domain, args.rounds)
-        plugin = scenario_from(domain, args.rounds, "plugin_strategy:Boulware")
+        plugin = scenario_from(domain, args.rounds, "bench-boulware")
         rows: list[tuple[str, float, int, bool]] = []
         negmas_median = None
         if args.negmas_python:

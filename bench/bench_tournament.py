@@ -50,6 +50,9 @@ from accord.tournament.executors import Executor
 
 DOMAINS = ("y2013/Icecream", "y2011/Car")
 STRATEGIES = ["boulware", "conceder", "linear", "tit-for-tat"]
+PLUGINS = ["bench-boulware", "bench-conceder", "linear", "tit-for-tat"]
+"""``--plugins``: a user's own Boulware and Conceder, installed (``pip install -e bench/plugin``),
+in place of the built-ins; NegMAS's side plays its user's counterparts (``negmas_custom.py``)."""
 
 
 def quiet() -> None:
@@ -91,12 +94,13 @@ def accord_run(spec: Path, workers: int, *, plots: bool) -> None:
 
 
 def time_negmas(
-    python: str, folders: list[Path], rounds: int, njobs: int, repetitions: int
+    python: str, folders: list[Path], rounds: int, njobs: int, repetitions: int, *, custom: bool
 ) -> tuple[int, float]:
     """Negotiations played and seconds of one NegMAS tournament in a new process."""
     script = Path(__file__).with_name("negmas_tournament_side.py")
     command = [python, str(script), *map(str, folders), "--steps", str(rounds)]
     command += ["--repetitions", str(repetitions), "--njobs", str(njobs)]
+    command += ["--custom"] if custom else []
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return figures["negotiations"], figures["seconds"]
@@ -119,12 +123,20 @@ def main() -> None:
         action="store_true",
         help="Let accord draw its two figures (NegMAS's side draws none) [default: off].",
     )
+    parser.add_argument(
+        "--plugins",
+        action="store_true",
+        help="Boulware and Conceder as a user's installed plug-ins (pip install -e bench/plugin) "
+        "on accord's side, as a user's own negotiators on NegMAS's side [default: built-ins].",
+    )
     parser.add_argument("--accord-run", type=Path, help=argparse.SUPPRESS)  # one timed run
     args = parser.parse_args()
     quiet()
     if args.accord_run:
         accord_run(args.accord_run, args.workers, plots=args.plots)
         return
+    if args.plugins and importlib.util.find_spec("accord_bench_plugin") is None:
+        parser.error("--plugins needs the plug-in installed: pip install -e bench/plugin")
 
     folders = [(args.corpus / "genius" / d).resolve() for d in args.domains]
     sides = [("accord tournament", 1), ("accord tournament", args.workers)]
@@ -140,7 +152,7 @@ def main() -> None:
         data = {
             "name": "bench",
             "seed": 1,
-            "strategies": STRATEGIES,
+            "strategies": PLUGINS if args.plugins else STRATEGIES,
             "scenarios": [str(f) for f in folders],
             "mechanisms": [{"name": "saop", "deadline": {"rounds": args.rounds}}],
             "repetitions": args.repetitions,
@@ -161,6 +173,7 @@ def main() -> None:
                         args.rounds,
                         workers,
                         max(1, args.repetitions // 2),
+                        custom=args.plugins,
                     )
                 played[side] = count
                 times[side].append(seconds)
@@ -174,8 +187,13 @@ def report(
     played: dict[tuple[str, int], int],
 ) -> None:
     figures = "accord draws its figures" if args.plots else "figures off on both sides"
+    players = (
+        "Boulware and Conceder as a user's own (accord: installed plug-ins)"
+        if args.plugins
+        else "built-in strategies"
+    )
     print(
-        f"domains: {', '.join(args.domains)}; {args.rounds} rounds; {figures}; "
+        f"domains: {', '.join(args.domains)}; {args.rounds} rounds; {players}; {figures}; "
         f"median of {args.repeat} interleaved runs"
     )
     print(f"{'':44} {'negotiations':>12} {'seconds':>8} {'min-max':>11} {'per second':>10}")

@@ -7,7 +7,8 @@ the seconds they took (loading the domains and importing NegMAS not included)::
         [--njobs -1]
 
 Four time-based competitors (Boulware, Conceder, Linear, naive tit-for-tat), self-play
-included, utility functions rotated so every competitor plays every role
+included (``--custom``: a user's own Boulware and Conceder, ``negmas_custom.py``, in place of
+NegMAS's), utility functions rotated so every competitor plays every role
 (``rotate_ufuns=True``), SAOP with ``n_steps`` rounds; ``njobs=-1`` runs in this process,
 ``njobs=N`` in N worker processes. Statistics files and figures are turned off as far as
 NegMAS allows, so that the time is the negotiations' and their bookkeeping's.
@@ -28,6 +29,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repetitions", type=int, default=1)
     parser.add_argument("--njobs", type=int, default=-1)
+    parser.add_argument(
+        "--custom",
+        action="store_true",
+        help="A user's own Boulware and Conceder (negmas_custom.py) in place of NegMAS's",
+    )
     args = parser.parse_args()
 
     from negmas.inout import Scenario  # noqa: PLC0415  # NegMAS only here
@@ -42,12 +48,16 @@ def main() -> None:
     scenarios = [
         Scenario.from_genius_folder(folder, ignore_discount=True) for folder in args.folders
     ]
-    competitors = [
+    competitors: list[type] = [
         BoulwareTBNegotiator,
         ConcederTBNegotiator,
         LinearTBNegotiator,
         NaiveTitForTatNegotiator,
     ]
+    if args.custom:  # what accord's side plays as plug-ins (bench/plugin)
+        from negmas_custom import UserBoulware, UserConceder  # noqa: PLC0415  # a sibling
+
+        competitors[:2] = [UserBoulware, UserConceder]
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
         results = cartesian_tournament(

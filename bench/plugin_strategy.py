@@ -1,8 +1,7 @@
-"""A plug-in strategy for the benchmarks: accord's Boulware, defined outside the package.
+"""A plug-in strategy for ``bench/faults.py``, named by import path (``plugin_strategy:Thinking``).
 
-``executor="auto"`` runs accord's own strategies unguarded and every other one as a plug-in
-(guarded by the watchdog, or on a worker thread): naming this one (``plugin_strategy:Boulware``)
-measures what a researcher's own strategy costs, with the same decisions as the built-in.
+The speed benchmarks use a user's own strategies installed by entry point instead
+(``bench/plugin``, ``pip install -e bench/plugin``).
 """
 
 from __future__ import annotations
@@ -14,20 +13,16 @@ from accord.agents.strategy import Response, TurnState
 from accord.model import Outcome
 
 
-class Boulware(BuiltinBoulware):
-    """The built-in Boulware, as a plug-in."""
-
-
 class Thinking(BuiltinBoulware):
     """Boulware that thinks 10 ms before each offer and each answer (``bench/faults.py``: a
     negotiation long enough to kill its broker in the middle of)."""
 
     THINK_S = 0.01
 
-    def propose(self, ctx: TurnState) -> Outcome:
+    def propose(self, state: TurnState) -> Outcome:
         time.sleep(self.THINK_S)
-        return super().propose(ctx)
+        return super().propose(state)
 
-    def respond(self, ctx: TurnState, offer: Outcome) -> Response:
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
         time.sleep(self.THINK_S)
-        return super().respond(ctx, offer)
+        return super().respond(state, offer)
