@@ -216,3 +216,39 @@ def test_sorting_orders_ties_by_index_like_a_stable_sort(distinct: int) -> None:
     expected = np.argsort(values, kind="stable")
     assert np.array_equal(order, expected)
     assert np.array_equal(ordered, values[expected])
+
+
+def test_a_categorical_outcome_is_valued_from_tables_to_the_bit_and_still_checked() -> None:
+    s = OutcomeSpace(
+        [
+            CategoricalIssue(name="tier", values=("gold", "silver", "bronze")),
+            CategoricalIssue(name="region", values=("eu", "us")),
+            CategoricalIssue(name="unweighted", values=("x", "y")),
+        ]
+    )
+    u = LinearAdditiveUtility.model_validate(
+        {
+            "weights": {"tier": 0.3, "region": 0.7, "unweighted": 0.0},
+            "values": {
+                "tier": {"type": "table", "table": {"gold": 1.0, "silver": 0.1, "bronze": 0.7}},
+                "region": {"type": "table", "table": {"eu": 0.3, "us": 0.9}},
+                "unweighted": {"type": "table", "table": {"x": 0.5, "y": 0.5}},
+            },
+        }
+    ).bind(s)
+    everything = u.whole_space()
+    for i in range(s.cardinality):
+        assert u.of(s.outcome_at(i)) == everything[i]  # the bits, not approximately
+    good = {"tier": "gold", "region": "us", "unweighted": "x"}
+    bad: list[dict[str, object]] = [
+        {"tier": "gold", "region": "us"},  # an issue missing
+        {**good, "extra": "?"},  # one too many
+        {**good, "unweighted": "z"},  # not a value of an issue without weight
+        {**good, "tier": "platinum"},
+        {**good, "region": ["eu"]},  # unhashable
+    ]
+    for outcome in bad:
+        with pytest.raises(OutcomeError):
+            u.of(outcome)
+    with pytest.raises(OutcomeError, match="must be a mapping"):
+        u.of(["gold", "us", "x"])  # type: ignore[arg-type]  # the point of the test

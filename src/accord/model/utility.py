@@ -20,8 +20,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accord.model.issues import CategoricalIssue
 from accord.model.outcome_space import OutcomeSpace
-from accord.model.value_functions import Column, ValueFunction
+from accord.model.value_functions import BoundValue, Column, ValueFunction
 
 __all__ = [
     "BindError",
@@ -54,10 +55,15 @@ class BoundUtility:
         evaluate: Callable[[Matrix], Column],
         scalar: Callable[[list[float]], float] | None = None,
         whole: Callable[[], Column] | None = None,
+        lookup: Callable[[Mapping[str, object]], float] | None = None,
     ) -> None:
         self.space = space
         self._evaluate = evaluate
         self._scalar = scalar
+        self._lookup = lookup
+        """The utility of a valid outcome straight from its values (every issue
+        categorical: a table per issue); raises ``LookupError``/``TypeError`` on any other,
+        which the validating path then words."""
         self._whole = whole
 
     def __call__(self, values: Matrix) -> Column:
@@ -74,6 +80,11 @@ class BoundUtility:
 
     def of(self, outcome: Mapping[str, object]) -> float:
         """Utility of one ``{issue: value}`` outcome (validated)."""
+        if self._lookup is not None:
+            try:
+                return self._lookup(outcome)
+            except (LookupError, TypeError):
+                pass  # not a valid outcome: encode_row says why
         row = self.space.encode_row(outcome)
         if self._scalar is not None:
             return self._scalar(row)
@@ -149,7 +160,44 @@ class LinearAdditiveUtility(_Base):
                     total += weight * bound.scalar(row[k])
             return total
 
-        return BoundUtility(space, evaluate, scalar, whole)
+        return BoundUtility(space, evaluate, scalar, whole, _lookup(space, parts))
+
+
+def _lookup(
+    space: OutcomeSpace, parts: list[tuple[int, float, BoundValue]]
+) -> Callable[[Mapping[str, object]], float] | None:
+    """When every issue is categorical: the utility of an outcome from one table per issue of
+    ``weight * value`` (the same products, added in the same order, as the linear-additive
+    ``scalar``: equal to the bit), with the outcome checked on the way (exactly the issues,
+    each a value of its issue). ``None`` otherwise."""
+    if not all(isinstance(issue, CategoricalIssue) for issue in space.issues):
+        return None
+    terms: list[tuple[str, dict[object, float]]] = []
+    checks: list[tuple[str, frozenset[object]]] = []
+    for k, weight, bound in parts:
+        issue = space.issues[k]
+        assert isinstance(issue, CategoricalIssue)  # noqa: S101  # checked above
+        if weight:
+            table: dict[object, float] = {
+                v: weight * bound.scalar(float(i)) for i, v in enumerate(issue.values)
+            }
+            terms.append((issue.name, table))
+        else:  # no term in the sum, but the value must still be one of the issue's
+            checks.append((issue.name, frozenset(issue.values)))
+    size = len(space.issues)
+
+    def lookup(outcome: Mapping[str, object]) -> float:
+        if len(outcome) != size:
+            raise LookupError(size)
+        for name, valid in checks:
+            if outcome[name] not in valid:
+                raise LookupError(name)
+        total = 0.0
+        for name, table in terms:
+            total += table[outcome[name]]
+        return total
+
+    return lookup
 
 
 class Constraint(_Base):
