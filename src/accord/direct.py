@@ -197,7 +197,8 @@ class DirectSession(Session):
         )
         message_id = f"{party}:{seq}"
         self.check_allowed(party, performative, allowed, message_id)
-        return self._action(party, performative, answer_body, message_id)
+        # the body is the runtime's own: its outcome was made plain there (Agent.reply)
+        return self._action(party, performative, answer_body, message_id, plain=True)
 
     def drain(self) -> None:
         """Nothing arrives unasked in a direct run."""

@@ -505,12 +505,13 @@ class Agent:
     def record(self, round_: int, body: Mapping[str, JsonValue]) -> None:
         """Keep every offer the host announces in ``ctx.offers`` (the host has validated it
         against the outcome space before announcing it)."""
-        if self.ctx is None or body.get("event") != "offer":
+        ctx = self.ctx
+        if ctx is None or body.get("event") != "offer":
             return
         outcome, party = body.get("outcome"), body.get("party")
-        if isinstance(outcome, dict) and isinstance(party, str):
-            offer = cast("dict[str, Value]", dict(outcome))  # the strategy's own copy
-            self.ctx.offers.append(OfferEvent(round_, party, offer, self.profile))
+        if type(outcome) is dict and type(party) is str:
+            offer: dict[str, Value] = dict(outcome)  # type: ignore[arg-type]  # plain values
+            ctx.offers.append(OfferEvent(round_, party, offer, self.profile))  # its own copy
 
     async def _hook(
         self, executor: StrategyExecutor, name: str, *args: Any, within: float | None = None

@@ -35,7 +35,7 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from pydantic import JsonValue, ValidationError
 
@@ -385,13 +385,20 @@ class Session:
         performative: Performative,
         body: dict[str, JsonValue],
         message_id: str,
+        *,
+        plain: bool = False,
     ) -> Action:
         """The action of an answer (an ``offer`` checked against the outcome space), or the
-        fault it is (a ``failure``; a malformed or invalid offer, recorded as a violation)."""
+        fault it is (a ``failure``; a malformed or invalid offer, recorded as a violation).
+        ``plain``: the body is an agent runtime's own, its outcome a dict of plain values
+        already (a direct session's), so only the outcome space is left to check."""
         try:
             match performative:
                 case Performative.OFFER:
-                    outcome = OfferBody.outcome_of(body)
+                    if plain:
+                        outcome = dict(cast("dict[str, Value]", body["outcome"]))
+                    else:
+                        outcome = OfferBody.outcome_of(body)
                     self.space.encode_row(outcome)
                     return Offer(outcome)
                 case Performative.ACCEPT:
