@@ -104,6 +104,10 @@ _ANSWERS = {
 }
 
 
+_ACCEPT, _REJECT, _END = Response.ACCEPT, Response.REJECT, Response.END
+"""Compared by identity on the hot path (an enum member's hash is a Python call)."""
+
+
 class _BadAnswer(Exception):  # internal signal, never escapes the runtime
     """The strategy returned something the runtime cannot send."""
 
@@ -609,22 +613,26 @@ class Agent:
         offer = state.offer
         if offer is None:
             raise _BadAnswer(f"a {state.kind} request came without an offer")
-        answer = Response.REJECT  # what an acceptance blocked every time becomes
+        answer = _REJECT  # what an acceptance blocked every time becomes
         for _ in range(MANDATE_ATTEMPTS):
             if pending(said := executor.call(self._method(state.kind), state, offer)):
                 said = await said
-            if not isinstance(said, str) or said not in _ANSWERS:
-                raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
+            if said is not _REJECT and said is not _ACCEPT and said is not _END:
+                if not isinstance(said, str) or said not in _ANSWERS:
+                    raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
+                said = Response(said)  # a plain "accept", or a subclass's member
             if (
-                said != Response.ACCEPT
+                said is not _ACCEPT
                 or self.guard is None
                 or await self._allowed(state, executor, "accept", offer)
             ):
-                answer = said if type(said) is Response else Response(said)
+                answer = said
                 break
-        if state.kind == "respond" and answer == Response.REJECT:
-            return await self._propose(state, executor)  # the counter-offer
-        return _ANSWERS[answer], {}
+        if answer is _REJECT:
+            if state.kind == "respond":
+                return await self._propose(state, executor)  # the counter-offer
+            return Performative.REJECT, {}
+        return (Performative.ACCEPT if answer is _ACCEPT else Performative.END), {}
 
     async def _other(
         self, state: TurnState, executor: StrategyExecutor
