@@ -16,8 +16,10 @@ For each domain size (10^3 and 10^5 outcomes, random linear-additive categorical
   ``BoulwareTBNegotiator`` against an ``AspirationNegotiator``, run in the NegMAS virtualenv
   (``--negmas-python``) through ``negmas_side.py``.
 
-It prints the median of ``--repeat`` runs per side and the ratio NegMAS / accord. Machines
-here are shared and noisy: compare ratios from one run, not absolute times across runs.
+and the physical floor: the same two Boulwares' own calls for the same turns, with no
+framework (``time_floor``). It prints the median of ``--repeat`` runs per side and the ratio
+NegMAS / accord. Machines here are shared and noisy: compare ratios from one run, not
+absolute times across runs.
 
     python bench/bench_saop.py --negmas-python .venv-negmas/bin/python
 """
@@ -37,12 +39,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import structlog
 
 sys.path.insert(0, str(Path(__file__).parent))
 from negmas_side import make_domain  # a sibling script, not a package
 
 from accord import Scenario
+from accord.agents import AgentContext, Boulware, Response, TurnState
+from accord.agents.strategy import OfferEvent
 from accord.runner import negotiate
 
 SIZES = (1_000, 100_000)
@@ -98,6 +103,57 @@ def time_accord(
         result = asyncio.run(negotiation).result
         times.append(time.perf_counter() - began)
     return times, result
+
+
+def time_floor(data: dict[str, Any], repeat: int) -> tuple[list[float], int, bool]:
+    """The physical floor: what the two Boulwares themselves compute in such a negotiation,
+    with no framework at all. Timed like accord's sides (validation, binding, each party's
+    ``on_start``), then the turns of stacked alternating offers as plain calls (each turn a
+    ``TurnState``, ``respond`` to the standing offer and, on a rejection, ``propose``; every
+    offer appended to both parties' ``ctx.offers``, which ``respond`` reads)."""
+    times, rounds, agreed = [], 0, False
+    for _ in range(repeat):
+        began = time.perf_counter()
+        scenario = Scenario.model_validate(data)
+        space = scenario.outcome_space()
+        ids = [party.id for party in scenario.parties]
+        strategies, contexts = [], []
+        for index, party in enumerate(scenario.parties):
+            ctx = AgentContext(
+                party_id=party.id,
+                parties=tuple(ids),
+                mechanism="saop",
+                space=space,
+                profile=party.profile.bind(space),
+                rng=np.random.default_rng([1, index]),
+                rounds=scenario.mechanism.deadline.rounds,
+                seconds=None,
+            )
+            strategy = Boulware()
+            strategy.on_start(ctx)
+            strategies.append(strategy)
+            contexts.append(ctx)
+        total = scenario.mechanism.deadline.rounds or 1
+        standing: dict[str, Any] | None = None
+        turn = round_ = 0
+        agreed = False
+        while True:
+            if turn and turn % 2 == 0:
+                round_ += 1
+                if round_ >= total:
+                    break
+            state = TurnState(round_, round_ / total, "respond", standing, None, {})
+            strategy = strategies[turn % 2]
+            if standing is not None and strategy.respond(state, standing) == Response.ACCEPT:
+                agreed = True
+                break
+            standing = strategy.propose(state)
+            for ctx in contexts:
+                ctx.offers.append(OfferEvent(round_, ids[turn % 2], dict(standing), ctx.profile))
+            turn += 1
+        rounds = min(round_ + 1, total)
+        times.append(time.perf_counter() - began)
+    return times, rounds, agreed
 
 
 def time_negmas(
@@ -164,6 +220,8 @@ def main() -> None:
                 scenario, executor, args.repeat, sign=sign, envelopes=envelopes
             )
             rows.append((label, statistics.median(times), result.rounds, result.agreement))
+        times, rounds, agreed = time_floor(data, args.repeat)
+        rows.append(("strategy calls alone", statistics.median(times), rounds, agreed))
         for side, median, rounds, agreed in rows:
             ratio = f"{negmas_median / median:8.1f}x" if negmas_median else "        -"
             print(f"{size:>9,} {side:<26} {median * 1000:>10.1f} {rounds:>7} {agreed!s:>9} {ratio}")

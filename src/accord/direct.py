@@ -169,16 +169,23 @@ class DirectSession(Session):
         loop = asyncio.get_running_loop()
         due = self.turn_due(loop)
         request_id = self._host(Performative.REQUEST, body, party)
-        agent = self.agents[party]
-        state = TurnState(
-            round=self.round,
-            relative_time=relative_time,
-            kind=request.kind,
-            offer=None if request.offer is None else dict(request.offer),
-            proposer=request.proposer,
-            options=copy.deepcopy(request.options) if request.options else {},
+        offer, options = request.offer, request.options
+        state = TurnState(  # by position: one is made per turn
+            self.round,
+            relative_time,
+            request.kind,
+            None if offer is None else dict(offer),
+            request.proposer,
+            copy.deepcopy(options) if options else {},
         )
-        answer = await _within(agent.reply(state, request_id, self._executors[party]), due)
+        agent = self.agents[party]
+        reply = agent.reply(state, request_id, self._executors[party])
+        try:
+            waiting = reply.send(None)  # the usual case: it never waits (no timer, no task)
+        except StopIteration as stop:
+            answer: _Answer = stop.value
+        else:
+            answer = await _within(reply, waiting, due)
         if answer is None or loop.time() > due:
             raise self.too_late(party)
         performative, answer_body = answer
@@ -238,13 +245,9 @@ class DirectSession(Session):
         return envelopes
 
 
-async def _within(reply: Coroutine[Any, Any, _Answer], due: float) -> _Answer:
-    """Run ``reply`` to its end: at once when it never waits (the usual case: no timer, no
-    task), else on this task until the loop's time ``due`` (``None`` after that)."""
-    try:
-        waiting = reply.send(None)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]  # what reply() returns
+async def _within(reply: Coroutine[Any, Any, _Answer], waiting: Any, due: float) -> _Answer:
+    """Run ``reply``, which is waiting on ``waiting``, to its end on this task until the
+    loop's time ``due`` (``None`` after that)."""
     try:
         async with asyncio.timeout_at(due):
             return await resume(reply, waiting)
