@@ -105,7 +105,15 @@ _ANSWERS = {
 
 
 _ACCEPT, _REJECT, _END = Response.ACCEPT, Response.REJECT, Response.END
-"""Compared by identity on the hot path (an enum member's hash is a Python call)."""
+_OFFER, _ACCEPT_P, _REJECT_P, _END_P = (
+    Performative.OFFER,
+    Performative.ACCEPT,
+    Performative.REJECT,
+    Performative.END,
+)
+"""The hot path's enum members, as module globals: ``Enum.MEMBER`` is an attribute look-up
+of ~110 ns, a global ~8 ns; responses are compared by identity (an enum's hash is a Python
+call)."""
 
 
 class _BadAnswer(Exception):  # internal signal, never escapes the runtime
@@ -631,8 +639,8 @@ class Agent:
         if answer is _REJECT:
             if state.kind == "respond":
                 return await self._propose(state, executor)  # the counter-offer
-            return Performative.REJECT, {}
-        return (Performative.ACCEPT if answer is _ACCEPT else Performative.END), {}
+            return _REJECT_P, {}
+        return (_ACCEPT_P if answer is _ACCEPT else _END_P), {}
 
     async def _other(
         self, state: TurnState, executor: StrategyExecutor
@@ -644,7 +652,7 @@ class Agent:
             if pending(said := executor.call(self._method(state.kind), state)):
                 said = await said
             if said is None:
-                return Performative.END, {}
+                return _END_P, {}
             if isinstance(said, Response):
                 if said != Response.ACCEPT or state.offer is None:
                     return _ANSWERS[said], {}
@@ -652,16 +660,16 @@ class Agent:
                 if self.guard is None or await self._allowed(
                     state, executor, "accept", state.offer
                 ):
-                    return Performative.ACCEPT, {}
+                    return _ACCEPT_P, {}
                 continue
             last = "offer"
             outcome = _plain(said)
             if self.guard is None or await self._allowed(
                 state, executor, "offer", _values(outcome)
             ):
-                return Performative.OFFER, {"outcome": outcome}
+                return _OFFER, {"outcome": outcome}
         if last == "accept":
-            return Performative.REJECT, {}
+            return _REJECT_P, {}
         raise _OutsideMandate(self._why_blocked(state))
 
     async def _propose(
@@ -671,10 +679,10 @@ class Agent:
             if pending(outcome := executor.call(self._method("propose"), state)):
                 outcome = await outcome
             if outcome is None:
-                return Performative.END, {}
+                return _END_P, {}
             plain = _plain(outcome)
             if self.guard is None or await self._allowed(state, executor, "offer", _values(plain)):
-                return Performative.OFFER, {"outcome": plain}
+                return _OFFER, {"outcome": plain}
         raise _OutsideMandate(self._why_blocked(state))
 
     def _why_blocked(self, state: TurnState) -> str:
