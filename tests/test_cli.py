@@ -57,6 +57,41 @@ def test_run_writes_transcript_and_result(tmp_path: Path) -> None:
     assert "2 of 2 commitments revealed and matching" in verified.stdout
 
 
+def test_bus_memory_calls_the_parties_and_logs_what_envelopes_would_carry(tmp_path: Path) -> None:
+    """``--bus memory`` runs the parties called directly and logs the run after it;
+    ``--envelopes`` sends every message through the in-memory bus: the same messages, in the
+    same order, and both logs verify."""
+    direct, carried = tmp_path / "direct", tmp_path / "carried"
+    assert accord("run", EXAMPLE, "--bus", "memory", "--out", direct).returncode == 0
+    done = accord("run", EXAMPLE, "--bus", "memory", "--envelopes", "--out", carried)
+    assert done.returncode == 0, done.stderr
+
+    def messages(run: Path) -> list[dict[str, Any]]:
+        lines = (run / "transcript.jsonl").read_text().splitlines()
+        random = ("sent_ns", "sig", "session")  # and a join's will_nonce: fresh each run
+        kept = [{k: v for k, v in json.loads(line).items() if k not in random} for line in lines]
+        for message in kept:
+            message["body"].pop("will_nonce", None)
+        return kept
+
+    assert messages(direct) == messages(carried)
+    for run in (direct, carried):
+        verified = accord("log", "verify", run)
+        assert verified.returncode == 0, verified.stderr
+    entries = [json.loads(line) for line in (direct / "log.jsonl").read_text().splitlines()]
+    logged = [e for e in entries if "envelope" in e]
+    transcript = [
+        json.loads(line) for line in (direct / "transcript.jsonl").read_text().splitlines()
+    ]
+    # each envelope of the direct run is logged as received when it was sent
+    assert [e["received_ns"] for e in logged[: len(transcript)]] == [
+        e["sent_ns"] for e in transcript
+    ]
+    refused = accord("run", EXAMPLE, "--envelopes", "--out", tmp_path / "no")
+    assert refused.returncode == 2
+    assert "--envelopes goes with --bus memory" in refused.stderr + refused.stdout
+
+
 def test_a_rerun_into_a_folder_with_a_run_is_refused_unless_forced(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert accord("run", EXAMPLE, "--out", out, "--bus", "memory").returncode == 0

@@ -150,13 +150,20 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Replace the run already in the output directory.")
     ] = False,
+    envelopes: Annotated[
+        bool,
+        typer.Option(
+            help="With --bus memory: every message an envelope through the in-memory bus, "
+            "logged as it arrives (as over MQTT), not the parties called directly."
+        ),
+    ] = False,
 ) -> None:
     """Negotiate a scenario; write log.jsonl, transcript.jsonl and result.json; summarise.
 
     By default the parties talk over MQTT through a broker embedded in this process; --bus
-    memory keeps everything in memory (fastest), --broker uses a broker you run."""
-    if broker is not None and bus == "memory":
-        raise InputError("--broker needs --bus mqtt (the default), not --bus memory")
+    memory calls them directly in this process and logs the run after it (fastest; the same
+    transcript as --bus memory --envelopes), --broker uses a broker you run."""
+    _check_bus_options(bus, broker, envelopes=envelopes)
     loaded = load_scenario(scenario)
     target = out_dir or Path("runs") / loaded.negotiation_id(seed)
     _refuse_overwrite(target, force)
@@ -170,7 +177,14 @@ def run(
         identities = identities_for(loaded, given)
         async with open_bus(bus, broker, **tls) as transport:
             storage = open_storage(log_path)
-            done = await negotiate(loaded, seed=seed, bus=transport, keys=identities, log=storage)
+            direct = bus == "memory" and not envelopes  # the parties called (accord.direct)
+            done = await negotiate(
+                loaded,
+                seed=seed,
+                bus=None if direct else transport,
+                keys=identities,
+                log=storage,
+            )
             charters.append(
                 await charter_after(
                     done, loaded, bus=transport, identities=identities, log_path=log_path
@@ -226,6 +240,14 @@ def run(
             "accord report), run with --keys DIR (accord keys new)",
             highlight=False,
         )
+
+
+def _check_bus_options(bus: BusKind, broker: str | None, *, envelopes: bool) -> None:
+    """Refuse ``accord run``'s bus options that contradict each other."""
+    if broker is not None and bus == "memory":
+        raise InputError("--broker needs --bus mqtt (the default), not --bus memory")
+    if envelopes and bus != "memory":
+        raise InputError("--envelopes goes with --bus memory (over MQTT every message is one)")
 
 
 LOG_FILES = ("log.jsonl", "log.sqlite")

@@ -117,11 +117,12 @@ async def negotiate(
     """Negotiate ``scenario`` with every party in this event loop over ``bus``. ``seed``
     overrides the scenario's seed.
 
-    Without a ``bus`` or a ``log``, the parties are called directly
+    Without a ``bus``, the parties are called directly
     (:class:`~accord.direct.DirectSession`): the same actions and ending, and the transcript
-    materialised from the run's records when it is first used. ``envelopes`` runs such a
+    materialised from the run's records when it is first used (at once with a ``log``, which
+    a recorder then writes, each entry received when it was sent). ``envelopes`` runs such a
     negotiation over a new :class:`~accord.broker.MemoryBus` instead, every message an
-    envelope published, delivered and checked (a log always needs that).
+    envelope published, delivered, checked and logged as it arrives.
 
     With ``sign`` (the default) every participant signs its envelopes with its key from
     ``keys`` (party ids, ``host``, ``recorder``) or an ephemeral one, and the host checks
@@ -132,8 +133,10 @@ async def negotiate(
     scenario (as a tournament does); the result is the same as without."""
     seed = scenario.seed if seed is None else seed
     profiles = _bind(scenario) if profiles is None else _checked(scenario, profiles)
-    if bus is None and log is None and not envelopes:
-        return await _direct(scenario, seed, profiles, executor, clock, sign=sign, keys=keys)
+    if bus is None and not envelopes:
+        return await _direct(
+            scenario, seed, profiles, executor, clock, sign=sign, keys=keys, log=log, reveal=reveal
+        )
     bus = bus or MemoryBus()
     negotiation_id = scenario.negotiation_id(seed)
     identities = identities_for(scenario, keys or {}) if sign or log is not None else {}
@@ -213,14 +216,25 @@ async def _direct(
     *,
     sign: bool,
     keys: Mapping[str, SigningKey] | None,
+    log: LogStorage | None = None,
+    reveal: bool = True,
 ) -> Negotiation:
     """Negotiate with every party called directly (:mod:`accord.direct`); the transcript is
     materialised, and signed if ``sign``, when first used. Given or pinned keys are checked
-    now; ephemeral ones are made only for a transcript."""
+    now; ephemeral ones are made only for a transcript. With a ``log``, the parties reveal
+    their profiles at the end (if ``reveal``) and a recorder logs the materialised transcript
+    once the run is over, each entry received when it was sent (:func:`_log_afterwards`)."""
     pinned = sign and (bool(keys) or any(p.public_key for p in scenario.parties))
-    identities = identities_for(scenario, keys or {}) if pinned else None
+    identities = identities_for(scenario, keys or {}) if pinned or log is not None else None
     agents = _agents(
-        scenario, seed, profiles, MemoryBus(), executor, signers={}, reveal=False, host_key=None
+        scenario,
+        seed,
+        profiles,
+        MemoryBus(),
+        executor,
+        signers={},
+        reveal=reveal and log is not None,
+        host_key=None,
     )
     mechanism = MECHANISMS.create(scenario.mechanism.name, scenario.mechanism.params)
     began = time.perf_counter()
@@ -254,7 +268,39 @@ async def _direct(
         keys_of = identities or identities_for(scenario, {})
         return session.transcript({who: signer_for(key) for who, key in keys_of.items()})
 
-    return Negotiation(result, materialise)
+    if log is None:
+        return Negotiation(result, materialise)
+    assert identities is not None  # noqa: S101  # made above whenever there is a log
+    transcript = materialise()
+    _log_afterwards(scenario.negotiation_id(seed), transcript, log, identities)
+    return Negotiation(result, transcript)
+
+
+def _log_afterwards(
+    negotiation_id: str,
+    transcript: Sequence[Envelope],
+    log: LogStorage,
+    identities: Mapping[str, SigningKey],
+) -> None:
+    """Log a direct run's ``transcript`` after the run: what the recorder of a memory-bus run
+    logs as the envelopes arrive, each entry with its envelope's send time as its received
+    time (nothing travelled: every party was called in this process), checked by the same
+    recorder (signatures, repeats) and kept by the same observer (one envelope it fails on is
+    said at error level, the next ones are still logged)."""
+    public = {who: key.verify_key for who, key in identities.items() if who != RECORDER}
+    recorder = Recorder(
+        negotiation_id=negotiation_id,
+        storage=log,
+        key=identities[RECORDER],
+        keys=public,
+        checkpoint_seconds=None,  # by count and at the end: the run is over
+    )
+    observer = _Observer([], recorder, session="", verifier=None)
+    try:
+        for envelope in transcript:
+            observer.keep_or_say(envelope, received_ns=envelope.sent_ns)
+    finally:
+        recorder.close()
 
 
 def party_salt(seed: int, index: int, stream: int) -> str:
@@ -387,7 +433,8 @@ class _Observer:
             self.verifier is None or self.verifier.problem(envelope) is None
         )
 
-    def keep(self, envelope: Envelope) -> None:
+    def keep(self, envelope: Envelope, received_ns: str | None = None) -> None:
+        """Keep ``envelope`` (received now, or at ``received_ns``)."""
         if RECORDER in (envelope.sender, envelope.to):
             return  # a party and an independent recorder about receipts: not the negotiation
         if self.ended and envelope.performative is Performative.LOST:
@@ -401,7 +448,7 @@ class _Observer:
         )
         self.transcript.append(envelope)
         if self.recorder is not None:
-            self.recorder.record(envelope)
+            self.recorder.record(envelope, received_ns)
         if envelope.performative is Performative.REVEAL and self.genuine(envelope):
             self.revealed_by.add(envelope.sender)
             self.revealed.set()
@@ -421,12 +468,12 @@ class _Observer:
         while (envelope := inbox.get_nowait()) is not None:
             self.keep_or_say(envelope)
 
-    def keep_or_say(self, envelope: Envelope) -> None:
+    def keep_or_say(self, envelope: Envelope, received_ns: str | None = None) -> None:
         """:meth:`keep`, and if that fails (a bug, a full disk), say so at error level and go
         on with the next envelope: the observer never stops silently, and what comes after
         is still kept when it arrives (so its received time is true)."""
         try:
-            self.keep(envelope)
+            self.keep(envelope, received_ns)
         except Exception:  # one envelope must not stop the record
             self.failures += 1
             logger.exception(

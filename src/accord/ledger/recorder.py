@@ -93,14 +93,15 @@ class Recorder:
             entry = Genesis(negotiation_id=negotiation_id, keys=public, created_ns=now_ns())
             self._append(canonical(entry.model_dump(mode="json")))
 
-    def record(self, envelope: Envelope) -> int:
+    def record(self, envelope: Envelope, received_ns: str | None = None) -> int:
         """Append ``envelope``; return its index in the log (-1: a bad envelope beyond
         ``max_noise``, not recorded)."""
-        return self.record_entry(envelope)[0]
+        return self.record_entry(envelope, received_ns)[0]
 
-    def record_entry(self, envelope: Envelope) -> tuple[int, str]:
-        """Append ``envelope``; return its index in the log and its status (``ok`` or the
-        problem the recorder found: a bad signature, a duplicate, a conflicting repeat)."""
+    def record_entry(self, envelope: Envelope, received_ns: str | None = None) -> tuple[int, str]:
+        """Append ``envelope``, received now (or at ``received_ns``, in nanoseconds: a direct
+        run, logged after it); return its index in the log and its status (``ok`` or the problem the
+        recorder found: a bad signature, a duplicate, a conflicting repeat)."""
         signed = signing_bytes(envelope)
         status = self.verifier.problem(envelope, signed) or self._repeat(envelope, signed) or "ok"
         if status != "ok":
@@ -118,7 +119,7 @@ class Recorder:
             )
         line = envelope_entry_line(
             index=self.tree.size,
-            received_ns=now_ns(),
+            received_ns=now_ns() if received_ns is None else received_ns,
             status=status,
             envelope=envelope,
             signed=signed,
