@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from accord.tournament.heap import frozen_heap
+from accord.tournament.heap import YOUNG_THRESHOLD, frozen_heap
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +36,16 @@ def test_objects_alive_on_entry_are_frozen_until_the_outermost_block_ends() -> N
         assert gc.get_freeze_count() == frozen
     assert gc.get_freeze_count() == before
     assert keep
+
+
+def test_the_youngest_generation_waits_longer_inside_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with frozen_heap():
+        assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
+        assert gc.get_threshold()[1:] == before[1:]
+        with frozen_heap():
+            assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
+    assert gc.get_threshold() == before
 
 
 def test_a_cycle_that_was_garbage_on_entry_is_collected_after_the_block() -> None:

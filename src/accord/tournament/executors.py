@@ -24,6 +24,7 @@ from typing import Protocol
 from accord.agents.watchdog import WATCHDOG
 from accord.errors import StrategyStuck
 from accord.tournament.guard import TICK_S, CallBoard, Stuck
+from accord.tournament.heap import young_threshold_raised
 from accord.tournament.plan import Job
 from accord.tournament.rows import Row, failed_row
 from accord.tournament.worker import Player
@@ -81,6 +82,7 @@ def _start_worker(
         _BOARD = board
     _PLAYER = Player(workload)
     gc.freeze()  # what the worker starts with lives as long as it: see accord.tournament.heap
+    young_threshold_raised()  # this process only plays: see accord.tournament.heap
 
 
 def _play_in_worker(jobs: list[Job], broker: str | None) -> list[Row]:
