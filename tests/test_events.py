@@ -26,6 +26,8 @@ from accord.ledger.records import RECORDER
 from accord.ledger.signing import Verifier, sign_envelope, signer_for
 from accord.ledger.storage import JsonlStorage
 from accord.processes import party_agent
+from accord.protocols import Mechanism, Session
+from accord.protocols.actions import Ending, EndReason, Offer
 from accord.runner import negotiate, serve
 from accord.scenarios import Scenario
 from accord.wire import (
@@ -352,3 +354,66 @@ async def test_the_audit_finds_every_event_and_flags_one_told_to_one_party(
     metrics = process_metrics(told_log, profiles)
     assert not metrics.same_information
     assert any("told to 'seller' only" in d for d in metrics.information_differences)
+
+
+class InformsThenWaits(Mechanism):
+    """Asks for one offer, announces it, waits for something other than an answer (so it
+    flushes first), then announces the end: named by import path in a scenario."""
+
+    name = "informs-then-waits"
+    summary = "one offer, announced before a wait"
+    requests = frozenset({"propose"})
+
+    async def run(self, session: Session) -> Ending:
+        party = session.parties[0]
+        action = await session.ask(party, Request(kind="propose"), {Performative.OFFER})
+        assert isinstance(action, Offer)
+        outcome: dict[str, JsonValue] = dict(action.outcome)
+        await session.inform({"event": "offer", "party": party, "outcome": outcome})
+        await session.flush()
+        await session.flush()  # nothing kept: nothing sent
+        await asyncio.sleep(0.01)  # a timer, not an answer
+        await session.inform({"event": "end", "party": party})
+        return Ending(EndReason.ENDED_BY_PARTY, party=party, detail="one offer is enough")
+
+
+def _shape(transcript: Sequence[Envelope]) -> list[tuple[Any, ...]]:
+    """What a direct run and a bus run have alike (a join's will nonce is random)."""
+    return [
+        (
+            e.sender,
+            e.seq,
+            e.performative,
+            e.to,
+            e.round,
+            e.performative is Performative.JOIN or e.body,
+        )
+        for e in transcript
+    ]
+
+
+async def test_a_mechanism_that_waits_flushes_its_events_as_an_inform() -> None:
+    data = make_scenario("conceder", "conceder").model_dump(mode="json")
+    data["mechanism"] = {"name": "test_events:InformsThenWaits"}
+    scenario = Scenario.model_validate(data)
+    bus = await negotiate(scenario, sign=False, envelopes=True)
+    direct = await negotiate(scenario, sign=False)
+    host = [e for e in bus.transcript if e.sender == HOST]
+    kinds = [e.performative for e in host]
+    assert kinds[-3:] == [Performative.REQUEST, Performative.INFORM, Performative.RESULT]
+    assert [event.body["event"] for event in events_of(host[-2:-1])] == ["offer"]
+    assert list(host[-2].body) == [EVENTS]
+    assert [event.body["event"] for event in events_of(host[-1:])] == ["end"]
+    assert _shape(direct.transcript) == _shape(bus.transcript)
+
+
+def test_an_inform_of_an_old_log_is_one_event() -> None:
+    old = compose(
+        negotiation_id="n",
+        sender=HOST,
+        seq=3,
+        performative=Performative.INFORM,
+        body={"event": "accept", "party": "buyer"},
+        round_=2,
+    )
+    assert list(events_of([old])) == [(2, {"event": "accept", "party": "buyer"}, "host:3")]

@@ -8,8 +8,10 @@ on it takes only host envelopes of that session. Then it answers the host: ``sta
 the strategy method named by its kind and sends the answer (``propose``, ``respond`` and
 ``vote`` as documented in :mod:`accord.agents.strategy`; any other kind ``K`` calls
 ``K(state)``, whose outcome is sent as an ``offer``, ``None`` as ``end`` and a ``Response`` as
-``accept``/``reject``/``end``); each ``inform`` is recorded (offers
-go into ``ctx.offers``) and passed to ``on_event``; ``result`` sends the ``reveal`` of its
+``accept``/``reject``/``end``), but only a request whose ``to`` is this party: every party
+receives every request, for the events it carries. The ``events`` of a host envelope come
+first, in order: each is recorded (offers go into ``ctx.offers``) and passed to ``on_event``
+(:mod:`accord.wire.events`); ``result`` sends the ``reveal`` of its
 profile if told to, calls ``on_end`` (waiting at most the turn timeout for one on a worker
 thread), and stops.
 
@@ -524,7 +526,7 @@ class Agent:
 
     @property
     def hears_events(self) -> bool:
-        """Whether the strategy has an ``on_event`` hook (most have none: an ``inform`` is
+        """Whether the strategy has an ``on_event`` hook (most have none: an event is
         then only :meth:`record`-ed)."""
         return getattr(self.strategy, "on_event", None) is not None
 

@@ -95,8 +95,8 @@ def admit(payload: object, *, topic: str, negotiation_id: str) -> Envelope | Ref
             claimed,
         )
     if topic != (own := topic_for(envelope)):
-        # another sender's topic, or e.g. a request to one party replayed on the broadcast
-        # topic to reach the others
+        # another sender's topic, or e.g. a notice to one party replayed on the broadcast
+        # topic to reach the others (a request belongs on the broadcast topic)
         reason = "sender_topic_mismatch" if claimed != envelope.sender else "wrong_topic"
         return Refusal(reason, f"belongs on {own!r}", claimed)
     try:

@@ -67,11 +67,16 @@ class Event(NamedTuple):
 
 def events_of(envelopes: Iterable[Envelope]) -> Iterator[Event]:
     """Every event the host's envelopes to everybody among ``envelopes`` carry, in order
-    (entries that are not ``{"round": int, "body": {...}}`` are skipped)."""
+    (entries that are not ``{"round": int, "body": {...}}`` are skipped). An ``inform``
+    without ``events`` is one event, its body, in its round: what a log written before
+    2026-12-05 holds (docs/ledger.md, "Old logs")."""
     for envelope in envelopes:
         if not carries_events(envelope):
             continue
         events = envelope.body.get(EVENTS)
+        if events is None and envelope.performative is Performative.INFORM:
+            yield Event(envelope.round, envelope.body, envelope.message_id)
+            continue
         if not isinstance(events, list):
             continue
         for entry in events:
