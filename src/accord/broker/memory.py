@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 
 from accord.errors import BusError
@@ -107,9 +107,15 @@ class MemoryBus:
 
     @asynccontextmanager
     async def subscribe(
-        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
+        self,
+        negotiation_id: str,
+        participant: str,
+        *,
+        will: Envelope | None = None,
+        senders: Collection[str] | None = None,
     ) -> AsyncIterator[QueueInbox]:
         del will  # no connection to lose: coroutines of one event loop
+        del senders  # a participant never gets its own broadcasts back here anyway
         inboxes = self._inboxes[negotiation_id]
         if participant in inboxes:
             raise BusError(

@@ -15,6 +15,8 @@ in its topic.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from accord.wire import Envelope, Performative
 
 __all__ = [
@@ -36,10 +38,17 @@ def topic_for(envelope: Envelope) -> str:
     return f"{base}/to/{envelope.to}"
 
 
-def inbox_filters(negotiation_id: str, participant: str) -> list[str]:
-    """What ``participant`` subscribes to: what is sent to it, and every broadcast."""
-    base = f"{PREFIX}/{negotiation_id}/from/+"
-    return [f"{base}/to/{participant}", f"{base}/all"]
+def inbox_filters(
+    negotiation_id: str, participant: str, senders: Collection[str] | None = None
+) -> list[str]:
+    """What ``participant`` subscribes to: what is sent to it, and every broadcast (only
+    those of ``senders``, if given: the host names the parties, and the broker then does not
+    send its own broadcasts, a request each turn, back to it)."""
+    base = f"{PREFIX}/{negotiation_id}/from"
+    if senders is None:
+        return [f"{base}/+/to/{participant}", f"{base}/+/all"]
+    others = [sender for sender in senders if sender != participant]
+    return [f"{base}/+/to/{participant}", *(f"{base}/{sender}/all" for sender in others)]
 
 
 def across_negotiations(sender: str, to: str | None) -> str:

@@ -202,7 +202,8 @@ class Session:
 
     async def __aenter__(self) -> Self:
         self._inbox = await self._stack.enter_async_context(
-            self.bus.subscribe(self.negotiation_id, HOST, will=self._will())
+            # the parties' broadcasts, not its own: no request comes back to the host
+            self.bus.subscribe(self.negotiation_id, HOST, will=self._will(), senders=self.parties)
         )
         return self
 
