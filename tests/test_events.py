@@ -7,6 +7,9 @@ flags one told to some parties only."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -417,3 +420,16 @@ def test_an_inform_of_an_old_log_is_one_event() -> None:
         round_=2,
     )
     assert list(events_of([old])) == [(2, {"event": "accept", "party": "buyer"}, "host:3")]
+
+
+def test_log_show_names_the_events_a_request_carries(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    asyncio.run(negotiate(SCENARIO, log=JsonlStorage(log)))
+    shown = subprocess.run(  # noqa: S603  # our own command
+        [sys.executable, "-m", "accord", "log", "show", str(log), "--performative", "request"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"COLUMNS": "500"},
+    ).stdout
+    assert "asks to respond; events: offer by buyer: " in shown  # a request, its event
