@@ -40,6 +40,8 @@ from accord.wire import (
     Envelope,
     Performative,
     Request,
+    RequestBody,
+    ResultBody,
     compose,
     events_of,
     new_session,
@@ -121,6 +123,9 @@ async def test_a_signed_saop_turn_is_one_host_envelope(bus_name: BusName) -> Non
         assert next(e for e in after if e.sender == HOST).message_id == carrier
     # the acceptance that ends it rides on the result
     assert host[-1].performative is Performative.RESULT
+    ResultBody.model_validate(host[-1].body)  # the schema docs/wire.schema.json publishes
+    for request in requests.values():
+        RequestBody.model_validate(request.body)
     assert [event.body["event"] for event in events if event.message_id == host[-1].message_id][
         -1
     ] == "accept"

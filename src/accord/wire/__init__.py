@@ -23,6 +23,7 @@ from accord.wire.lifecycle import (
 )
 from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, Request, RequestBody
+from accord.wire.result import ResultBody
 
 __all__ = [
     "ACTIONS",
@@ -46,6 +47,7 @@ __all__ = [
     "ReportBody",
     "Request",
     "RequestBody",
+    "ResultBody",
     "ReviseBody",
     "SignBody",
     "carries_events",

@@ -22,6 +22,7 @@ from accord.wire.lifecycle import (
 )
 from accord.wire.oversight import ApprovalBody, BlockedBody
 from accord.wire.requests import FailureBody, OfferBody, RequestBody
+from accord.wire.result import ResultBody
 
 __all__ = ["wire_schemas"]
 
@@ -34,6 +35,7 @@ def wire_schemas() -> dict[str, Any]:
         "request_body": RequestBody.model_json_schema(),
         "event": HostEvent.model_json_schema(),
         "inform_body": InformBody.model_json_schema(),
+        "result_body": ResultBody.model_json_schema(),
         "offer_body": OfferBody.model_json_schema(),
         "failure_body": FailureBody.model_json_schema(),
         "blocked_body": BlockedBody.model_json_schema(),
