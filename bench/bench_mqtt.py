@@ -7,7 +7,10 @@
   request/answer) over the same broker; for each turn, the time from the host publishing a
   request to the host publishing its next envelope (so: the request's trip, the agent's
   decision, the answer's trip and the host's handling of it), median over ``--turns``.
-  Once unsigned (the framework alone) and once signed (what ``accord run`` does).
+  Once unsigned (the framework alone) and once signed (what ``accord run`` does). Also
+  printed: the median time from one request of the host to its next request (the whole cycle
+  of a turn, whatever the host sends between them), and the CPU time this process spent per
+  turn (with every participant in it: the whole negotiation's CPU).
 
 Both are measured twice: with every participant in this process on one event loop (so the
 CPU of both ends, and of both agents, adds up in each turn), and with each participant in a
@@ -148,13 +151,18 @@ async def echo_process(address: BrokerAddress, turns: int) -> None:
         await echo(client, turns)
 
 
-async def accord_turns(address: BrokerAddress, turns: int, *, sign: bool) -> list[float]:
+async def accord_turns(
+    address: BrokerAddress, turns: int, *, sign: bool
+) -> tuple[list[Envelope], float]:
+    """The transcript, and the CPU seconds this process spent per turn."""
     async with MqttBus(address) as bus:
+        began = time.process_time()
         transcript = (await negotiate(scenario(turns), bus=bus, sign=sign)).transcript
-    return turn_times(transcript)
+        cpu = time.process_time() - began
+    return transcript, cpu / max(1, len(turn_times(transcript)))
 
 
-async def accord_turns_apart(address: BrokerAddress, turns: int, *, sign: bool) -> list[float]:
+async def accord_turns_apart(address: BrokerAddress, turns: int, *, sign: bool) -> list[Envelope]:
     """The same with each agent in a process of its own (``--agent``), the host here."""
     with tempfile.TemporaryDirectory() as tmp:
         negotiated = scenario(turns)
@@ -183,7 +191,7 @@ async def accord_turns_apart(address: BrokerAddress, turns: int, *, sign: bool) 
                 )
         finally:
             reap(children, REPLY_TIMEOUT_S)
-    return turn_times(done.transcript)
+    return done.transcript
 
 
 async def agent_process(
@@ -216,6 +224,17 @@ def turn_times(transcript: list[Envelope]) -> list[float]:
         (int(after.sent_ns) - int(request.sent_ns)) / 1e9
         for request, after in itertools.pairwise(host)
         if request.performative is Performative.REQUEST
+    ]
+
+
+def cycle_times(transcript: list[Envelope]) -> list[float]:
+    """For each request of the host but the last, the time to its next request."""
+    requests = [
+        e for e in transcript if e.sender == HOST and e.performative is Performative.REQUEST
+    ]
+    return [
+        (int(after.sent_ns) - int(request.sent_ns)) / 1e9
+        for request, after in itertools.pairwise(requests)
     ]
 
 
@@ -271,16 +290,28 @@ async def measure(url: str, turns: int) -> None:
     print(
         f"{'raw aiomqtt ping-pong round trip':36} {raw[0] * 1e3:17.3f} ms {raw[1] * 1e3:17.3f} ms"
     )
+    cycles = []
     for label, sign in (
         ("accord turn, unsigned", False),
         ("accord turn, signed and verified", True),
     ):
-        together = statistics.median(await accord_turns(address, turns, sign=sign))
-        apart = statistics.median(await accord_turns_apart(address, turns, sign=sign))
+        transcript, cpu = await accord_turns(address, turns, sign=sign)
+        apart_transcript = await accord_turns_apart(address, turns, sign=sign)
+        together = statistics.median(turn_times(transcript))
+        apart = statistics.median(turn_times(apart_transcript))
         print(
             f"{label:36} {together * 1e3:8.3f} ms {together / raw[0]:5.2f}x "
             f"{apart * 1e3:8.3f} ms {apart / raw[1]:5.2f}x"
         )
+        cycle = [statistics.median(cycle_times(t)) for t in (transcript, apart_transcript)]
+        cycles.append(("signed" if sign else "unsigned", cycle, cpu))
+    for what, (together, apart), _ in cycles:
+        print(
+            f"{'  request to request, ' + what:36} {together * 1e3:8.3f} ms {'':6} "
+            f"{apart * 1e3:8.3f} ms"
+        )
+    for what, _, cpu in cycles:
+        print(f"{'  CPU per turn (one process), ' + what:36} {cpu * 1e3:8.3f} ms")
 
 
 if __name__ == "__main__":

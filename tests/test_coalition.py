@@ -22,7 +22,7 @@ from accord.coalition import (
 )
 from accord.errors import InputError, ScenarioError
 from accord.runner import negotiate
-from accord.wire import Performative
+from accord.wire import events_of
 from buses import BUSES, BusName, bus_named
 from conftest import ROOT
 
@@ -145,11 +145,7 @@ def test_the_capability_model_values_coalitions_by_the_projects_they_can_staff()
 
 
 def division_event(transcript: list[Any]) -> dict[str, Any]:
-    (event,) = [
-        e.body
-        for e in transcript
-        if e.performative is Performative.INFORM and e.body.get("event") == "division"
-    ]
+    (event,) = [e.body for e in events_of(transcript) if e.body.get("event") == "division"]
     return dict(event)
 
 

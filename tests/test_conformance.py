@@ -12,12 +12,15 @@ import pytest
 import yaml
 from nacl.signing import SigningKey
 
+from accord.agents import Agent
+from accord.agents.executor import StrategyExecutor
 from accord.broker.embedded import embedded_broker
 from accord.broker.mqtt import BrokerAddress, MqttBus
 from accord.conformance import ConformanceReport, run_conformance
 from accord.ledger.signing import signer_for
 from accord.processes import party_agent
 from accord.scenarios import Scenario, load_scenario
+from accord.wire import Envelope, Performative
 from conftest import ROOT, scenario_data
 
 pytestmark = pytest.mark.mqtt
@@ -66,14 +69,32 @@ def test_accord_agent_passes_every_check(tmp_path: Path, mosquitto_url: str) -> 
     assert done.returncode == 0, done.stdout + done.stderr
     report = ConformanceReport.model_validate_json((tmp_path / "r").read_text())
     assert set(statuses(report).values()) == {"pass"}
-    assert {"joins", "ignores_forged_request", "ignores_another_session", "reveals"} <= set(
-        statuses(report)
-    )
+    assert {
+        "joins",
+        "ignores_forged_request",
+        "ignores_another_session",
+        "ignores_request_to_another",
+        "reveals",
+    } <= set(statuses(report))
     assert "checks passed" in done.stdout
 
 
+class _AnswersEveryRequest(Agent):
+    """Answers every request it receives, whoever it asks: what a party must not do."""
+
+    async def _handle(self, envelope: Envelope, executor: StrategyExecutor) -> bool:
+        if envelope.performative is Performative.REQUEST:
+            envelope = envelope.model_copy(update={"to": self.party_id})
+        return await super()._handle(envelope, executor)
+
+
 async def _against(
-    scenario: Scenario, address: BrokerAddress, *, verify_host: bool, sign: bool
+    scenario: Scenario,
+    address: BrokerAddress,
+    *,
+    verify_host: bool,
+    sign: bool,
+    agent_class: type[Agent] = Agent,
 ) -> ConformanceReport:
     """The kit against an accord agent in this process that does (not) check the host's
     signatures and does (not) sign."""
@@ -87,6 +108,7 @@ async def _against(
             signer=signer_for(buyer) if sign else None,
             host_key=host.verify_key if verify_host else None,
         )
+        agent.__class__ = agent_class
         running = asyncio.create_task(agent.run())
         try:
             return await run_conformance(
@@ -114,6 +136,22 @@ async def test_an_agent_that_trusts_any_host_is_caught(
     assert not report.passed
     forged = next(c for c in report.checks if c.name == "ignores_forged_request")
     assert "answered it with buyer:" in forged.detail
+
+
+async def test_an_agent_that_answers_a_request_to_another_party_is_caught(
+    tmp_path: Path,
+) -> None:
+    scenario = load_scenario(scenario_file(tmp_path))
+    async with embedded_broker() as address:
+        report = await _against(
+            scenario, address, verify_host=True, sign=True, agent_class=_AnswersEveryRequest
+        )
+    got = statuses(report)
+    assert got["ignores_request_to_another"] == "fail"
+    assert got["ignores_forged_request"] == got["answers_propose"] == got["reveals"] == "pass"
+    assert not report.passed
+    check = next(c for c in report.checks if c.name == "ignores_request_to_another")
+    assert "answered it with buyer:" in check.detail
 
 
 async def test_an_agent_that_does_not_sign_is_caught(tmp_path: Path, mosquitto_url: str) -> None:

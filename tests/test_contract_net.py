@@ -11,7 +11,7 @@ from accord import load_scenario
 from accord.errors import ScenarioError
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario
-from accord.wire import Performative
+from accord.wire import Performative, events_of
 from buses import BUSES, BusName, bus_named
 from conftest import ROOT
 
@@ -25,11 +25,7 @@ def with_params(**params: Any) -> Scenario:
 
 
 def events(negotiation: Negotiation, kind: str) -> list[dict[str, Any]]:
-    return [
-        e.body
-        for e in negotiation.transcript
-        if e.performative is Performative.INFORM and e.body.get("event") == kind
-    ]
+    return [e.body for e in events_of(negotiation.transcript) if e.body.get("event") == kind]
 
 
 @pytest.mark.parametrize("bus_name", BUSES)

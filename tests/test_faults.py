@@ -104,7 +104,7 @@ async def _host_with(rogue: Rogue, *, honest_first: bool = True) -> Any:
     async def honest(inbox: QueueInbox) -> None:
         await bus.publish(envelope("a", Performative.JOIN))
         async for env in inbox:
-            if env.performative is Performative.REQUEST:
+            if env.performative is Performative.REQUEST and env.to == "a":  # every party gets it
                 body = {"outcome": offer}
                 await bus.publish(
                     envelope("a", Performative.OFFER, in_reply_to=env.message_id, body=body)
@@ -137,9 +137,10 @@ async def _host_with(rogue: Rogue, *, honest_first: bool = True) -> Any:
     return ending, session
 
 
-async def _requests(inbox: QueueInbox) -> AsyncIterator[Envelope]:
+async def _requests(inbox: QueueInbox, party: str = "b") -> AsyncIterator[Envelope]:
+    """The requests that ask ``party`` (every party receives every request)."""
     async for env in inbox:
-        if env.performative is Performative.REQUEST:
+        if env.performative is Performative.REQUEST and env.to == party:
             yield env
 
 

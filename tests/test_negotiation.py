@@ -9,7 +9,7 @@ from accord import load_scenario
 from accord.broker import MemoryBus
 from accord.protocols import FakeClock
 from accord.runner import negotiate, party_salt
-from accord.wire import Envelope, Performative
+from accord.wire import Envelope, Performative, events_of
 from conftest import EXAMPLES, make_scenario
 
 
@@ -97,7 +97,7 @@ async def test_multilateral_agreement_needs_every_other_party() -> None:
     negotiation = await negotiate(make_scenario("conceder", "boulware", "conceder", parties=3))
     result = negotiation.result
     assert result.agreement
-    events = [e.body for e in negotiation.transcript if e.performative is Performative.INFORM]
+    events = [e.body for e in events_of(negotiation.transcript)]
     # the last offer is followed by exactly n - 1 = 2 acceptances
     last_offer = max(i for i, b in enumerate(events) if b["event"] == "offer")
     assert [b["event"] for b in events[last_offer + 1 :]] == ["accept", "accept"]

@@ -26,7 +26,7 @@ from accord.lifecycle.updates import KpiEmphasis, Situation, StatusQuo
 from accord.model.utility import LinearAdditiveUtility
 from accord.runner import negotiate
 from accord.scenarios import Scenario
-from accord.wire import Performative
+from accord.wire import Performative, events_of
 from test_lifecycle import BUS_KINDS, PILOT, START, bus_of, pilot_with, sealed
 
 TERMS: dict[str, JsonValue] = {
@@ -265,11 +265,7 @@ async def test_single_text_starts_from_the_status_quo() -> None:
     data["status_quo"] = TERMS
     scenario = Scenario.model_validate(data)
     done = await negotiate(scenario, envelopes=True)
-    drafts = [
-        e.body["outcome"]
-        for e in done.transcript
-        if e.performative is Performative.INFORM and e.body.get("event") == "draft"
-    ]
+    drafts = [e.body["outcome"] for e in events_of(done.transcript) if e.body["event"] == "draft"]
     assert drafts[0] == TERMS
 
 

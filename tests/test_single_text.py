@@ -13,7 +13,7 @@ from accord.errors import ScenarioError
 from accord.model import Value
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario
-from accord.wire import Performative
+from accord.wire import events_of
 from buses import BUSES, BusName, bus_named
 from conftest import ROOT
 
@@ -35,7 +35,7 @@ def variant(strategy: str | None = None, **params: Any) -> Scenario:
 
 
 def events(negotiation: Negotiation) -> list[dict[str, Any]]:
-    return [e.body for e in negotiation.transcript if e.performative is Performative.INFORM]
+    return [e.body for e in events_of(negotiation.transcript)]
 
 
 def drafts(negotiation: Negotiation) -> list[dict[str, Value]]:

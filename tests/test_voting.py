@@ -13,7 +13,7 @@ from accord.errors import ScenarioError
 from accord.model import Value
 from accord.protocols import MultilateralVoting
 from accord.runner import negotiate
-from accord.wire import Performative
+from accord.wire import EVENTS, Performative, events_of
 from buses import BUSES, BusName, bus_named
 from conftest import ROOT, make_scenario
 
@@ -32,7 +32,7 @@ async def test_four_parties_adopt_a_charter_everybody_voted_for(bus_name: BusNam
     assert result.violations == []
     for party in result.parties:
         assert party.utility >= party.reservation
-    events = [e.body for e in negotiation.transcript if e.performative is Performative.INFORM]
+    events = [e.body for e in events_of(negotiation.transcript)]
     last_round = events[-(4 + 4 * 3) :]
     offers = {b["party"]: b["outcome"] for b in last_round if b["event"] == "offer"}
     votes = [b for b in last_round if b["event"] == "vote"]
@@ -46,9 +46,7 @@ async def test_four_parties_adopt_a_charter_everybody_voted_for(bus_name: BusNam
 async def test_offers_are_simultaneous_and_every_vote_is_announced() -> None:
     negotiation = await negotiate(load_scenario(ALLIANCE))
     transcript = negotiation.transcript
-    first_inform = next(
-        i for i, e in enumerate(transcript) if e.performative is Performative.INFORM
-    )
+    first_inform = next(i for i, e in enumerate(transcript) if EVENTS in e.body)
     offers = [e.sender for e in transcript[:first_inform] if e.performative is Performative.OFFER]
     assert offers == ["transport", "ridehail", "bikeshare", "telecom"]
     requests = [e.body["kind"] for e in transcript if e.performative is Performative.REQUEST]
@@ -73,8 +71,8 @@ async def test_the_best_unanimous_offer_wins(best: str) -> None:
     profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     offers = {
         str(e.body["party"]): cast("dict[str, Value]", e.body["outcome"])
-        for e in negotiation.transcript
-        if e.performative is Performative.INFORM and e.body["event"] == "offer"
+        for e in events_of(negotiation.transcript)
+        if e.body["event"] == "offer"
     }
 
     def welfare(outcome: dict[str, Value]) -> float:

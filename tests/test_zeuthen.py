@@ -13,7 +13,7 @@ from accord.errors import ScenarioError
 from accord.result import NegotiationResult
 from accord.runner import negotiate
 from accord.scenarios import Scenario
-from accord.wire import Performative
+from accord.wire import Performative, events_of
 from buses import BUSES, BusName, bus_named
 from conftest import ROOT, make_scenario
 
@@ -91,21 +91,23 @@ async def test_proposals_are_simultaneous_and_concessions_monotonic() -> None:
     scenario = load_scenario(JOINT_VENTURE)
     negotiation = await negotiate(scenario)
     transcript = negotiation.transcript
-    kinds = [(e.performative, e.body.get("event")) for e in transcript]
-    first_inform_offer = kinds.index((Performative.INFORM, "offer"))
+    found = list(events_of(transcript))
+    kinds = [e.body.get("event") for e in found]
+    carrier = found[kinds.index("offer")].message_id  # the host envelope that carried it
+    first_inform_offer = next(i for i, e in enumerate(transcript) if e.message_id == carrier)
     offers_before = [
         e for e in transcript[:first_inform_offer] if e.performative is Performative.OFFER
     ]
     assert len(offers_before) == 2  # both proposals are in before either is announced
-    assert kinds.index((Performative.INFORM, "profiles")) < first_inform_offer
+    assert kinds.index("profiles") < kinds.index("offer")
     space = scenario.outcome_space()
     profiles = {p.id: p.profile.bind(space) for p in scenario.parties}
     by_party: dict[str, list[float]] = {"hospitals": [], "startup": []}
-    for envelope in transcript:
-        if envelope.performative is Performative.INFORM and envelope.body.get("event") == "offer":
-            party = str(envelope.body["party"])
+    for event in events_of(transcript):
+        if event.body.get("event") == "offer":
+            party = str(event.body["party"])
             other = "startup" if party == "hospitals" else "hospitals"
-            by_party[party].append(profiles[other].of(envelope.body["outcome"]))  # type: ignore[arg-type]
+            by_party[party].append(profiles[other].of(event.body["outcome"]))  # type: ignore[arg-type]
     for party, worth_to_other in by_party.items():
         assert worth_to_other == sorted(worth_to_other), party  # never backwards
         assert len(worth_to_other) > 10

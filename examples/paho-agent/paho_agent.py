@@ -505,6 +505,7 @@ class Agent:
         self.strategy: Strategy | None = None
         self.broken = "no strategy"  # why there is none, if there is none
         self.answered: set[str] = set()
+        self.offers: list[tuple[Any, Any, Any]] = []  # (round, party, outcome), as announced
         self.silence_s = 60.0
         # Two connections, as accord's own agents have: the subscriber (persistent session,
         # last will) only reads, so the broker never has a PUBACK of ours unacknowledged on
@@ -592,9 +593,11 @@ class Agent:
         ):
             return None
         to = envelope["to"]
-        if topic != f"{self.base}/from/{HOST}/" + ("all" if to is None else f"to/{to}"):
+        # a request names the party asked in "to" but goes to everybody, for its events
+        everybody = to is None or envelope["performative"] == "request"
+        if topic != f"{self.base}/from/{HOST}/" + ("all" if everybody else f"to/{to}"):
             return None  # sender_topic_mismatch, wrong_topic
-        if to not in {None, self.party}:
+        if to not in {None, self.party} and not everybody:
             return None  # addressed to another party
         return envelope
 
@@ -660,8 +663,10 @@ class Agent:
                 last_join = 0.0  # a new open: join at once
 
     def take(self, envelope: Envelope) -> bool:
-        """Act on one authentic host envelope; True when it was an open we now join."""
+        """Act on one authentic host envelope; True when it was an open we now join. The
+        events a host envelope to everybody carries come first: they happened before it."""
         performative, body = envelope["performative"], envelope["body"]
+        self.on_events(body.get("events"))
         if performative == "open":
             return self.on_open(envelope)
         if performative == "start":
@@ -718,8 +723,19 @@ class Agent:
                 f"{body.get('mechanism')} it does not know with failure"
             )
 
+    def on_events(self, events: Any) -> None:
+        """Keep the offers among the events a host envelope carries ({"round", "body"} each,
+        in order); this strategy does not use them, -v shows them."""
+        for entry in events if isinstance(events, list) else []:
+            event = entry.get("body") if isinstance(entry, dict) else None
+            if isinstance(event, dict) and event.get("event") == "offer":
+                self.offers.append((entry.get("round"), event.get("party"), event.get("outcome")))
+                self.trace(f"round {entry.get('round')}: {event.get('party')} offered")
+
     def on_request(self, envelope: Envelope) -> None:
-        """Exactly one answer per request: its round, in_reply_to its message id."""
+        """Exactly one answer per request asking us (every party receives every request, for
+        its events; one that asks another is not ours to answer): its round, in_reply_to its
+        message id."""
         if self.started is None or envelope["to"] != self.party:
             return
         if envelope["message_id"] in self.answered:

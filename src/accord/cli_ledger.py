@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import JsonValue
 from rich.console import Console
 from rich.table import Table
 
@@ -21,7 +22,7 @@ from accord.ledger.keys import decode_public_key, save_key_pair
 from accord.ledger.receipts import check_receipt, load_receipt, make_receipt
 from accord.ledger.storage import read_records
 from accord.ledger.verify import verify_log
-from accord.wire import Envelope
+from accord.wire import EVENTS, Envelope, events_of
 
 __all__ = ["keys_app", "log_app"]
 
@@ -133,7 +134,15 @@ def show(
 
 
 def _what(envelope: Envelope) -> str:
-    body = envelope.body
+    """What the envelope says, then the events it carries (docs/protocol.md#events)."""
+    said = _said(envelope.body)
+    if EVENTS not in envelope.body:
+        return said
+    told = "; ".join(_said(event.body) for event in events_of([envelope]))
+    return f"{said}; events: {told}" if said else f"events: {told}"
+
+
+def _said(body: dict[str, JsonValue]) -> str:
     if "outcome" in body:
         outcome = body["outcome"]
         prefix = f"{body['event']} by {body.get('party')}: " if "event" in body else ""

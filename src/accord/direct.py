@@ -41,12 +41,12 @@ from accord.protocols.actions import Action
 from accord.protocols.clock import Clock
 from accord.protocols.deadline import Deadline
 from accord.protocols.session import Session
-from accord.wire import HOST, Envelope, Performative, Request, compose
+from accord.wire import EVENTS, HOST, Envelope, Performative, Request, compose
 
 __all__ = ["DirectSession", "Sent"]
 
 _Answer = tuple[Performative, dict[str, JsonValue]] | None
-_INFORM, _START, _RESULT = Performative.INFORM, Performative.START, Performative.RESULT
+_REQUEST, _START, _RESULT = Performative.REQUEST, Performative.START, Performative.RESULT
 
 
 class Sent(NamedTuple):
@@ -121,9 +121,13 @@ class DirectSession(Session):
     def _host(
         self, performative: Performative, body: dict[str, JsonValue], to: str | None = None
     ) -> str:
-        """Record a message of the host's; its message id."""
+        """Record a message of the host's; its message id. One to everybody (a ``request``
+        is) carries the events announced since the last, as over a bus."""
         seq = self._seq
         self._seq += 1
+        if self._events and (to is None or performative is _REQUEST):
+            body = {**body, EVENTS: self._events}
+            self._events = []
         self.sent.append(Sent(HOST, seq, performative, body, to, self.round, None, time.time_ns()))
         return f"{HOST}:{seq}"
 
@@ -141,25 +145,32 @@ class DirectSession(Session):
             )
             self._joined[party] = None  # no connection, no last will
 
+    async def inform(self, body: Mapping[str, JsonValue]) -> None:
+        """Hand the event to every party at once (each sees it before its next request, as
+        over a bus) and keep it for the host's next message to everybody (the transcript)."""
+        body = dict(body)
+        self._events.append({"round": self.round, "body": body})
+        for party, agent in self.agents.items():
+            if agent.hears_events:
+                await agent.observe(self.round, body, self._executors[party])
+            else:
+                agent.record(self.round, body)  # no coroutine for most events
+
     async def send(
         self, performative: Performative, body: Mapping[str, JsonValue], *, to: str | None = None
     ) -> None:
-        """Record the host's message and hand it to the parties it is for."""
+        """Record the host's message and hand it to the parties it is for (the events it
+        carries reached them already, from :meth:`inform`)."""
         body = dict(body)
         self._host(performative, body, to)
         for party, agent in self.agents.items():
             if to is not None and to != party:
                 continue
-            if performative is _INFORM:  # first: two of every three messages
-                if agent.hears_events:
-                    await agent.observe(self.round, body, self._executors[party])
-                else:
-                    agent.record(self.round, body)  # no coroutine for most informs
-            elif performative is _START:
+            if performative is _START:
                 await agent.begin(body, self._executors[party])
             elif performative is _RESULT:
                 await agent.finish(body, self._executors[party])
-            # nothing else reaches a party in a direct run
+            # nothing else reaches a party in a direct run (a flushed inform's events did)
 
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""

@@ -8,8 +8,10 @@ on it takes only host envelopes of that session. Then it answers the host: ``sta
 the strategy method named by its kind and sends the answer (``propose``, ``respond`` and
 ``vote`` as documented in :mod:`accord.agents.strategy`; any other kind ``K`` calls
 ``K(state)``, whose outcome is sent as an ``offer``, ``None`` as ``end`` and a ``Response`` as
-``accept``/``reject``/``end``); each ``inform`` is recorded (offers
-go into ``ctx.offers``) and passed to ``on_event``; ``result`` sends the ``reveal`` of its
+``accept``/``reject``/``end``), but only a request whose ``to`` is this party: every party
+receives every request, for the events it carries. The ``events`` of a host envelope come
+first, in order: each is recorded (offers go into ``ctx.offers``) and passed to ``on_event``
+(:mod:`accord.wire.events`); ``result`` sends the ``reveal`` of its
 profile if told to, calls ``on_end`` (waiting at most the turn timeout for one on a worker
 thread), and stops.
 
@@ -68,6 +70,7 @@ from accord.mandate import Action, Approver, Mandate, final_acceptance
 from accord.mandate.allowed import allowed_outcomes
 from accord.model import BoundProfile, OutcomeSpace, Value
 from accord.wire import (
+    EVENTS,
     HOST,
     WILL_SEQ,
     Envelope,
@@ -251,7 +254,9 @@ class Agent:
                         if envelope.performative is not Performative.REVEAL:
                             self.log.warning("non_host_message_dropped", sender=envelope.sender)
                         return _not_done()
-                    if envelope.to not in (None, self.party_id):
+                    if envelope.to not in (None, self.party_id) and (
+                        envelope.performative is not Performative.REQUEST  # to all: its events
+                    ):
                         self.log.warning("misaddressed_message_dropped", to=envelope.to)
                         return _not_done()
                     if (problem := self._refusal(envelope)) is not None:
@@ -422,13 +427,18 @@ class Agent:
             await self.publish(join)
 
     async def _handle(self, envelope: Envelope, executor: StrategyExecutor) -> bool:
+        body = envelope.body
+        if EVENTS in body:  # first: what happened before the host sent this (hook order)
+            await self._take_events(body[EVENTS], executor)
+            body = {name: value for name, value in body.items() if name != EVENTS}
         match envelope.performative:
             case Performative.START:
-                await self.begin(envelope.body, executor)
+                await self.begin(body, executor)
             case Performative.REQUEST:
-                await self._answer(envelope, executor)
+                if envelope.to == self.party_id:  # every party gets every request
+                    await self._answer(envelope, body, executor)
             case Performative.INFORM:
-                await self.observe(envelope.round, envelope.body, executor)
+                pass  # only events (taken above)
             case Performative.LOST:
                 raise HostLost(
                     f"the host of {self.negotiation_id} is gone: its last will arrived before "
@@ -437,7 +447,7 @@ class Agent:
             case Performative.NOTICE:
                 self.log.warning("host_refused_a_message_in_our_name", notice=envelope.body)
             case Performative.RESULT:
-                await self.finish(envelope.body, executor)
+                await self.finish(body, executor)
                 return True
             case _:
                 self.log.warning("unexpected_message", performative=envelope.performative.value)
@@ -456,10 +466,22 @@ class Agent:
         if failure is not None:
             self._broken = f"on_start raised {failure}"
 
+    async def _take_events(self, events: JsonValue, executor: StrategyExecutor) -> None:
+        """The events a host envelope carries, in order (:meth:`observe` each); an entry
+        that is not ``{"round": int, "body": {...}}`` is skipped."""
+        for round_, event in _entries(events):
+            await self.observe(round_, event, executor)
+
+    def _record_events(self, events: JsonValue) -> None:
+        """:meth:`_take_events` for a strategy without ``on_event``: no coroutine."""
+        for round_, event in _entries(events):
+            self.record(round_, event)
+
     async def observe(
         self, round_: int, event: Mapping[str, JsonValue], executor: StrategyExecutor
     ) -> None:
-        """The host's ``inform``: keep an offer in ``ctx.offers`` and call ``on_event``."""
+        """One event the host announced: keep an offer in ``ctx.offers`` and call
+        ``on_event``."""
         self.record(round_, event)
         if getattr(self.strategy, "on_event", None) is not None:  # most have none
             executor.limit(self._turn_timeout)
@@ -478,17 +500,23 @@ class Agent:
         await self._hook(executor, "on_end", self.ctx, copy.deepcopy(dict(result)), within=within)
 
     def _record_at_once(self, envelope: Envelope) -> bool:
-        """What :meth:`_handle` does with the host's ``inform`` when the strategy has no
-        ``on_event`` hook, done without a coroutine; ``False`` for anything else. Two of the
-        three envelopes of a turn are such informs."""
+        """What :meth:`_handle` does with the host's ``inform``, or its request to another
+        party, when the strategy has no ``on_event`` hook, done without a coroutine (only
+        the events are taken); ``False`` for anything else. Over two parties, every other
+        envelope an agent receives is a request to the other."""
+        performative = envelope.performative
         if (
-            envelope.performative is not Performative.INFORM
+            (
+                performative is not Performative.INFORM
+                and (performative is not Performative.REQUEST or envelope.to == self.party_id)
+            )
             or envelope.sender != HOST
             or envelope.session != self.session
             or getattr(self.strategy, "on_event", None) is not None
         ):
             return False
-        self.record(envelope.round, envelope.body)
+        if (events := envelope.body.get(EVENTS)) is not None:
+            self._record_events(events)
         return True
 
     def _context(self, body: Mapping[str, JsonValue]) -> AgentContext:
@@ -510,7 +538,7 @@ class Agent:
 
     @property
     def hears_events(self) -> bool:
-        """Whether the strategy has an ``on_event`` hook (most have none: an ``inform`` is
+        """Whether the strategy has an ``on_event`` hook (most have none: an event is
         then only :meth:`record`-ed)."""
         return getattr(self.strategy, "on_event", None) is not None
 
@@ -549,10 +577,12 @@ class Agent:
             return described
         return None
 
-    async def _answer(self, envelope: Envelope, executor: StrategyExecutor) -> None:
+    async def _answer(
+        self, envelope: Envelope, body: dict[str, JsonValue], executor: StrategyExecutor
+    ) -> None:
         reply_to = envelope.message_id
         try:
-            request = Request.model_validate(envelope.body)
+            request = Request.model_validate(body)  # the body without its events
         except ValidationError as exc:
             self.log.warning("malformed_request", message_id=reply_to, error=str(exc))
             await self._send(
@@ -766,6 +796,17 @@ class Agent:
 
 async def _not_done() -> bool:
     return False
+
+
+def _entries(events: JsonValue) -> list[tuple[int, dict[str, JsonValue]]]:
+    """The well-formed ``(round, body)`` entries of a host envelope's ``events``."""
+    entries = []
+    for entry in events if isinstance(events, list) else ():
+        if isinstance(entry, dict):
+            round_, body = entry.get("round"), entry.get("body")
+            if isinstance(round_, int) and not isinstance(round_, bool) and isinstance(body, dict):
+                entries.append((round_, body))
+    return entries
 
 
 _ASYNC_METHODS: dict[type, bool] = {}

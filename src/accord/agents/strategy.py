@@ -8,8 +8,8 @@ calls its methods in this order (every hook but the request methods is optional)
    ``respond(state, offer)`` (for ``respond``, a ``REJECT`` is followed by ``propose`` to get
    the counter-offer), ``vote(state, offer)`` (accept or reject ``offer``; mechanisms that
    vote: multilateral voting, mediated single text, monotonic concession) or, for any other
-   kind ``K``, ``K(state)``; ``on_event(ctx, event)`` for every event the host broadcasts, in order,
-   interleaved with the requests as they arrive;
+   kind ``K``, ``K(state)``; ``on_event(ctx, event)`` for every event the host announces, in
+   order, each before the request (or result) that follows it, whichever party that asks;
 3. ``on_end(ctx, result)`` once, when the host sends ``result``.
 
 Methods may be plain or ``async``. An exception, an answer that is not an outcome, or a

@@ -15,8 +15,9 @@
   badly signed, from an unknown sender or a repeat is **noise**, listed apart
   (``noise``) with the sender it claimed, and counted under that name as
   ``refused_messages`` only for information.
-* **Same information**: whether every event went to every party (no ``inform`` addressed to
-  some parties only) and every offer was announced to all; otherwise the differences.
+* **Same information**: whether every event went to every party (events ride only on host
+  envelopes to everybody, a ``request`` included: none addressed to some parties only carries
+  any) and every offer was announced to all; otherwise the differences.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from accord.audit.transcript import Transcript
 from accord.errors import OutcomeError
 from accord.model import BoundProfile
-from accord.wire import HOST, Performative
+from accord.wire import EVENTS, HOST, Performative, carries_events, events_of
 
 __all__ = ["CONCEDED", "NOISE", "OfferPoint", "PartyProcess", "ProcessMetrics", "process_metrics"]
 
@@ -205,14 +206,17 @@ def _violations(transcript: Transcript) -> dict[str, list[str]]:
 def _information(transcript: Transcript) -> list[str]:
     """Events not shared with every party."""
     differences = []
-    announced: list[object] = []
+    accepted = [m.envelope for m in transcript.accepted]
     for m in transcript.accepted:
         e = m.envelope
-        if e.sender == HOST and e.performative is Performative.INFORM:
-            if e.to is not None:
-                differences.append(f"entry {m.index}: an event told to {e.to!r} only")
-            elif e.body.get("event") == "offer":
-                announced.append(e.body.get("outcome"))
+        told = e.performative is Performative.INFORM or EVENTS in e.body
+        if e.sender == HOST and told and not carries_events(e):
+            differences.append(f"entry {m.index}: an event told to {e.to!r} only")
+    announced = [
+        event.body.get("outcome")
+        for event in events_of(accepted)
+        if event.body.get("event") == "offer"
+    ]
     offered = [
         m.envelope.body.get("outcome")
         for m in transcript.accepted

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from accord.broker.topics import sender_of, topic_for
 from accord.errors import LedgerError
-from accord.ledger.canonical import signing_bytes
+from accord.ledger.canonical import admitted, signing_bytes
 from accord.logs import get_logger
 from accord.wire import Envelope
 
@@ -95,12 +95,12 @@ def admit(payload: object, *, topic: str, negotiation_id: str) -> Envelope | Ref
             claimed,
         )
     if topic != (own := topic_for(envelope)):
-        # another sender's topic, or e.g. a request to one party replayed on the broadcast
-        # topic to reach the others
+        # another sender's topic, or e.g. a notice to one party replayed on the broadcast
+        # topic to reach the others (a request belongs on the broadcast topic)
         reason = "sender_topic_mismatch" if claimed != envelope.sender else "wrong_topic"
         return Refusal(reason, f"belongs on {own!r}", claimed)
     try:
-        signing_bytes(envelope)
+        admitted(envelope, signing_bytes(envelope))  # for the receiver's signature check
     except LedgerError as exc:
         return Refusal("not_canonical", str(exc.__cause__ or exc)[:200], claimed)
     except RecursionError:

@@ -1,9 +1,11 @@
 """The ``Bus`` protocol: how envelopes move between the participants of a negotiation.
 
 Addressing is by envelope: ``to=None`` reaches every participant of the negotiation except the
-sender; ``to=ID`` reaches that participant. Observers (the transcript writer, the recorder)
-see every envelope of a negotiation, in the order the bus delivers them; a *local* observer
-sees what this bus's own participants send and receive, in the order they do.
+sender; ``to=ID`` reaches that participant, except in a ``request``, which reaches everybody
+(``to`` names the party asked; see :mod:`accord.wire.events`). Observers (the transcript
+writer, the recorder) see every envelope of a negotiation, in the order the bus delivers them;
+a *local* observer sees what this bus's own participants send and receive, in the order they
+do.
 
 A participant must hold its subscription before anyone sends to it; the join handshake
 (party subscribes, then sends ``join``) guarantees that.
@@ -11,7 +13,7 @@ A participant must hold its subscription before anyone sends to it; the join han
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -42,9 +44,16 @@ class Bus(Protocol):
         ...
 
     def subscribe(
-        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
+        self,
+        negotiation_id: str,
+        participant: str,
+        *,
+        will: Envelope | None = None,
+        senders: Collection[str] | None = None,
     ) -> AbstractAsyncContextManager[Inbox]:
-        """Receive what is sent to ``participant`` and every broadcast of the negotiation.
+        """Receive what is sent to ``participant`` and every broadcast of the negotiation
+        (only those of ``senders``, when given: the host names the parties, so that a broker
+        does not send every broadcast of the host, each request among them, back to it).
         ``will`` is published for the participant if its connection ends without a goodbye
         (a transport without connections, like the memory bus, never publishes it)."""
         ...

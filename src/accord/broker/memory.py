@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 
 from accord.errors import BusError
@@ -70,8 +70,10 @@ class MemoryBus:
     Order is all a participant can observe, so the bus saves event-loop wake-ups that change
     nothing: an agent running its strategy inline handles what it is sent inside
     :meth:`publish` (:mod:`accord.agents.eager`), so a turn needs no trip through the event
-    loop at all; a broadcast ``inform`` is queued without waking the parties (each finds it, in
-    order, before the next envelope addressed to it), and observers are woken only by the
+    loop at all; a broadcast ``inform``, and a ``request`` (which goes to everybody, for the
+    events it carries) to the parties it does not ask, are queued without waking them (each
+    finds them, in order, before the next envelope that asks or tells it something), and
+    observers are woken only by the
     ``result`` and by proof requests, which the recorder answers (they can poll with
     ``get_nowait`` at any time).
 
@@ -94,19 +96,26 @@ class MemoryBus:
         inboxes = self._inboxes.get(neg)
         if not inboxes:
             return
-        if envelope.to is None:
-            wake = envelope.performative is not Performative.INFORM
+        to, performative = envelope.to, envelope.performative
+        if to is None or performative is Performative.REQUEST:
+            wake = performative is not Performative.INFORM
             for participant, inbox in inboxes.items():
                 if participant != envelope.sender:
-                    inbox.put(envelope, wake=wake)
-        elif (recipient := inboxes.get(envelope.to)) is not None:
+                    inbox.put(envelope, wake=wake and (to is None or to == participant))
+        elif (recipient := inboxes.get(to)) is not None:
             recipient.put(envelope)
 
     @asynccontextmanager
     async def subscribe(
-        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
+        self,
+        negotiation_id: str,
+        participant: str,
+        *,
+        will: Envelope | None = None,
+        senders: Collection[str] | None = None,
     ) -> AsyncIterator[QueueInbox]:
         del will  # no connection to lose: coroutines of one event loop
+        del senders  # a participant never gets its own broadcasts back here anyway
         inboxes = self._inboxes[negotiation_id]
         if participant in inboxes:
             raise BusError(

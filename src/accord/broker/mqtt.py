@@ -25,7 +25,7 @@ import hashlib
 import socket
 import ssl
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Self
@@ -212,11 +212,17 @@ class MqttBus:
 
     @asynccontextmanager
     async def subscribe(
-        self, negotiation_id: str, participant: str, *, will: Envelope | None = None
+        self,
+        negotiation_id: str,
+        participant: str,
+        *,
+        will: Envelope | None = None,
+        senders: Collection[str] | None = None,
     ) -> AsyncIterator[QueueInbox]:
         """The participant's inbox; ``will`` becomes the MQTT last will of its connection (the
-        broker publishes it if the connection ends without a DISCONNECT)."""
-        topics = inbox_filters(negotiation_id, participant)
+        broker publishes it if the connection ends without a DISCONNECT); with ``senders``,
+        only their broadcasts (one filter each)."""
+        topics = inbox_filters(negotiation_id, participant, senders)
         async with self._reading(negotiation_id, participant, topics, will=will) as inbox:
             yield inbox
 

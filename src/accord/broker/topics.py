@@ -4,8 +4,10 @@
     accord/v1/<negotiation>/from/<sender>/all              for everybody in the negotiation
     accord/v1/<negotiation>/#                              what an observer (the recorder) reads
 
-Every envelope is published once, under its sender, on the topic its ``to`` field selects;
-all metadata is in the JSON payload, so the layout works on MQTT 3.1.1. Because the sender is
+Every envelope is published once, under its sender, on the topic its ``to`` field selects,
+except a ``request``: it names the party asked in ``to`` but goes to everybody (``all``), since
+it carries the host's events to every party (:mod:`accord.wire.events`). All metadata is in
+the JSON payload, so the layout works on MQTT 3.1.1. Because the sender is
 a topic level, a broker ACL can let each party publish only under its own name
 (``accord broker-config``), and a receiver drops an envelope whose ``sender`` is not the one
 in its topic.
@@ -13,7 +15,9 @@ in its topic.
 
 from __future__ import annotations
 
-from accord.wire import Envelope
+from collections.abc import Collection
+
+from accord.wire import Envelope, Performative
 
 __all__ = [
     "PREFIX",
@@ -29,13 +33,22 @@ PREFIX = "accord/v1"
 
 def topic_for(envelope: Envelope) -> str:
     base = f"{PREFIX}/{envelope.negotiation_id}/from/{envelope.sender}"
-    return f"{base}/all" if envelope.to is None else f"{base}/to/{envelope.to}"
+    if envelope.to is None or envelope.performative is Performative.REQUEST:
+        return f"{base}/all"
+    return f"{base}/to/{envelope.to}"
 
 
-def inbox_filters(negotiation_id: str, participant: str) -> list[str]:
-    """What ``participant`` subscribes to: what is sent to it, and every broadcast."""
-    base = f"{PREFIX}/{negotiation_id}/from/+"
-    return [f"{base}/to/{participant}", f"{base}/all"]
+def inbox_filters(
+    negotiation_id: str, participant: str, senders: Collection[str] | None = None
+) -> list[str]:
+    """What ``participant`` subscribes to: what is sent to it, and every broadcast (only
+    those of ``senders``, if given: the host names the parties, and the broker then does not
+    send its own broadcasts, a request each turn, back to it)."""
+    base = f"{PREFIX}/{negotiation_id}/from"
+    if senders is None:
+        return [f"{base}/+/to/{participant}", f"{base}/+/all"]
+    others = [sender for sender in senders if sender != participant]
+    return [f"{base}/+/to/{participant}", *(f"{base}/{sender}/all" for sender in others)]
 
 
 def across_negotiations(sender: str, to: str | None) -> str:

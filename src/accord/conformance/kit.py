@@ -4,7 +4,8 @@ It plays one short negotiation against the agent under test, as the host would, 
 each thing docs/protocol.md asks of a party: that it joins the ``open`` with the session, its
 commitment and the nonce of its will; that every envelope it sends is signed, of the session,
 numbered ``<party>:<seq>`` without gaps and on the right topic; that it ignores a forged
-request, a request of another session and a replayed one; that it answers ``propose`` and
+request, a request of another session, a replayed one and one that asks another party (every
+party receives every request, for the events it carries); that it answers ``propose`` and
 ``respond`` with an allowed action and a valid outcome, in the request's round; and that it
 reveals, after the result, a profile that opens its commitment. What the broker's gate
 refused (a payload that is not an envelope, on the wrong topic, ...) is reported with the
@@ -30,7 +31,16 @@ from accord.ledger.commitment import Reveal
 from accord.ledger.signing import Verifier, sign_envelope
 from accord.runner import start_body
 from accord.scenarios import Scenario
-from accord.wire import HOST, Envelope, OfferBody, Performative, Request, compose, new_session
+from accord.wire import (
+    EVENTS,
+    HOST,
+    Envelope,
+    OfferBody,
+    Performative,
+    Request,
+    compose,
+    new_session,
+)
 
 __all__ = ["run_conformance"]
 
@@ -112,9 +122,17 @@ class _ScriptedHost:
             self.envelope(Performative.REQUEST, _propose(), session=new_session()),
         )
         await self.publish(self.envelope(Performative.START, self._start(), to=None))
+        other = next((p.id for p in self.scenario.parties if p.id != self.party), HOST)
+        if other != HOST:
+            await self._ignores(
+                "ignores_request_to_another",
+                "a request that asks another party (in its 'to') is not answered; only the "
+                "events it carries are the party's to take",
+                self.envelope(Performative.REQUEST, self._with_event(_propose(), other), to=other),
+            )
         proposed = await self._turn(
             "answers_propose",
-            _propose(),
+            self._with_event(_propose(), other),
             {Performative.OFFER, Performative.END},
         )
         if proposed is not None:
@@ -123,7 +141,6 @@ class _ScriptedHost:
                 "a request already answered, published again, is not answered again",
                 proposed,
             )
-        other = next((p.id for p in self.scenario.parties if p.id != self.party), HOST)
         await self._turn(
             "answers_respond",
             Request(kind="respond", offer=self._some_outcome(), proposer=other).body(0.5),
@@ -302,6 +319,16 @@ class _ScriptedHost:
         body = start_body(self.scenario, self.scenario.mechanism.name)
         body["parties"] = [p.id for p in self.scenario.parties]
         return body
+
+    def _with_event(self, body: dict[str, JsonValue], party: str) -> dict[str, JsonValue]:
+        """``body`` carrying one event, as the host's requests do: ``party`` offered an
+        outcome of the domain."""
+        event: dict[str, JsonValue] = {
+            "event": "offer",
+            "party": party,
+            "outcome": self._some_outcome(),
+        }
+        return body | {EVENTS: [{"round": 0, "body": event}]}
 
     def _some_outcome(self) -> dict[str, JsonValue]:
         """An outcome of the domain (its first)."""

@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from accord.errors import LedgerError
 from accord.wire import Envelope
 
-__all__ = ["canonical", "signing_bytes", "with_signature"]
+__all__ = ["admitted", "canonical", "signing_bytes", "with_signature"]
 
 
 _MAX_SAFE = 2**53 - 1
@@ -98,7 +98,12 @@ def signing_bytes(envelope: Envelope) -> bytes:
 
     The envelope's own fields are strings, safe integers and ``None`` (its keys are ASCII),
     which both encoders write alike, so only the body is walked (see :func:`canonical`);
-    anything unexpected takes the long way, through ``model_dump`` and ``canonical``."""
+    anything unexpected takes the long way, through ``model_dump`` and ``canonical``. The
+    bytes of an envelope the transport's gate has just canonicalised (:func:`admitted`) are
+    not made again: the receiver's signature check follows right after."""
+    known = _ADMITTED.get(id(envelope))
+    if known is not None and known[0] is envelope:
+        return known[1]
     data = dict(envelope.__dict__)
     del data["sig"]
     data["performative"] = str(envelope.performative.value)
@@ -110,6 +115,22 @@ def signing_bytes(envelope: Envelope) -> bytes:
         except ValueError:
             pass  # a lone surrogate: let canonical() say so
     return canonical(envelope.model_dump(mode="json", exclude={"sig"}))
+
+
+_ADMITTED: dict[int, tuple[Envelope, bytes]] = {}
+"""The signing bytes of the envelopes admitted last, by ``id`` (the envelope is kept, so its
+id is not reused while it is here; a hit must be the very same object)."""
+_ADMITTED_KEPT = 64
+
+
+def admitted(envelope: Envelope, signed: bytes) -> None:
+    """Keep ``signed``, the :func:`signing_bytes` of ``envelope`` that the gate
+    (:func:`accord.broker.admission.admit`) has just made, for the receiver's signature check
+    (one canonicalisation per received envelope instead of two). Only the last
+    :data:`_ADMITTED_KEPT` are kept."""
+    if len(_ADMITTED) >= _ADMITTED_KEPT:
+        del _ADMITTED[next(iter(_ADMITTED))]
+    _ADMITTED[id(envelope)] = (envelope, signed)
 
 
 def _plain_field(value: object) -> bool:

@@ -1,9 +1,10 @@
 """The mechanism host: runs one mechanism over a session from handshake to result.
 
 Order of events, as every party sees them: each party sends ``join``; the host sends
-``start`` to all; the mechanism exchanges ``request``/answer pairs and ``inform`` events; the
-host sends ``result`` to all. Party faults and deadlines raised inside the mechanism become the
-ending here, so a misbehaving party ends the negotiation cleanly with its name on it.
+``start`` to all; the mechanism exchanges ``request``/answer pairs and announces events (each
+carried by the host's next request or its result); the host sends ``result`` to all. Party
+faults and deadlines raised inside the mechanism become the ending here, so a misbehaving
+party ends the negotiation cleanly with its name on it.
 """
 
 from __future__ import annotations

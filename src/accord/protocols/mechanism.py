@@ -3,8 +3,11 @@
 A mechanism is the only place that knows its protocol's rules. It receives a
 :class:`~accord.protocols.session.Session` and drives the negotiation with ``session.ask``,
 ``session.inform`` and ``session.next_round``, returning an
-:class:`~accord.protocols.actions.Ending`. It never handles party faults or deadlines itself:
-those surface as exceptions from the session, and the host turns them into an ending.
+:class:`~accord.protocols.actions.Ending`. ``inform`` sends nothing at once: the host's next
+request or result carries the event; a mechanism that waits for anything but an answer (a
+timer, an outside system) calls ``session.flush()`` before it waits. It never handles party
+faults or deadlines itself: those surface as exceptions from the session, and the host turns
+them into an ending.
 
 Subclasses set ``name`` (the registry key), ``summary`` (one line for ``accord mechanisms``)
 and ``requests`` (the request kinds it sends, which strategies must answer); parameters are

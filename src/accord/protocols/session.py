@@ -5,6 +5,13 @@ A mechanism drives a negotiation as straight-line async code::
     action = await session.ask(party, Request(kind="respond", offer=standing), allowed)
     await session.inform({"event": "offer", "party": party, "outcome": outcome})
 
+``inform`` sends nothing: the event is kept, and the host's next envelope to everybody (the
+next ``request``, which goes to everybody and names the party asked in ``to``, or the
+``result``) carries every event kept since, in order, in its body's ``events``
+(:mod:`accord.wire.events`): one signed envelope per host turn. A mechanism that waits for
+anything but the answer to a request it just sent calls :meth:`Session.flush` first, which
+sends what is kept as an ``inform``.
+
 ``ask`` sends a ``request`` envelope, waits for the matching answer within the turn timeout
 (and the seconds deadline) and returns a typed :class:`~accord.protocols.actions.Action`, or
 raises the :class:`~accord.errors.PartyFault` that ends the negotiation: a
@@ -59,6 +66,7 @@ from accord.protocols.clock import Clock, SystemClock
 from accord.protocols.deadline import Deadline
 from accord.wire import (
     ACTIONS,
+    EVENTS,
     HOST,
     WILL_SEQ,
     Envelope,
@@ -178,6 +186,9 @@ class Session:
         """Answers taken without waiting since the event loop last ran other tasks."""
         self._turn_by_deadline = False
         """Whether the turn being waited for ends at the seconds deadline, not its timeout."""
+        self._events: list[JsonValue] = []
+        """Events announced and not sent yet: ``{"round": r, "body": {...}}`` each, for the
+        host's next envelope to everybody (see :meth:`inform`)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -191,7 +202,8 @@ class Session:
 
     async def __aenter__(self) -> Self:
         self._inbox = await self._stack.enter_async_context(
-            self.bus.subscribe(self.negotiation_id, HOST, will=self._will())
+            # the parties' broadcasts, not its own: no request comes back to the host
+            self.bus.subscribe(self.negotiation_id, HOST, will=self._will(), senders=self.parties)
         )
         return self
 
@@ -299,15 +311,19 @@ class Session:
         *,
         to: str | None = None,
     ) -> Envelope:
-        """A new envelope from the host, with the next sequence number."""
+        """A new envelope from the host, with the next sequence number; one to everybody (a
+        ``request`` is) carries the events kept since the last (see :meth:`inform`)."""
         seq = self._seq
         self._seq += 1
+        body = dict(body)
+        if self._events and (to is None or performative is Performative.REQUEST):
+            body[EVENTS], self._events = self._events, []
         envelope = compose(
             negotiation_id=self.negotiation_id,
             sender=HOST,
             seq=seq,
             performative=performative,
-            body=dict(body),
+            body=body,
             to=to,
             round_=self.round,
             session=self.session,
@@ -321,8 +337,17 @@ class Session:
         await self.bus.publish(self.envelope(performative, body, to=to))
 
     async def inform(self, body: Mapping[str, JsonValue]) -> None:
-        """Tell every party about an event (an ``inform`` envelope to all)."""
-        await self.send(Performative.INFORM, body)
+        """Tell every party about an event: kept, in order, for the host's next envelope to
+        everybody (its next ``request`` or its ``result``), which carries it in ``events``."""
+        self._events.append({"round": self.round, "body": dict(body)})
+
+    async def flush(self) -> None:
+        """Send the events kept, if any, as an ``inform`` to everybody (body: only
+        ``events``). For a mechanism about to wait for something other than the answer to a
+        request (a timer, another negotiation): the parties learn them now, not when the host
+        next sends. The built-in mechanisms never need it."""
+        if self._events:
+            await self.send(Performative.INFORM, {})
 
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""

@@ -12,6 +12,7 @@ from accord.wire.envelope import (
     new_session,
     now_ns,
 )
+from accord.wire.events import EVENTS, Event, HostEvent, InformBody, carries_events, events_of
 from accord.wire.lifecycle import (
     AlertBody,
     CountersignBody,
@@ -21,10 +22,12 @@ from accord.wire.lifecycle import (
     SignBody,
 )
 from accord.wire.oversight import ApprovalBody, BlockedBody
-from accord.wire.requests import FailureBody, OfferBody, Request
+from accord.wire.requests import FailureBody, OfferBody, Request, RequestBody
+from accord.wire.result import ResultBody
 
 __all__ = [
     "ACTIONS",
+    "EVENTS",
     "HOST",
     "MAX_SAFE_INTEGER",
     "WILL_SEQ",
@@ -33,16 +36,23 @@ __all__ = [
     "BlockedBody",
     "CountersignBody",
     "Envelope",
+    "Event",
     "FailureBody",
+    "HostEvent",
     "Identifier",
+    "InformBody",
     "OfferBody",
     "Performative",
     "RefuseBody",
     "ReportBody",
     "Request",
+    "RequestBody",
+    "ResultBody",
     "ReviseBody",
     "SignBody",
+    "carries_events",
     "compose",
+    "events_of",
     "new_session",
     "now_ns",
 ]

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from accord.model import Value
 from accord.wire.checked import filled
+from accord.wire.events import HostEvent
 
-__all__ = ["FailureBody", "OfferBody", "Request"]
+__all__ = ["FailureBody", "OfferBody", "Request", "RequestBody"]
 
 
 class Request(BaseModel):
@@ -54,6 +55,14 @@ class Request(BaseModel):
             "relative_time": relative_time,
             "options": dict(self.options),
         }
+
+
+class RequestBody(Request):
+    """Body of a ``request`` envelope: the :class:`Request`, and the events the host announced
+    since its last envelope to everybody (see :mod:`accord.wire.events`), which a request
+    carries to every party, the one asked and the others."""
+
+    events: list[HostEvent] = Field(default_factory=list)
 
 
 class OfferBody(BaseModel):
