@@ -96,6 +96,8 @@ class BoundProfile:
             return self.sorted_outcomes()
         cut = np.partition(values, size - count)[size - count]  # the count-th best utility
         chosen = np.flatnonzero(values >= cut)  # in enumeration order, so ties stay in it
+        if len(chosen) < count:  # only if a utility is NaN (no order): sort them all
+            return self.sorted_outcomes()
         order = chosen[np.argsort(values[chosen], kind="stable")]
         top = values[order]
         order.setflags(write=False)
