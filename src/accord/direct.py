@@ -179,7 +179,7 @@ class DirectSession(Session):
         body = request.body(relative_time)
         loop = asyncio.get_running_loop()
         due = self.turn_due(loop)
-        request_id = self._host(Performative.REQUEST, body, party)
+        request_id = self._host(_REQUEST, body, party)
         offer, options = request.offer, request.options
         state = TurnState(  # by position: one is made per turn
             self.round,

@@ -658,7 +658,7 @@ class Agent:
             if said is not _REJECT and said is not _ACCEPT and said is not _END:
                 if not isinstance(said, str) or said not in _ANSWERS:
                     raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
-                said = Response(said)  # a plain "accept", or a subclass's member
+                said = Response(said)  # a plain string such as "accept"
             if (
                 said is not _ACCEPT
                 or self.guard is None

@@ -5,9 +5,10 @@ The watchdog (:mod:`accord.agents.watchdog`) interrupts a plug-in strategy's cal
 of its turn, but only between bytecodes: C code that computes without returning to the
 interpreter (a catastrophic regular expression, a long native loop) runs on. In a worker
 pool the parent can end it: each worker writes, into shared memory, which call it is in
-(the job, the party, when it began, its budget) as the watchdog arms, and clears it as the
-watchdog disarms. The parent looks every :data:`TICK_S`; a call past its budget by
-:data:`GRACE_S` has its worker killed. The pool then plays the jobs that were in flight
+(the job, the party, when it began, its budget) as each guarded call begins
+(:meth:`~accord.agents.watchdog.Watchdog.enter`), and clears it as the call ends. The
+parent looks every :data:`TICK_S`; a call past its budget by :data:`GRACE_S` has its worker
+killed. The pool then plays the jobs that were in flight
 again one by one (:class:`~accord.tournament.executors.ProcessExecutor`), and the job whose
 worker was killed alone is a ``failed`` row naming the party.
 """
