@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from asyncio import get_running_loop as _running_loop
 from collections.abc import Collection, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any, NamedTuple, Self
@@ -51,16 +52,31 @@ _REQUEST, _START, _RESULT = Performative.REQUEST, Performative.START, Performati
 
 class Sent(NamedTuple):
     """One message of a direct run, as its envelope would carry it (a tuple: one is made
-    per message, and a frozen dataclass costs several times as much to make)."""
+    per message, and a frozen dataclass costs several times as much to make).
+
+    A ``request`` keeps what its body is made of, not the body: the :class:`Request` as
+    ``body`` and its ``relative_time``; and a host's message to everybody keeps the events it
+    carries as ``(round, body)`` pairs. :meth:`DirectSession.transcript` makes the bodies."""
 
     sender: str
     seq: int
     performative: Performative
-    body: dict[str, JsonValue]
+    body: dict[str, JsonValue] | Request
     to: str | None
     round: int
     in_reply_to: str | None
     sent_ns: int
+    relative_time: float = 0.0
+    events: list[tuple[int, dict[str, JsonValue]]] | None = None
+
+    def envelope_body(self) -> dict[str, JsonValue]:
+        """The body of this message's envelope."""
+        body = self.body
+        if isinstance(body, Request):
+            body = body.body(self.relative_time)
+        if self.events:
+            body = {**body, EVENTS: [{"round": r, "body": event} for r, event in self.events]}
+        return body
 
 
 class DirectSession(Session):
@@ -97,13 +113,22 @@ class DirectSession(Session):
         """Every message in order: a :class:`Sent` record, or an envelope an agent composed
         itself (its reveal, its mandate guard's records), kept as it was."""
         self._executors: dict[str, StrategyExecutor] = {}
+        self._kept: list[tuple[int, dict[str, JsonValue]]] = []
+        """The events announced since the host's last message to everybody."""
+        self._hearing: list[tuple[Agent, StrategyExecutor]] = []
+        """The parties whose strategies have an ``on_event`` hook."""
+        self._recording: list[Agent] = []
+        """The others: an event only goes into their ``ctx.offers``, if it is an offer."""
 
     async def __aenter__(self) -> Self:
         for party, agent in self.agents.items():
-            self._executors[party] = make_executor(
-                agent.executor_kind, agent.strategy, f"strategy-{party}"
-            )
+            executor = make_executor(agent.executor_kind, agent.strategy, f"strategy-{party}")
+            self._executors[party] = executor
             agent.publish = self._keep
+            if agent.hears_events:
+                self._hearing.append((agent, executor))
+            else:
+                self._recording.append(agent)
         return self
 
     async def __aexit__(
@@ -119,16 +144,33 @@ class DirectSession(Session):
         self.sent.append(envelope)
 
     def _host(
-        self, performative: Performative, body: dict[str, JsonValue], to: str | None = None
+        self,
+        performative: Performative,
+        body: dict[str, JsonValue] | Request,
+        to: str | None = None,
+        relative_time: float = 0.0,
     ) -> str:
         """Record a message of the host's; its message id. One to everybody (a ``request``
         is) carries the events announced since the last, as over a bus."""
         seq = self._seq
-        self._seq += 1
-        if self._events and (to is None or performative is _REQUEST):
-            body = {**body, EVENTS: self._events}
-            self._events = []
-        self.sent.append(Sent(HOST, seq, performative, body, to, self.round, None, time.time_ns()))
+        self._seq = seq + 1
+        events = None
+        if self._kept and (to is None or performative is _REQUEST):
+            events, self._kept = self._kept, []
+        self.sent.append(
+            Sent(
+                HOST,
+                seq,
+                performative,
+                body,
+                to,
+                self.round,
+                None,
+                time.time_ns(),
+                relative_time,
+                events,
+            )
+        )
         return f"{HOST}:{seq}"
 
     # -- the seam the mechanisms use ---------------------------------------------------------
@@ -149,12 +191,19 @@ class DirectSession(Session):
         """Hand the event to every party at once (each sees it before its next request, as
         over a bus) and keep it for the host's next message to everybody (the transcript)."""
         body = dict(body)
-        self._events.append({"round": self.round, "body": body})
-        for party, agent in self.agents.items():
-            if agent.hears_events:
-                await agent.observe(self.round, body, self._executors[party])
-            else:
-                agent.record(self.round, body)  # no coroutine for most events
+        round_ = self.round
+        self._kept.append((round_, body))
+        if body.get("event") == "offer":
+            outcome, party = body.get("outcome"), body.get("party")
+            if type(outcome) is dict and type(party) is str:
+                for agent in self._recording:
+                    agent.keep_offer(round_, party, outcome)
+        for agent, executor in self._hearing:  # most strategies have no on_event
+            await agent.observe(round_, body, executor)
+
+    async def flush(self) -> None:
+        if self._kept:
+            await self.send(Performative.INFORM, {})
 
     async def send(
         self, performative: Performative, body: Mapping[str, JsonValue], *, to: str | None = None
@@ -176,13 +225,13 @@ class DirectSession(Session):
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
         self.check_deadline()
         relative_time = self.relative_time
-        body = request.body(relative_time)
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
         due = self.turn_due(loop)
-        request_id = self._host(_REQUEST, body, party)
+        request_id = self._host(_REQUEST, request, party, relative_time)
         offer, options = request.offer, request.options
+        round_ = self.round
         state = TurnState(  # by position: one is made per turn
-            self.round,
+            round_,
             relative_time,
             request.kind,
             None if offer is None else dict(offer),
@@ -202,19 +251,11 @@ class DirectSession(Session):
         performative, answer_body = answer
         seq = agent.take_seq()
         self.sent.append(
-            Sent(
-                party,
-                seq,
-                performative,
-                answer_body,
-                HOST,
-                self.round,
-                request_id,
-                time.time_ns(),
-            )
+            Sent(party, seq, performative, answer_body, HOST, round_, request_id, time.time_ns())
         )
         message_id = f"{party}:{seq}"
-        self.check_allowed(party, performative, allowed, message_id)
+        if performative not in allowed:
+            self.check_allowed(party, performative, allowed, message_id)
         # the body is the runtime's own: its outcome was made plain there (Agent.reply)
         return self._action(party, performative, answer_body, message_id, plain=True)
 
@@ -237,9 +278,10 @@ class DirectSession(Session):
             if isinstance(sent, Envelope):  # composed by its agent: signed there, or now
                 envelopes.append(sent if signer is None or sent.sig else signer(sent))
                 continue
-            body = sent.body
             if sent.performative is Performative.JOIN:
                 body = self.agents[sent.sender].join_body()
+            else:
+                body = sent.envelope_body()
             envelope = compose(
                 negotiation_id=self.negotiation_id,
                 sender=sent.sender,

@@ -545,11 +545,16 @@ class Agent:
     def record(self, round_: int, body: Mapping[str, JsonValue]) -> None:
         """Keep every offer the host announces in ``ctx.offers`` (the host has validated it
         against the outcome space before announcing it)."""
-        ctx = self.ctx
-        if ctx is None or body.get("event") != "offer":
+        if body.get("event") != "offer":
             return
         outcome, party = body.get("outcome"), body.get("party")
         if type(outcome) is dict and type(party) is str:
+            self.keep_offer(round_, party, outcome)
+
+    def keep_offer(self, round_: int, party: str, outcome: dict[str, JsonValue]) -> None:
+        """Keep the offer of ``party`` the host announced in ``round_`` in ``ctx.offers``
+        (a copy of ``outcome``, whose values are plain: :meth:`record` of an offer event)."""
+        if (ctx := self.ctx) is not None:
             offer: dict[str, Value] = dict(outcome)  # type: ignore[arg-type]  # plain values
             ctx.offers.append(OfferEvent(round_, party, offer, self.profile))  # its own copy
 
