@@ -46,6 +46,12 @@ class OutcomeSpace:
         self.max_outcomes = max_outcomes
         self._position = {n: k for k, n in enumerate(names)}
         self._coders = tuple((issue.name, issue.coder()) for issue in self.issues)
+        self._members: tuple[tuple[str, frozenset[Value]], ...] | None = None
+        if all(isinstance(issue, CategoricalIssue) for issue in self.issues):
+            self._members = tuple(
+                (issue.name, frozenset(issue.values))  # type: ignore[union-attr]
+                for issue in self.issues
+            )
         self._shape = tuple(issue.cardinality for issue in self.issues)
         self._cardinality = math.prod(self._shape)
 
@@ -100,6 +106,22 @@ class OutcomeSpace:
             f"an outcome must give exactly the issues {list(self.names)!r}; "
             f"missing {missing!r}, unknown {extra!r}"
         )
+
+    def check(self, outcome: Mapping[str, object]) -> None:
+        """Raise :class:`OutcomeError` unless ``outcome`` is in the space: :meth:`encode_row`
+        without the row. A host checks every offer; over categorical issues a dict is checked
+        by set membership, without a call per issue (the values it admits are the coders')."""
+        members = self._members
+        if members is not None and type(outcome) is dict and len(outcome) == len(members):
+            try:
+                for name, values in members:
+                    if outcome[name] not in values:
+                        break
+                else:
+                    return
+            except (KeyError, TypeError):
+                pass
+        self.encode_row(outcome)  # the whole check, and the error that says what is wrong
 
     def decode(self, row: npt.NDArray[np.float64] | Sequence[float]) -> dict[str, Value]:
         """The ``{issue: value}`` form of a numeric row."""

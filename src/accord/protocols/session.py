@@ -424,7 +424,7 @@ class Session:
                     outcome: dict[str, Value] = dict(body["outcome"])  # type: ignore[arg-type]
                 else:
                     outcome = OfferBody.outcome_of(body)
-                self.space.encode_row(outcome)
+                self.space.check(outcome)
                 return Offer(outcome)
             if performative == _ACCEPT:
                 return _ACCEPTED
