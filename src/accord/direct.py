@@ -27,6 +27,7 @@ import copy
 import time
 from asyncio import get_running_loop as _running_loop
 from collections.abc import Collection, Coroutine, Mapping, Sequence
+from time import time_ns
 from types import TracebackType
 from typing import Any, NamedTuple, Self
 
@@ -48,6 +49,9 @@ __all__ = ["DirectSession", "Sent"]
 
 _Answer = tuple[Performative, dict[str, JsonValue]] | None
 _REQUEST, _START, _RESULT = Performative.REQUEST, Performative.START, Performative.RESULT
+_tuple = tuple.__new__
+"""Makes a named tuple from all its fields at ``tuple``'s cost (its own ``__new__`` is a
+Python function: a frame per call, and a ``Sent`` is made per message)."""
 
 
 class Sent(NamedTuple):
@@ -158,17 +162,20 @@ class DirectSession(Session):
         if self._kept and (to is None or performative is _REQUEST):
             events, self._kept = self._kept, []
         self.sent.append(
-            Sent(
-                HOST,
-                seq,
-                performative,
-                body,
-                to,
-                self.round,
-                None,
-                time.time_ns(),
-                relative_time,
-                events,
+            _tuple(
+                Sent,
+                (
+                    HOST,
+                    seq,
+                    performative,
+                    body,
+                    to,
+                    self.round,
+                    None,
+                    time_ns(),
+                    relative_time,
+                    events,
+                ),
             )
         )
         return f"{HOST}:{seq}"
@@ -230,13 +237,16 @@ class DirectSession(Session):
         request_id = self._host(_REQUEST, request, party, relative_time)
         offer, options = request.offer, request.options
         round_ = self.round
-        state = TurnState(  # by position: one is made per turn
-            round_,
-            relative_time,
-            request.kind,
-            None if offer is None else dict(offer),
-            request.proposer,
-            copy.deepcopy(options) if options else {},
+        state = _tuple(  # TurnState(...) by position, without its __new__'s Python frame
+            TurnState,
+            (
+                round_,
+                relative_time,
+                request.kind,
+                None if offer is None else dict(offer),
+                request.proposer,
+                copy.deepcopy(options) if options else {},
+            ),
         )
         agent = self.agents[party]
         reply = agent.reply(state, request_id, self._executors[party])
@@ -251,7 +261,21 @@ class DirectSession(Session):
         performative, answer_body = answer
         seq = agent.take_seq()
         self.sent.append(
-            Sent(party, seq, performative, answer_body, HOST, round_, request_id, time.time_ns())
+            _tuple(
+                Sent,
+                (
+                    party,
+                    seq,
+                    performative,
+                    answer_body,
+                    HOST,
+                    round_,
+                    request_id,
+                    time_ns(),
+                    0.0,
+                    None,
+                ),
+            )
         )
         message_id = f"{party}:{seq}"
         if performative not in allowed:
