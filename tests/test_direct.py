@@ -142,3 +142,42 @@ async def test_a_faulty_plugin_ends_a_direct_run_as_it_ends_a_bus_run(
         assert [v.kind for v in direct.result.violations] == [v.kind for v in bus.result.violations]
     finally:
         faulty.RELEASE.set()
+
+
+class _RespondsLater(faulty.Linear):
+    """Answers the standing offer with an awaitable that really waits (a sync method)."""
+
+    def respond(self, state: Any, offer: Any) -> Any:
+        async def later() -> Any:
+            await asyncio.sleep(0.001)
+            return faulty.Linear.respond(self, state, offer)
+
+        return later()
+
+
+@pytest.mark.parametrize(
+    ("strategy", "executor"),
+    [
+        ("linear", "thread"),  # every call waits on the worker thread
+        ("faulty:AwaitsInSync", "auto"),  # propose's answer waits
+        ("test_direct:_RespondsLater", "auto"),  # respond's answer waits
+        ("faulty:RespondsGarbage", "auto"),
+        ("faulty:OffersGarbage", "auto"),
+        ("faulty:OffersNumpy", "auto"),
+        ("faulty:OffersNaN", "auto"),
+        ("faulty:EndsAtOnce", "auto"),
+        ("faulty:AcceptsAnything", "auto"),
+    ],
+)
+async def test_a_turn_answered_at_once_or_later_is_the_bus_runs_turn(
+    strategy: str, executor: Any
+) -> None:
+    """The direct session takes the answer of a turn the strategy answers at once without a
+    coroutine (``Agent.reply_at_once``), and awaits the rest of one that waits; both give
+    what the agent's own ``reply`` gives over the memory bus, failures included."""
+    scenario = make_scenario("linear", {"name": strategy})
+    direct = await negotiate(scenario, sign=False, executor=executor)
+    bus = await negotiate(scenario, sign=False, executor=executor, envelopes=True)
+    assert _result(direct) == _result(bus)
+    assert [_comparable(e) for e in direct.transcript] == [_comparable(e) for e in bus.transcript]
+    assert direct.result.rounds >= 1

@@ -34,7 +34,6 @@ from typing import Any, NamedTuple, Self
 from pydantic import JsonValue
 
 from accord.agents import Agent
-from accord.agents.eager import resume
 from accord.agents.executor import StrategyExecutor, make_executor
 from accord.agents.strategy import TurnState
 from accord.ledger.signing import Signer
@@ -249,13 +248,9 @@ class DirectSession(Session):
             ),
         )
         agent = self.agents[party]
-        reply = agent.reply(state, request_id, self._executors[party])
-        try:
-            waiting = reply.send(None)  # the usual case: it never waits (no timer, no task)
-        except StopIteration as stop:
-            answer: _Answer = stop.value
-        else:
-            answer = await _within(reply, waiting, due)
+        begun = agent.reply_at_once(state, request_id, self._executors[party])
+        # the usual turn is answered at once; one that waits on something, within its time
+        answer = begun if begun is None or isinstance(begun, tuple) else await _within(begun, due)
         if answer is None or loop.time() > due:
             raise self.too_late(party)
         performative, answer_body = answer
@@ -322,11 +317,10 @@ class DirectSession(Session):
         return envelopes
 
 
-async def _within(reply: Coroutine[Any, Any, _Answer], waiting: Any, due: float) -> _Answer:
-    """Run ``reply``, which is waiting on ``waiting``, to its end on this task until the
-    loop's time ``due`` (``None`` after that)."""
+async def _within(reply: Coroutine[Any, Any, _Answer], due: float) -> _Answer:
+    """Await ``reply`` until the loop's time ``due`` (``None`` after that)."""
     try:
         async with asyncio.timeout_at(due):
-            return await resume(reply, waiting)
+            return await reply
     except TimeoutError:
         return None

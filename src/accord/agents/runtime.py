@@ -118,6 +118,15 @@ _OFFER, _ACCEPT_P, _REJECT_P, _END_P = (
 of ~110 ns, a global ~8 ns; responses are compared by identity (an enum's hash is a Python
 call)."""
 
+_Answer = tuple[Performative, dict[str, JsonValue]]
+"""A turn's answer: the performative and the body of the envelope that carries it."""
+
+_AT_ONCE = frozenset({"propose", "respond"})
+"""The requests :meth:`Agent.reply_at_once` answers without a coroutine."""
+
+_UNASKED: Any = object()
+"""The strategy has not been called yet in this attempt."""
+
 
 class _BadAnswer(Exception):  # internal signal, never escapes the runtime
     """The strategy returned something the runtime cannot send."""
@@ -610,7 +619,7 @@ class Agent:
 
     async def reply(
         self, state: TurnState, request_id: str, executor: StrategyExecutor
-    ) -> tuple[Performative, dict[str, JsonValue]] | None:
+    ) -> _Answer | None:
         """The answer to the host's request ``request_id`` (``state``): what the strategy
         decided, or a ``failure`` naming what it did wrong; ``None`` when the watchdog
         interrupted it (nothing is sent, so the host's turn timeout names the party)."""
@@ -620,25 +629,75 @@ class Agent:
             self.guard.start_turn(self._turn_timeout)
         try:
             return await self._decide(state, executor)
-        except _BadAnswer as exc:
+        except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
+            return self._failed(state, exc)
+
+    def reply_at_once(
+        self, state: TurnState, request_id: str, executor: StrategyExecutor
+    ) -> _Answer | Coroutine[Any, Any, _Answer | None] | None:
+        """:meth:`reply` for a caller in this process (a direct session): the answer itself
+        when the strategy answers a ``propose`` or ``respond`` at once and no mandate guards
+        it (the usual turn: no coroutine at all; ``None`` if the watchdog interrupted it),
+        else a coroutine that finishes the turn, to await. The same steps and checks as
+        :meth:`reply`, one attempt being all there is without a mandate."""
+        kind = state.kind
+        if (
+            self.guard is not None
+            or self._broken is not None
+            or kind not in _AT_ONCE
+            or (kind == "respond" and state.offer is None)
+        ):
+            return self.reply(state, request_id, executor)
+        self._turn = (request_id, state.round)
+        executor.limit(self._turn_timeout)
+        try:
+            return self._turn_at_once(state, executor)
+        except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
+            return self._failed(state, exc)
+
+    def _turn_at_once(
+        self, state: TurnState, executor: StrategyExecutor
+    ) -> _Answer | Coroutine[Any, Any, _Answer | None]:
+        if state.kind == "respond":
+            said = executor.call(self._method("respond"), state, state.offer)
+            if pending(said):  # it waits: the rest of the turn as reply() takes it
+                return self._settled(state, self._respond(state, executor, said))
+            said = _response("respond", said)
+            if said is not _REJECT:
+                return (_ACCEPT_P if said is _ACCEPT else _END_P), {}
+        outcome = executor.call(self._method("propose"), state)
+        if pending(outcome):
+            return self._settled(state, self._propose(state, executor, outcome))
+        return (_END_P, {}) if outcome is None else (_OFFER, {"outcome": _plain(outcome)})
+
+    async def _settled(
+        self, state: TurnState, decided: Coroutine[Any, Any, _Answer]
+    ) -> _Answer | None:
+        """What :meth:`reply` makes of ``decided``, the rest of a turn begun at once."""
+        try:
+            return await decided
+        except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
+            return self._failed(state, exc)
+
+    def _failed(self, state: TurnState, exc: Exception) -> _Answer | None:
+        """The answer to a turn the strategy's ``exc`` ended: a ``failure`` saying why, or
+        ``None`` when the watchdog interrupted it."""
+        if isinstance(exc, _BadAnswer):
             return Performative.FAILURE, {"reason": "invalid_action", "detail": str(exc)}
-        except _OutsideMandate as exc:
+        if isinstance(exc, _OutsideMandate):
             return Performative.FAILURE, {"reason": "outside_mandate", "detail": str(exc)[:2000]}
-        except StrategyOvertime as exc:
+        if isinstance(exc, StrategyOvertime):
             self.log.warning(
                 "strategy_interrupted", kind=state.kind, method=exc.method, seconds=exc.seconds
             )
             return None
-        except Exception as exc:  # noqa: BLE001  # any strategy error is reported, not raised
-            method = self._calling or state.kind  # respond's counter-offer comes from propose
-            described = _describe(exc)
-            self.log.warning("strategy_raised", request=state.kind, method=method, error=repr(exc))
-            self.log.debug("strategy_traceback", method=method, traceback=described)
-            return Performative.FAILURE, {"reason": "exception", "detail": described}
+        method = self._calling or state.kind  # respond's counter-offer comes from propose
+        described = _describe(exc)
+        self.log.warning("strategy_raised", request=state.kind, method=method, error=repr(exc))
+        self.log.debug("strategy_traceback", method=method, traceback=described)
+        return Performative.FAILURE, {"reason": "exception", "detail": described}
 
-    def _decide(
-        self, state: TurnState, executor: StrategyExecutor
-    ) -> Coroutine[Any, Any, tuple[Performative, dict[str, JsonValue]]]:
+    def _decide(self, state: TurnState, executor: StrategyExecutor) -> Coroutine[Any, Any, _Answer]:
         """The method that answers ``state``'s kind, started (a plain function: one coroutine
         less per turn)."""
         if self._broken is not None:
@@ -650,20 +709,20 @@ class Agent:
         return self._other(state, executor)
 
     async def _respond(
-        self, state: TurnState, executor: StrategyExecutor
-    ) -> tuple[Performative, dict[str, JsonValue]]:
-        """``respond``/``vote``: the strategy's method of that name, with the offer."""
+        self, state: TurnState, executor: StrategyExecutor, said: Any = _UNASKED
+    ) -> _Answer:
+        """``respond``/``vote``: the strategy's method of that name, with the offer (``said``:
+        what its first call returned, when :meth:`reply_at_once` made it)."""
         offer = state.offer
         if offer is None:
             raise _BadAnswer(f"a {state.kind} request came without an offer")
         answer = _REJECT  # what an acceptance blocked every time becomes
         for _ in range(MANDATE_ATTEMPTS):
-            if pending(said := executor.call(self._method(state.kind), state, offer)):
+            if said is _UNASKED:
+                said = executor.call(self._method(state.kind), state, offer)
+            if pending(said):
                 said = await said
-            if said is not _REJECT and said is not _ACCEPT and said is not _END:
-                if not isinstance(said, str) or said not in _ANSWERS:
-                    raise _BadAnswer(f"{state.kind}() must return a Response, got {said!r}")
-                said = Response(said)  # a plain string such as "accept"
+            said = _response(state.kind, said)
             if (
                 said is not _ACCEPT
                 or self.guard is None
@@ -671,6 +730,7 @@ class Agent:
             ):
                 answer = said
                 break
+            said = _UNASKED
         if answer is _REJECT:
             if state.kind == "respond":
                 return await self._propose(state, executor)  # the counter-offer
@@ -708,16 +768,21 @@ class Agent:
         raise _OutsideMandate(self._why_blocked(state))
 
     async def _propose(
-        self, state: TurnState, executor: StrategyExecutor
-    ) -> tuple[Performative, dict[str, JsonValue]]:
+        self, state: TurnState, executor: StrategyExecutor, outcome: Any = _UNASKED
+    ) -> _Answer:
+        """``propose``, or a counter-offer (``outcome``: what its first call returned, when
+        :meth:`reply_at_once` made it)."""
         for _ in range(MANDATE_ATTEMPTS):
-            if pending(outcome := executor.call(self._method("propose"), state)):
+            if outcome is _UNASKED:
+                outcome = executor.call(self._method("propose"), state)
+            if pending(outcome):
                 outcome = await outcome
             if outcome is None:
                 return _END_P, {}
             plain = _plain(outcome)
             if self.guard is None or await self._allowed(state, executor, "offer", _values(plain)):
                 return _OFFER, {"outcome": plain}
+            outcome = _UNASKED
         raise _OutsideMandate(self._why_blocked(state))
 
     def _why_blocked(self, state: TurnState) -> str:
@@ -797,6 +862,16 @@ class Agent:
         seq = self._seq
         self._seq += 1
         return seq
+
+
+def _response(kind: str, said: object) -> Response:
+    """What a strategy's ``respond``/``vote`` returned, as a :class:`Response` (a plain
+    string such as ``"accept"`` is one); anything else is a bad answer."""
+    if said is _REJECT or said is _ACCEPT or said is _END:
+        return said
+    if not isinstance(said, str) or said not in _ANSWERS:
+        raise _BadAnswer(f"{kind}() must return a Response, got {said!r}")
+    return Response(said)
 
 
 async def _not_done() -> bool:
