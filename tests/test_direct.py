@@ -17,10 +17,11 @@ import pytest
 import yaml
 
 import faulty
-from accord.agents import STRATEGIES
+from accord.agents import STRATEGIES, Linear, Response, TurnState
 from accord.agents.watchdog import available
 from accord.errors import AccordError
 from accord.ledger.signing import Verifier
+from accord.model import Outcome
 from accord.runner import Negotiation, negotiate
 from accord.scenarios import Scenario, load_scenario
 from accord.wire import Envelope, Performative
@@ -144,15 +145,15 @@ async def test_a_faulty_plugin_ends_a_direct_run_as_it_ends_a_bus_run(
         faulty.RELEASE.set()
 
 
-class _RespondsLater(faulty.Linear):
+class _RespondsLater(Linear):
     """Answers the standing offer with an awaitable that really waits (a sync method)."""
 
-    def respond(self, state: Any, offer: Any) -> Any:
-        async def later() -> Any:
+    def respond(self, state: TurnState, offer: Outcome) -> Response:
+        async def later() -> Response:
             await asyncio.sleep(0.001)
-            return faulty.Linear.respond(self, state, offer)
+            return Linear.respond(self, state, offer)
 
-        return later()
+        return later()  # type: ignore[return-value]  # the point of the test
 
 
 @pytest.mark.parametrize(
