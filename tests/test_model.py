@@ -40,6 +40,19 @@ def test_enumeration_is_an_index_matrix_in_row_major_order() -> None:
     assert s.values[5].tolist() == [0.0, 11.0, 2.0]
 
 
+@pytest.mark.parametrize("continuous", [True, False])
+def test_outcome_at_is_the_enumerated_row_decoded(continuous: bool) -> None:
+    """With and without a continuous issue (without one, values are read from tables)."""
+    issues = list(space().issues)[: 3 if continuous else 2]
+    s = OutcomeSpace([*issues, IntegerIssue(name="units", min=-2, max=1)])
+    rows = s.values
+    for k in range(s.cardinality):
+        assert s.outcome_at(k) == s.decode(rows[k])
+        assert s.encode_row(s.outcome_at(k)) == rows[k].tolist()
+    with pytest.raises(OutcomeError, match="outside"):
+        s.outcome_at(s.cardinality)
+
+
 def test_enumeration_refuses_beyond_the_limit() -> None:
     big = OutcomeSpace(
         [IntegerIssue(name=f"i{k}", min=0, max=99) for k in range(4)], max_outcomes=10**6

@@ -54,6 +54,15 @@ class OutcomeSpace:
             )
         self._shape = tuple(issue.cardinality for issue in self.issues)
         self._cardinality = math.prod(self._shape)
+        self._reversed_shape = self._shape[::-1]
+        self._tables: tuple[tuple[str, Sequence[Value]], ...] | None = None
+        """Each issue's values in enumeration order, when no issue is continuous."""
+        if self.is_discrete:
+            self._tables = tuple(
+                (i.name, i.values if isinstance(i, CategoricalIssue) else range(i.min, i.max + 1))
+                for i in self.issues
+                if not isinstance(i, ContinuousIssue)
+            )
 
     def __repr__(self) -> str:
         return f"OutcomeSpace({list(self.names)!r}, size={self.cardinality})"
@@ -131,15 +140,19 @@ class OutcomeSpace:
         """The outcome at position ``index`` of :meth:`enumerate` (computed, not looked up,
         so strategies never need the whole value matrix)."""
         index = int(index)
-        if not 0 <= index < self.cardinality:
+        if not 0 <= index < self._cardinality:
             raise OutcomeError(f"outcome index {index} is outside [0, {self.cardinality})")
         positions = []
-        for size in reversed(self.shape):
+        for size in self._reversed_shape:
             index, position = divmod(index, size)
             positions.append(position)
+        positions.reverse()
+        tables = self._tables
+        if tables is not None:  # no continuous issue: each value is an item of its table
+            return {name: table[p] for (name, table), p in zip(tables, positions, strict=True)}
         return {
             issue.name: issue.at(position)
-            for issue, position in zip(self.issues, reversed(positions), strict=True)
+            for issue, position in zip(self.issues, positions, strict=True)
         }
 
     def __contains__(self, outcome: object) -> bool:
