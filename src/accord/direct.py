@@ -116,6 +116,8 @@ class DirectSession(Session):
         """Every message in order: a :class:`Sent` record, or an envelope an agent composed
         itself (its reveal, its mandate guard's records), kept as it was."""
         self._executors: dict[str, StrategyExecutor] = {}
+        self._seats: dict[str, tuple[Agent, StrategyExecutor]] = {}
+        """Each party's agent and strategy executor."""
         self._kept: list[tuple[int, dict[str, JsonValue]]] = []
         """The events announced since the host's last message to everybody."""
         self._hearing: list[tuple[Agent, StrategyExecutor]] = []
@@ -127,6 +129,7 @@ class DirectSession(Session):
         for party, agent in self.agents.items():
             executor = make_executor(agent.executor_kind, agent.strategy, f"strategy-{party}")
             self._executors[party] = executor
+            self._seats[party] = (agent, executor)
             agent.publish = self._keep
             if agent.hears_events:
                 self._hearing.append((agent, executor))
@@ -229,13 +232,20 @@ class DirectSession(Session):
 
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
-        self.check_deadline()
-        relative_time = self.relative_time
         loop = _running_loop()
-        due = self.turn_due(loop)
+        round_, deadline = self.round, self.deadline
+        if deadline.seconds is None:  # by rounds alone (a tournament's): no clock to read
+            rounds = deadline.rounds
+            if rounds is not None and round_ >= rounds:
+                self.check_deadline()  # raises DeadlineReached
+            relative_time = 0.0 if rounds is None else min(round_ / rounds, 1.0)
+            due = loop.time() + deadline.turn_timeout
+        else:
+            self.check_deadline()
+            relative_time = self.relative_time
+            due = self.turn_due(loop)
         request_id = self._host(_REQUEST, request, party, relative_time)
         offer, options = request.offer, request.options
-        round_ = self.round
         state = _tuple(  # TurnState(...) by position, without its __new__'s Python frame
             TurnState,
             (
@@ -247,8 +257,8 @@ class DirectSession(Session):
                 copy.deepcopy(options) if options else {},
             ),
         )
-        agent = self.agents[party]
-        begun = agent.reply_at_once(state, request_id, self._executors[party])
+        agent, executor = self._seats[party]
+        begun = agent.reply_at_once(state, request_id, executor)
         # the usual turn is answered at once; one that waits on something, within its time
         answer = begun if begun is None or isinstance(begun, tuple) else await _within(begun, due)
         if answer is None or loop.time() > due:
