@@ -9,6 +9,7 @@ nonce and the parties' will nonces aside, which are random or clock-made in both
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,23 @@ async def test_a_turn_answered_at_once_or_later_is_the_bus_runs_turn(
     assert _result(direct) == _result(bus)
     assert [_comparable(e) for e in direct.transcript] == [_comparable(e) for e in bus.transcript]
     assert direct.result.rounds >= 1
+
+
+def test_a_direct_run_leaves_no_reference_cycle_behind() -> None:
+    """Everything a direct run made is freed by reference counting when the result goes: a
+    cycle (an agent holding a method of its session did) kept every run's records for the
+    cyclic collector, ~1,800 objects a negotiation, ~14% of a short run's time."""
+    scenario = load_scenario(ROOT / "scenarios" / "platform-isv.yaml")
+    asyncio.run(negotiate(scenario, sign=False))  # imports and caches made once
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        negotiation = asyncio.run(negotiate(scenario, sign=False))
+        assert negotiation.result.reason == "agreement"
+        del negotiation
+        gc.collect()
+        left = [o for o in gc.garbage if type(o).__module__.startswith("accord")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []

@@ -26,7 +26,7 @@ import asyncio
 import copy
 import time
 from asyncio import get_running_loop as _running_loop
-from collections.abc import Collection, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from time import time_ns
 from types import TracebackType
 from typing import Any, NamedTuple, Self
@@ -130,7 +130,7 @@ class DirectSession(Session):
             executor = make_executor(agent.executor_kind, agent.strategy, f"strategy-{party}")
             self._executors[party] = executor
             self._seats[party] = (agent, executor)
-            agent.publish = self._keep
+            agent.publish = _keeper(self.sent)  # not a method: see _keeper
             if agent.hears_events:
                 self._hearing.append((agent, executor))
             else:
@@ -145,9 +145,6 @@ class DirectSession(Session):
     ) -> None:
         for executor in self._executors.values():
             executor.close()
-
-    async def _keep(self, envelope: Envelope) -> None:
-        self.sent.append(envelope)
 
     def _host(
         self,
@@ -325,6 +322,18 @@ class DirectSession(Session):
             )
             envelopes.append(envelope if signer is None else signer(envelope))
         return envelopes
+
+
+def _keeper(sent: list[Sent | Envelope]) -> Callable[[Envelope], Awaitable[None]]:
+    """Where an agent of a direct session publishes: ``sent``. Not a bound method of the
+    session: an agent holding one would make a reference cycle of the session and its
+    agents, and every run's records (hundreds of objects) would wait for the cyclic garbage
+    collector instead of going when the last reference to the session does."""
+
+    async def keep(envelope: Envelope) -> None:
+        sent.append(envelope)
+
+    return keep
 
 
 async def _within(reply: Coroutine[Any, Any, _Answer], due: float) -> _Answer:
