@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
@@ -196,7 +197,7 @@ def _agents(
             executor=executor,
             signer=signers.get(party.id),
             reveal=reveal,
-            salt=party_salt(seed, index, 1),
+            salt=functools.partial(party_salt, seed, index, 1),  # drawn if a join is made
             mandate=party.mandate,
             approver=approver_for(party),
             mandate_salt=None if party.mandate is None else party_salt(seed, index, 2),

@@ -152,7 +152,7 @@ class Agent:
         executor: ExecutorKind = "auto",
         signer: Signer | None = None,
         reveal: bool = False,
-        salt: str | None = None,
+        salt: str | Callable[[], str] | None = None,
         mandate: Mandate | None = None,
         approver: Approver | None = None,
         mandate_salt: str | None = None,
@@ -223,6 +223,8 @@ class Agent:
         JSON of a profile costs more than a short negotiation's every turn)."""
         if self._commitments is None:
             salt, mandate, mandate_salt = self._committing
+            if callable(salt):  # made only now (a seeded salt costs ~10 us to draw)
+                salt = salt()
             commitment, reveal = commit(self.party_id, self.profile.profile, salt=salt)
             mandate_commitment = None
             if mandate is not None:
