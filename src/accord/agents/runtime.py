@@ -660,15 +660,19 @@ class Agent:
     def _turn_at_once(
         self, state: TurnState, executor: StrategyExecutor
     ) -> _Answer | Coroutine[Any, Any, _Answer | None]:
+        inline = type(executor) is InlineExecutor  # a plain call (accord's own strategies)
         if state.kind == "respond":
-            said = executor.call(self._method("respond"), state, state.offer)
-            if pending(said):  # it waits: the rest of the turn as reply() takes it
-                return self._settled(state, self._respond(state, executor, said))
-            said = _response("respond", said)
+            method, offer = self._method("respond"), state.offer
+            said = method(state, offer) if inline else executor.call(method, state, offer)
+            if said is not _REJECT and said is not _ACCEPT and said is not _END:
+                if pending(said):  # it waits: the rest of the turn as reply() takes it
+                    return self._settled(state, self._respond(state, executor, said))
+                said = _response("respond", said)
             if said is not _REJECT:
                 return (_ACCEPT_P if said is _ACCEPT else _END_P), {}
-        outcome = executor.call(self._method("propose"), state)
-        if pending(outcome):
+        method = self._method("propose")
+        outcome = method(state) if inline else executor.call(method, state)
+        if type(outcome) is not dict and pending(outcome):
             return self._settled(state, self._propose(state, executor, outcome))
         return (_END_P, {}) if outcome is None else (_OFFER, {"outcome": _plain(outcome)})
 
