@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 from asyncio import get_running_loop as _running_loop
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from time import time_ns
@@ -189,7 +188,7 @@ class DirectSession(Session):
             agent.session = self.session
             # its body (the commitments) is made only for a transcript
             self.sent.append(
-                Sent(party, agent.take_seq(), Performative.JOIN, {}, HOST, 0, None, time.time_ns())
+                Sent(party, agent.take_seq(), Performative.JOIN, {}, HOST, 0, None, time_ns())
             )
             self._joined[party] = None  # no connection, no last will
 
@@ -208,6 +207,8 @@ class DirectSession(Session):
             await agent.observe(round_, body, executor)
 
     async def flush(self) -> None:
+        """The events kept, as an ``inform`` to everybody in the transcript (the parties had
+        them already, from :meth:`inform`)."""
         if self._kept:
             await self.send(Performative.INFORM, {})
 
