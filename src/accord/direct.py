@@ -114,9 +114,8 @@ class DirectSession(Session):
         self.sent: list[Sent | Envelope] = []
         """Every message in order: a :class:`Sent` record, or an envelope an agent composed
         itself (its reveal, its mandate guard's records), kept as it was."""
-        self._executors: dict[str, StrategyExecutor] = {}
         self._seats: dict[str, tuple[Agent, StrategyExecutor]] = {}
-        """Each party's agent and strategy executor."""
+        """Each party's agent and strategy executor (made on entry)."""
         self._kept: list[tuple[int, dict[str, JsonValue]]] = []
         """The events announced since the host's last message to everybody."""
         self._hearing: list[tuple[Agent, StrategyExecutor]] = []
@@ -127,7 +126,6 @@ class DirectSession(Session):
     async def __aenter__(self) -> Self:
         for party, agent in self.agents.items():
             executor = make_executor(agent.executor_kind, agent.strategy, f"strategy-{party}")
-            self._executors[party] = executor
             self._seats[party] = (agent, executor)
             agent.publish = _keeper(self.sent)  # not a method: see _keeper
             if agent.hears_events:
@@ -142,7 +140,7 @@ class DirectSession(Session):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for executor in self._executors.values():
+        for _, executor in self._seats.values():
             executor.close()
 
     def _host(
@@ -219,29 +217,22 @@ class DirectSession(Session):
         carries reached them already, from :meth:`inform`)."""
         body = dict(body)
         self._host(performative, body, to)
-        for party, agent in self.agents.items():
+        for party, (agent, executor) in self._seats.items():
             if to is not None and to != party:
                 continue
             if performative is _START:
-                await agent.begin(body, self._executors[party])
+                await agent.begin(body, executor)
             elif performative is _RESULT:
-                await agent.finish(body, self._executors[party])
+                await agent.finish(body, executor)
             # nothing else reaches a party in a direct run (a flushed inform's events did)
 
     async def ask(self, party: str, request: Request, allowed: Collection[Performative]) -> Action:
         """Ask ``party`` for an action of one of the ``allowed`` performatives."""
+        self.check_deadline()
+        relative_time = self.relative_time
         loop = _running_loop()
-        round_, deadline = self.round, self.deadline
-        if deadline.seconds is None:  # by rounds alone (a tournament's): no clock to read
-            rounds = deadline.rounds
-            if rounds is not None and round_ >= rounds:
-                self.check_deadline()  # raises DeadlineReached
-            relative_time = 0.0 if rounds is None else min(round_ / rounds, 1.0)
-            due = loop.time() + deadline.turn_timeout
-        else:
-            self.check_deadline()
-            relative_time = self.relative_time
-            due = self.turn_due(loop)
+        due = self.turn_due(loop)
+        round_ = self.round
         request_id = self._host(_REQUEST, request, party, relative_time)
         offer, options = request.offer, request.options
         state = _tuple(  # TurnState(...) by position, without its __new__'s Python frame
